@@ -1,0 +1,1 @@
+"""One folder per business unit: manifest, Cedar policy, prod assets, models, definitions."""

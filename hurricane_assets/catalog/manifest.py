@@ -1,0 +1,159 @@
+"""Typed data-product manifests (`domains/<name>/product.yaml`).
+
+A manifest is the producer's promise: which datasets it offers, every column with its type,
+classification and PII entity, the freshness SLA, and for which purposes and environments the data
+may be shared. Everything downstream (checks, masking plans, policy attributes, negotiation
+issues) is derived from it, so a manifest that does not validate stops the load with the file, the
+field and the reason.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
+
+
+class ManifestError(ValueError):
+    """A manifest that cannot be used, naming the file, the field path and the reason."""
+
+    def __init__(self, path: str | Path, field: str, reason: str):
+        self.path = str(path)
+        self.field = field
+        self.reason = reason
+        super().__init__(f"{self.path}: {field}: {reason}")
+
+
+class Classification(str, Enum):
+    public = "public"
+    internal = "internal"
+    confidential = "confidential"
+    restricted = "restricted"
+
+    @property
+    def rank(self) -> int:
+        return list(Classification).index(self)
+
+
+class PiiEntity(str, Enum):
+    PERSON = "PERSON"
+    EMAIL_ADDRESS = "EMAIL_ADDRESS"
+    PHONE_NUMBER = "PHONE_NUMBER"
+    DATE_OF_BIRTH = "DATE_OF_BIRTH"
+    CREDIT_CARD = "CREDIT_CARD"
+    IBAN_CODE = "IBAN_CODE"
+    NATIONAL_ID = "NATIONAL_ID"
+    LOCATION = "LOCATION"
+    IP_ADDRESS = "IP_ADDRESS"
+    DEVICE_ID = "DEVICE_ID"
+    CUSTOMER_ID = "CUSTOMER_ID"
+    FREE_TEXT = "FREE_TEXT"
+
+
+ColumnType = Literal["string", "int64", "float64", "bool", "date", "timestamp"]
+Environment = Literal["prod", "preprod", "dev"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Column(_Strict):
+    type: ColumnType
+    classification: Classification
+    description: str = ""
+    pii: PiiEntity | None = None
+    quasi_identifier: bool = False
+    refers_to: str | None = Field(default=None, description="entity this column identifies, e.g. customer")
+    nullable: bool = True
+    tags: tuple[str, ...] = ()
+
+
+class Freshness(_Strict):
+    max_lag_hours: int = Field(gt=0, description="data time (max event time) may lag now by at most this")
+    materialize_every_hours: int = Field(default=24, gt=0)
+
+
+class Dataset(_Strict):
+    description: str
+    entity: str = Field(description="what one row is about, e.g. transaction")
+    keys: tuple[str, ...] = Field(min_length=1)
+    event_time: str
+    freshness: Freshness
+    allowed_purposes: tuple[str, ...] = ()
+    allowed_environments: tuple[Environment, ...] = ("prod",)
+    tags: tuple[str, ...] = ()
+    columns: dict[str, Column] = Field(min_length=1)
+
+    @field_validator("columns")
+    @classmethod
+    def _column_names(cls, columns: dict[str, Column]) -> dict[str, Column]:
+        for name in columns:
+            if not re.match(NAME_PATTERN, name):
+                raise ValueError(f"column name {name!r} must match {NAME_PATTERN}")
+        return columns
+
+    @model_validator(mode="after")
+    def _references_exist(self) -> Dataset:
+        for key in self.keys:
+            if key not in self.columns:
+                raise ValueError(f"key column {key!r} is not declared in columns")
+            if self.columns[key].nullable:
+                raise ValueError(f"key column {key!r} must be nullable: false")
+        if self.event_time not in self.columns:
+            raise ValueError(f"event_time column {self.event_time!r} is not declared in columns")
+        if self.columns[self.event_time].type != "timestamp":
+            raise ValueError(f"event_time column {self.event_time!r} must have type timestamp")
+        return self
+
+    def column_names(self) -> list[str]:
+        return list(self.columns)
+
+
+class DataProduct(_Strict):
+    domain: str = Field(pattern=NAME_PATTERN)
+    owner: str
+    description: str
+    datasets: dict[str, Dataset] = Field(min_length=1)
+
+    @field_validator("datasets")
+    @classmethod
+    def _dataset_names(cls, datasets: dict[str, Dataset]) -> dict[str, Dataset]:
+        for name in datasets:
+            if not re.match(NAME_PATTERN, name):
+                raise ValueError(f"dataset name {name!r} must match {NAME_PATTERN}")
+        return datasets
+
+
+def load_manifest(path: str | Path, expected_domain: str | None = None) -> DataProduct:
+    """Load and validate one manifest; raise `ManifestError` naming file, field and reason."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ManifestError(path, "<file>", "manifest file not found") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else "<yaml>"
+        raise ManifestError(path, where, f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(raw, dict):
+        raise ManifestError(path, "<root>", "manifest must be a mapping")
+    try:
+        product = DataProduct.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "<root>"
+        value = first.get("input")
+        shown = f" (got {value!r})" if not isinstance(value, (dict, list)) else ""
+        raise ManifestError(path, field, f"{first['msg']}{shown}") from None
+    if expected_domain is not None and product.domain != expected_domain:
+        raise ManifestError(
+            path, "domain", f"domain {product.domain!r} does not match its folder {expected_domain!r}"
+        )
+    return product

@@ -1,0 +1,129 @@
+"""The typed, finite issue space that agents negotiate over, and the data need that starts it.
+
+Everything here is plain data with a canonical form, so two parties (and the ledger) can agree on
+the exact bytes of an offer by its SHA-256.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from enum import Enum
+from typing import Literal
+
+import rfc8785
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class MaskingMethod(str, Enum):
+    """How a column crosses over, weakest protection first."""
+
+    none = "none"
+    tokenize = "tokenize"
+    format_preserving = "format_preserving"
+    generalize = "generalize"
+    redact = "redact"
+    drop = "drop"
+
+    @property
+    def strength(self) -> int:
+        return list(MaskingMethod).index(self)
+
+
+class Environment(str, Enum):
+    """Target environment of a share, most isolated first."""
+
+    dev = "dev"
+    preprod = "preprod"
+    prod = "prod"
+
+    @property
+    def exposure(self) -> int:
+        return list(Environment).index(self)
+
+
+Scalar = str | int | float | bool
+
+
+class Predicate(BaseModel):
+    """One typed comparison; a row filter is a conjunction of these. Never raw SQL."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    column: str
+    op: Literal["eq", "in", "between", ">=", "<="]
+    values: tuple[Scalar, ...] = Field(min_length=1)
+
+    @field_validator("values")
+    @classmethod
+    def _arity(cls, values, info):
+        op = info.data.get("op")
+        if op == "between" and len(values) != 2:
+            raise ValueError("between takes exactly two values")
+        if op in ("eq", ">=", "<=") and len(values) != 1:
+            raise ValueError(f"{op} takes exactly one value")
+        return values
+
+
+class RowFilter(BaseModel):
+    """Which rows cross over: all predicates hold, within the time window, sampled."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    all_of: tuple[Predicate, ...] = ()
+    since_days: int | None = Field(default=None, gt=0, description="only rows whose event time is this recent")
+    sample_fraction: float | None = Field(default=None, gt=0, le=1)
+
+    @property
+    def is_everything(self) -> bool:
+        return not self.all_of and self.since_days is None and self.sample_fraction is None
+
+
+class ShareTerms(BaseModel):
+    """One complete offer: what crosses from `producer` to `consumer`, how, for what, for how long."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    producer: str
+    consumer: str
+    dataset: str
+    columns: dict[str, MaskingMethod] = Field(min_length=1)
+    row_filter: RowFilter = RowFilter()
+    purpose: str
+    environment: Environment
+    freshness_hours: int = Field(gt=0, description="the copy is refreshed at least this often")
+    retention_days: int = Field(gt=0)
+    term_days: int = Field(gt=0, description="access expires this many days after signature")
+
+    def canonical(self) -> bytes:
+        return rfc8785.dumps(self.model_dump(mode="json"))
+
+    def sha256(self) -> str:
+        return hashlib.sha256(self.canonical()).hexdigest()
+
+    def shared_columns(self) -> dict[str, MaskingMethod]:
+        """The columns that actually cross over (dropped ones do not)."""
+        return {c: m for c, m in self.columns.items() if m is not MaskingMethod.drop}
+
+
+class NeedSpec(BaseModel):
+    """What a consumer's model needs, in catalog terms; starts a negotiation.
+
+    `wanted` maps a column name or a catalog tag to how much it is worth to the consumer (e.g. the
+    drift score of the feature it would explain). `prompt` is generated prose for display and for
+    an optional LLM; it is untrusted and never interpreted by the policy gate.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    need_id: str
+    consumer: str
+    model: str
+    purpose: str
+    environment: Environment
+    join_entities: tuple[str, ...] = Field(min_length=1, description="entities the consumer can join on")
+    wanted: dict[str, float] = Field(min_length=1)
+    has_columns: tuple[str, ...] = ()
+    freshness_hours: int = 24
+    retention_days: int = 90
+    term_days: int = 90
+    prompt: str = ""
