@@ -1,0 +1,32 @@
+"""Private keys from a source, public halves in the registry: what signers and verifiers share."""
+
+from __future__ import annotations
+
+from hurricane_assets.identity.keys import DomainKey, FileKeySource, KeySource, check_identity
+from hurricane_assets.identity.registry import KeyRegistry
+
+
+class KeyRing:
+    """Hands out each identity's signing key, creating it on first use when the source can.
+
+    A key is registered in the public-key registry the first time it is used, so a verifier in any
+    process can resolve its key id.
+    """
+
+    def __init__(self, source: KeySource | None = None, registry: KeyRegistry | None = None):
+        self.source = source if source is not None else FileKeySource()
+        self.registry = registry if registry is not None else KeyRegistry()
+        self._loaded: dict[str, DomainKey] = {}
+
+    def key(self, identity: str) -> DomainKey:
+        check_identity(identity)
+        key = self._loaded.get(identity)
+        if key is None:
+            key = self.source.load(identity) or self.source.create(identity)
+            if key.key_id not in self.registry.keys():
+                self.registry.register(identity, key.public_raw)
+            self._loaded[identity] = key
+        return key
+
+    def __repr__(self) -> str:
+        return f"KeyRing(source={type(self.source).__name__}, identities={sorted(self._loaded)})"
