@@ -25,7 +25,7 @@ def to_us(moment: datetime) -> int:
 
 def diurnal_times(rng: np.random.Generator, n: int, start_us: int, end_us: int) -> np.ndarray:
     """`n` sorted event times in [start_us, end_us), uniform over days, diurnal within a day."""
-    days = max(1, (end_us - start_us) // US_PER_DAY)
+    days = max(1, -(-(end_us - start_us) // US_PER_DAY))  # ceil: the last, partial day counts too
     day = rng.integers(0, days, size=n)
     hour = rng.choice(24, size=n, p=HOURLY_ACTIVITY)
     within = rng.integers(0, US_PER_HOUR, size=n)
