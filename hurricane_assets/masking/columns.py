@@ -1,0 +1,82 @@
+"""Column-level masking over Arrow: each distinct value is transformed once and mapped back.
+
+Null positions and the Arrow type are the engine's job, not the operators': nulls never reach an
+operator, and the result is built with the input's type, so string stays string and date stays
+date (Delta enforces the schema).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from hurricane_assets.masking.keys import MaskingKey
+from hurricane_assets.masking.operators.dates import shift_days
+from hurricane_assets.masking.plans import ColumnRule
+from hurricane_assets.masking.registry import operator_class
+
+MICROS_PER_UNIT = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
+SECONDS_PER_DAY = 86_400
+
+
+def map_distinct(arr: pa.Array, transform: Callable[[list], list]) -> pa.Array:
+    """`transform` sees each distinct non-null value once; nulls stay null, the type stays the type."""
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.dictionary_decode()
+    encoded = pc.dictionary_encode(arr)
+    distinct = encoded.dictionary
+    out = pa.array(transform(distinct.to_pylist()), type=distinct.type)
+    return pc.take(out, encoded.indices)
+
+
+def mask_column(arr: pa.Array, rule: ColumnRule, key: MaskingKey, table: pa.Table) -> pa.Array:
+    """The masked column (`table` supplies other columns of the same rows to row-context operators)."""
+    operator = operator_class(rule.operator)()
+    params = {**rule.params, "key": key}
+    operator.validate(params)
+    if rule.operator == "keep":
+        return arr
+    if operator.row_context == "entity_column":
+        return _shift_by_entity(arr, params, table)
+    if operator.row_context == "row_columns" and params.get("row_columns"):
+        return _mask_with_row_values(arr, operator, params, table)
+    return map_distinct(arr, lambda values: operator.mask_distinct(values, params))
+
+
+def _shift_by_entity(arr: pa.Array, params: dict, table: pa.Table) -> pa.Array:
+    column = params.get("entity_column")
+    if column not in table.column_names:
+        raise ValueError(f"date_shift keys on entity column {column!r}, which the table does not have")
+    entity, max_days = params.get("entity", "entity"), params.get("max_days", 180)
+    ids = table.column(column).combine_chunks()
+    offsets = map_distinct(ids, lambda values: [shift_days(params["key"], entity, v, max_days) for v in values])
+    offsets = pc.fill_null(offsets.cast(pa.int64()), shift_days(params["key"], entity, None, max_days))
+    if pa.types.is_date32(arr.type):
+        return pc.add(arr.view(pa.int32()).cast(pa.int64()), offsets).cast(pa.int32()).view(pa.date32())
+    if pa.types.is_timestamp(arr.type):
+        per_day = SECONDS_PER_DAY * MICROS_PER_UNIT[arr.type.unit]
+        return pc.add(arr.view(pa.int64()), pc.multiply(offsets, per_day)).view(arr.type)
+    raise TypeError(f"date_shift applies to date32 or timestamp columns, got {arr.type}")
+
+
+def _mask_with_row_values(arr: pa.Array, operator, params: dict, table: pa.Table) -> pa.Array:
+    """Free text that also removes its row's identifying values; deduplicated on (text, values found)."""
+    row_columns = {c: e for c, e in params["row_columns"].items() if c in table.column_names}
+    context = [(entity, table.column(c).to_pylist()) for c, entity in row_columns.items()]
+    masked: dict[tuple, str] = {}
+    out = []
+    for i, text in enumerate(arr.to_pylist()):
+        if text is None:
+            out.append(None)
+            continue
+        folded = text.casefold()
+        # Only values that occur in this text matter, which keeps identical texts deduplicated.
+        found = tuple((entity, values[i]) for entity, values in context
+                      if isinstance(values[i], str) and values[i].strip() and values[i].casefold() in folded)
+        cache_key = (text, found)
+        if cache_key not in masked:
+            masked[cache_key] = operator.operate(text, {**params, "row_values": [list(f) for f in found]})
+        out.append(masked[cache_key])
+    return pa.array(out, type=arr.type)

@@ -1,0 +1,106 @@
+"""`mask_table`: a whole table through its plan, failing closed, with a privacy report.
+
+Fail closed: a column the manifest does not know is schema drift, a column the plan does not cover
+is unclassified; both stop the copy before anything is masked or written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from hurricane_assets.catalog.schema import arrow_type, schema_diff
+from hurricane_assets.masking.columns import mask_column
+from hurricane_assets.masking.kanonymity import DEFAULT_K, enforce_k_anonymity
+from hurricane_assets.masking.keys import Keyring
+from hurricane_assets.masking.plans import ColumnRule, MaskingPlan
+from hurricane_assets.masking.report import PrivacyReport, column_report
+
+
+class SchemaDriftError(ValueError):
+    """The table's columns or types differ from the manifest the plan was built from."""
+
+    def __init__(self, dataset: str, source: str, diff):
+        self.dataset, self.source, self.diff = dataset, source, diff
+        super().__init__(f"schema drift in {dataset} against {source}: {diff.describe()}; nothing was copied")
+
+
+class UnclassifiedColumnError(ValueError):
+    """A column of the table that the masking plan has no rule for."""
+
+    def __init__(self, dataset: str, source: str, columns: list[str]):
+        self.dataset, self.source, self.columns = dataset, source, columns
+        super().__init__(f"unclassified column(s) {', '.join(columns)} in {dataset}: no masking rule in {source}; "
+                         "classify them in the manifest before they can be copied")
+
+
+class TokenCollisionError(ValueError):
+    """A key column whose masked values are no longer distinct (a truncated-token collision)."""
+
+
+@dataclass(frozen=True)
+class MaskedResult:
+    table: pa.Table
+    report: PrivacyReport
+
+
+def check_table(table: pa.Table, plan: MaskingPlan) -> None:
+    """Raise `SchemaDriftError` / `UnclassifiedColumnError` before anything is masked."""
+    expected = pa.schema([pa.field(c, arrow_type(t)) for c, t in plan.expected_types.items()])
+    diff = schema_diff(expected, table.schema)
+    if not diff.ok:
+        raise SchemaDriftError(plan.dataset, plan.source, diff)
+    uncovered = [c for c in table.column_names if c not in plan.rules]
+    if uncovered:
+        raise UnclassifiedColumnError(plan.dataset, plan.source, uncovered)
+
+
+def mask_table(table: pa.Table, plan: MaskingPlan, keyring: Keyring, *, k: int | None = DEFAULT_K) -> MaskedResult:
+    """The masked copy of `table` (the input is never changed) and its privacy report.
+
+    `k` is the k-anonymity target over the plan's quasi-identifiers (None: no gate, e.g. for prod).
+    """
+    check_table(table, plan)
+    masked_columns: dict[str, pa.Array] = {}
+    for name in table.column_names:
+        rule = plan.rules[name]
+        if not rule.drops:
+            masked_columns[name] = mask_column(table.column(name).combine_chunks(), rule, keyring.key, table)
+    fields = [table.schema.field(name) for name in masked_columns]
+    masked = pa.Table.from_arrays(list(masked_columns.values()), schema=pa.schema(fields, metadata=table.schema.metadata))
+    _check_unique(table, masked, plan)
+
+    def regeneralise(column: str, params: dict) -> pa.Array:
+        rule = plan.rules[column].model_copy(update={"params": params})
+        return mask_column(table.column(column).combine_chunks(), rule, keyring.key, table)
+
+    if k is None:
+        outcome_dict, final_params = {"k": None, "quasi_identifiers": plan.quasi_identifiers(), "actions": []}, {}
+    else:
+        masked, outcome = enforce_k_anonymity(masked, dict(plan.rules), regeneralise, k=k)
+        outcome_dict, final_params = outcome.to_dict(), outcome.final_params
+    report = PrivacyReport(
+        dataset=plan.dataset, env=plan.env, plan_version=plan.version, plan_source=plan.source,
+        key_id=keyring.key_id, rows=table.num_rows,
+        columns=[
+            column_report(name, plan.rules[name], table.column(name),
+                          masked.column(name) if name in masked.column_names else None,
+                          keyring.key_id, final_params.get(name))
+            for name in table.column_names
+        ],
+        k_anonymity=outcome_dict,
+        at_risk=[c for c in plan.sensitive_columns if c in table.column_names and plan.rules[c].operator == "keep"],
+    )
+    return MaskedResult(table=masked, report=report)
+
+
+def _check_unique(before: pa.Table, after: pa.Table, plan: MaskingPlan) -> None:
+    for name, rule in plan.rules.items():
+        if not rule.unique or name not in after.column_names:
+            continue
+        if pc.count_distinct(after.column(name)).as_py() < pc.count_distinct(before.column(name)).as_py():
+            raise TokenCollisionError(
+                f"{plan.dataset}.{name}: {rule.operator} mapped distinct keys to the same value; "
+                "use a longer token or aes_siv for this column")

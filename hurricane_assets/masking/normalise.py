@@ -1,0 +1,47 @@
+"""One normaliser per semantic type, shared by every operator, so joins survive formatting noise.
+
+A keyed token of "Alice@Example.com " and of "alice@example.com" must be the same, and a phone
+written "+44 20 7946 0018" in a ticket must map like "+442079460018" in the profile.
+"""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+
+_SPACES = re.compile(r"\s+")
+DEFAULT_PHONE_REGION = "GB"
+
+
+def normalise_text(value: str) -> str:
+    """Case- and whitespace-insensitive form of identifiers and names."""
+    return _SPACES.sub(" ", value).strip().casefold()
+
+
+def normalise_email(value: str) -> str:
+    return value.strip().lower()
+
+
+def parse_phone(value: str, region: str = DEFAULT_PHONE_REGION) -> phonenumbers.PhoneNumber | None:
+    """The parsed number, or None when `value` is not a phone number in `region` or internationally."""
+    try:
+        return phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        return None
+
+
+def normalise_phone(value: str, region: str = DEFAULT_PHONE_REGION) -> str:
+    """E.164 when the number parses, else its digits (so a malformed number still maps consistently)."""
+    number = parse_phone(value, region)
+    if number is not None and phonenumbers.is_possible_number(number):
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return "".join(ch for ch in value if ch.isdigit())
+
+
+def digits_only(value: str) -> str:
+    return "".join(ch for ch in value if ch.isdigit())
+
+
+def alnum_upper(value: str) -> str:
+    return "".join(ch for ch in value if ch.isalnum()).upper()
