@@ -1,0 +1,51 @@
+"""The run context: the ports, the strategy, the clock and the limits of one negotiation.
+
+It is passed to every `invoke` and never checkpointed, so ports may hold connections and the
+clock may be a fixed one in tests (same inputs, same bytes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from negotiation_graph.ports import DirectoryPort, LedgerPort, PolicyGate, SignerPort, ValueEstimator
+from negotiation_graph.strategies import RuleStrategy, Strategy
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def fixed_clock(at: datetime) -> Callable[[], datetime]:
+    """A clock that always says `at`, for reproducible messages."""
+    return lambda: at
+
+
+class NegotiationLimits(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_rounds: int = Field(default=8, ge=2, description="messages per bilateral exchange")
+    deadline_s: float = Field(default=300.0, gt=0)
+    no_progress_rounds: int = Field(default=3, ge=1, description="identical offers from both sides this often end it")
+    consumer_reservation: float = Field(
+        default=0.5, ge=0, le=1, description="share of the unmasked value of its features the consumer needs"
+    )
+    producer_max_risk: float | None = Field(default=None, gt=0, description="risk above which a producer never goes")
+    min_value: float = Field(default=0.0, description="an estimator value at or below this means the data is useless")
+    llm_candidates: int = Field(default=3, ge=1)
+
+
+@dataclass(frozen=True)
+class NegotiationContext:
+    gate: PolicyGate
+    ledger: LedgerPort
+    signer: SignerPort
+    directory: DirectoryPort
+    strategy: Strategy = field(default_factory=RuleStrategy)
+    estimator: ValueEstimator | None = None
+    clock: Callable[[], datetime] = utc_now
+    limits: NegotiationLimits = field(default_factory=NegotiationLimits)

@@ -1,0 +1,100 @@
+"""Running, resuming and reading negotiations: the API callers use instead of raw graph calls.
+
+The thread id is the negotiation id (derived from the need), so running the same need again
+resumes or returns the stored negotiation instead of starting a second one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.types import Command
+from pydantic import BaseModel, ConfigDict
+
+from negotiation_graph.context import NegotiationContext
+from negotiation_graph.graph import build_graph
+from negotiation_graph.messages import MESSAGE_NAMESPACE, Agreement, Message, Outcome, canonical_json, sha256_hex
+from negotiation_graph.terms import NeedSpec
+
+
+class NegotiationNotFound(KeyError):
+    """No checkpointed negotiation has this id."""
+
+
+class NotAwaitingHuman(ValueError):
+    """A resume was asked for a negotiation that is not paused for a human."""
+
+
+class NegotiationReport(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    negotiation_id: str
+    status: Literal["done", "awaiting_human"]
+    outcome: Outcome | None = None
+    agreements: tuple[Agreement, ...] = ()
+    transcript: tuple[Message, ...] = ()
+
+
+def negotiation_id_for(need: NeedSpec) -> str:
+    digest = sha256_hex(canonical_json(need.model_dump(mode="json")))
+    return str(uuid.uuid5(MESSAGE_NAMESPACE, f"negotiation/{need.need_id}/{digest}"))
+
+
+def thread(negotiation_id: str) -> dict:
+    return {"configurable": {"thread_id": negotiation_id}}
+
+
+class Negotiator:
+    """Runs DH-NP negotiations with one context; durable when given a checkpointer."""
+
+    def __init__(self, context: NegotiationContext, checkpointer: BaseCheckpointSaver | None = None):
+        self.context = context
+        self.checkpointer = checkpointer
+        self.graph = build_graph(checkpointer)
+
+    def run(self, need: NeedSpec) -> NegotiationReport:
+        nid = negotiation_id_for(need)
+        if self.checkpointer is None:
+            values = self._invoke({"negotiation_id": nid, "need": need}, nid)
+            return report(nid, values, awaiting=False)
+        snapshot = self.graph.get_state(thread(nid))
+        if not snapshot.values:
+            self._invoke({"negotiation_id": nid, "need": need}, nid)
+        elif snapshot.next and not snapshot.interrupts:
+            self._invoke(None, nid)  # a run that died mid-way: continue from its last checkpoint
+        return self.report(nid)
+
+    def resume(self, negotiation_id: str, *, approve: bool, by: str) -> NegotiationReport:
+        snapshot = self.graph.get_state(thread(negotiation_id))
+        if not snapshot.values:
+            raise NegotiationNotFound(negotiation_id)
+        if not snapshot.interrupts:
+            raise NotAwaitingHuman(f"negotiation {negotiation_id} is not waiting for a human decision")
+        self._invoke(Command(resume={"approved": approve, "by": by}), negotiation_id)
+        return self.report(negotiation_id)
+
+    def report(self, negotiation_id: str) -> NegotiationReport:
+        if self.checkpointer is None:
+            raise ValueError("reading a stored negotiation needs a checkpointer")
+        snapshot = self.graph.get_state(thread(negotiation_id))
+        if not snapshot.values:
+            raise NegotiationNotFound(negotiation_id)
+        return report(negotiation_id, snapshot.values, awaiting=bool(snapshot.interrupts))
+
+    def _invoke(self, payload, negotiation_id: str) -> dict:
+        if self.checkpointer is None:
+            return self.graph.invoke(payload, thread(negotiation_id), context=self.context)
+        # "sync": a checkpoint is on disk before the next step starts, so a crash loses no step
+        return self.graph.invoke(payload, thread(negotiation_id), context=self.context, durability="sync")
+
+
+def report(negotiation_id: str, values: dict, *, awaiting: bool) -> NegotiationReport:
+    return NegotiationReport(
+        negotiation_id=negotiation_id,
+        status="awaiting_human" if awaiting else "done",
+        outcome=values.get("outcome"),
+        agreements=tuple(values.get("agreements") or ()),
+        transcript=tuple(values.get("transcript") or ()),
+    )
