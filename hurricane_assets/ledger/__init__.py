@@ -1,0 +1,19 @@
+"""The tamper-evident ledger: a signed hash chain on Delta, with Merkle checkpoints."""
+
+from hurricane_assets.ledger.checkpoint import Checkpoint, CheckpointStore
+from hurricane_assets.ledger.entry import SYSTEM_ACTOR, EntryType
+from hurricane_assets.ledger.ledger import Ledger, LedgerAppend, deterministic_entry_id
+from hurricane_assets.ledger.verify import VerificationResult, verify_ledger, verify_table
+
+__all__ = [
+    "SYSTEM_ACTOR",
+    "Checkpoint",
+    "CheckpointStore",
+    "EntryType",
+    "Ledger",
+    "LedgerAppend",
+    "VerificationResult",
+    "deterministic_entry_id",
+    "verify_ledger",
+    "verify_table",
+]
