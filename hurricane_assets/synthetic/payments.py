@@ -113,9 +113,11 @@ def payment_flow(config: SyntheticConfig) -> PaymentFlow:
 
     card_slot = (rng.random(n) * base.card_count[customer]).astype(np.int64)
     card = np.where(p2p, None, base.cards[customer, card_slot])
-    online = channel == "online"
-    ip = np.where(rng.random(n) < HOME_IP_SHARE, base.home_ip[customer], ipv4_addresses(rng, n))
-    ip = np.where(online, ip, None)
+    online = np.flatnonzero(channel == "online")
+    ip = np.full(n, None, dtype=object)
+    ip[online] = np.where(
+        rng.random(len(online)) < HOME_IP_SHARE, base.home_ip[customer[online]], ipv4_addresses(rng, len(online))
+    )
 
     local_hour = local_hours(event_us, base.time_zone[customer])
     risky = np.isin(merchant_category, fraud.RISKY_CATEGORIES)
