@@ -11,4 +11,14 @@ app = typer.Typer(
     add_completion=False,
 )
 
+
+
+@app.callback()
+def main() -> None:
+    """Data Hurricane: cross-domain data sharing negotiated by agents, inside policy."""
+
+
 # Command groups register themselves below, one line each.
+from hurricane_assets.cli import demo as _demo  # noqa: E402
+
+app.command("demo")(_demo.demo)

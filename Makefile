@@ -1,0 +1,33 @@
+# The two commands a newcomer runs: `make demo` and `make test`. Both create .venv when missing.
+VENV    := .venv
+PYTHON  ?= python3
+STAMP   := $(VENV)/.installed
+HURRICANE_HOME ?= $(CURDIR)/.hurricane
+export HURRICANE_HOME
+
+.PHONY: install demo test ui bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install -q --upgrade pip
+	$(VENV)/bin/python -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(VENV)/bin/hurricane demo
+
+test: install
+	$(VENV)/bin/python -m pytest -n 2 --timeout 900 -q
+
+ui: install
+	@mkdir -p $(HURRICANE_HOME)/dagster
+	@test -f $(HURRICANE_HOME)/dagster/dagster.yaml || cp dagster.yaml $(HURRICANE_HOME)/dagster/dagster.yaml
+	DAGSTER_HOME=$(HURRICANE_HOME)/dagster $(VENV)/bin/dagster dev -w workspace.yaml
+
+bench: install
+	@for b in bench/*.py; do echo "== $$b"; $(VENV)/bin/python $$b || exit 1; done
+
+clean:
+	rm -rf $(HURRICANE_HOME)
