@@ -1,0 +1,237 @@
+"""Export a contract to ODCS v3.1.0 YAML (the consumer's copy) and import it back.
+
+The export is validated by the `open_data_contract_standard` model before it is written. Every
+negotiated fact lives in a standard field where ODCS has one (server, schema, SLA, roles) and in
+`dh*` custom properties otherwise, so `import_odcs` rebuilds an equal `Contract` from the file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from open_data_contract_standard.model import OpenDataContractStandard
+from pydantic import ValidationError
+
+from hurricane_assets.catalog import Catalog, load_catalog
+from hurricane_assets.contracts.contract import Contract, ContractStatus, LedgerRef, PartySignature
+from hurricane_assets.settings import hurricane_paths
+from negotiation_graph.terms import MaskingMethod, RowFilter, ShareTerms
+
+API_VERSION = "v3.1.0"
+ODCS_STATUS = {
+    ContractStatus.proposed: "proposed",
+    ContractStatus.active: "active",
+    ContractStatus.renewed: "deprecated",
+    ContractStatus.expired: "retired",
+    ContractStatus.revoked: "retired",
+}
+LOGICAL_TYPES = {
+    "string": "string",
+    "int64": "integer",
+    "float64": "number",
+    "bool": "boolean",
+    "date": "date",
+    "timestamp": "timestamp",
+}
+
+
+class OdcsError(ValueError):
+    def __init__(self, path: str | Path, field: str, reason: str):
+        super().__init__(f"{path}: {field}: {reason}")
+
+
+def odcs_path(contract_id: str) -> Path:
+    return hurricane_paths().contracts / f"{contract_id}.odcs.yaml"
+
+
+def share_table_name(terms: ShareTerms) -> str:
+    return f"{terms.producer}__{terms.dataset}"
+
+
+def _custom(values: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"property": k, "value": v} for k, v in values.items() if v is not None]
+
+
+def to_odcs(contract: Contract, catalog: Catalog | None = None) -> OpenDataContractStandard:
+    catalog = catalog if catalog is not None else load_catalog()
+    terms = contract.terms
+    dataset = catalog.dataset(terms.producer, terms.dataset)
+    table = share_table_name(terms)
+    shared = terms.shared_columns()
+    properties = []
+    for name, masking in shared.items():
+        column = dataset.columns[name]
+        properties.append(
+            {
+                "name": name,
+                "logicalType": LOGICAL_TYPES[column.type],
+                "physicalType": column.type,
+                "required": not column.nullable,
+                "primaryKey": name in dataset.keys,
+                "classification": column.classification.value,
+                "description": column.description,
+                "transformSourceObjects": [f"{terms.producer}.{terms.dataset}.{name}"],
+                "transformLogic": f"masking: {masking.value}",
+                "customProperties": _custom({"dhMasking": masking.value, "dhPii": column.pii.value if column.pii else None}),
+            }
+        )
+    dropped = [c for c, m in terms.columns.items() if m is MaskingMethod.drop]
+    time_element = f"{table}.{dataset.event_time}" if dataset.event_time in shared else None
+    sla = [
+        {"property": "freshness", "value": terms.freshness_hours, "unit": "h", "element": time_element},
+        {"property": "latency", "value": terms.freshness_hours, "unit": "h", "element": time_element},
+        {"property": "frequency", "value": terms.freshness_hours, "unit": "h"},
+        {"property": "retention", "value": terms.retention_days, "unit": "d", "element": time_element},
+        {"property": "endOfLife", "value": contract.expires_at.isoformat()},
+    ]
+    document = {
+        "apiVersion": API_VERSION,
+        "kind": "DataContract",
+        "id": contract.contract_id,
+        "name": f"{terms.producer}.{terms.dataset} for {terms.consumer}",
+        "version": contract.version,
+        "status": ODCS_STATUS[contract.status],
+        "domain": terms.producer,
+        "dataProduct": terms.dataset,
+        "contractCreatedTs": contract.signed_at.isoformat(),
+        "description": {
+            "purpose": f"{terms.purpose}: {terms.consumer} uses {terms.producer}.{terms.dataset} in {terms.environment.value}",
+            "limitations": (
+                f"Only for {terms.purpose}; keep at most {terms.retention_days} days; access ends "
+                f"{contract.expires_at.date().isoformat()}; masked columns must not be re-identified."
+            ),
+            "usage": f"Read the Delta table at {contract.share_uri}.",
+        },
+        "servers": [
+            {
+                "server": f"{terms.consumer}-{terms.environment.value}",
+                "type": "local",
+                "path": contract.share_uri,
+                "format": "delta",
+                "environment": terms.environment.value,
+            }
+        ],
+        "schema": [
+            {
+                "name": table,
+                "physicalName": table,
+                "physicalType": "table",
+                "logicalType": "object",
+                "description": dataset.description,
+                "properties": properties,
+                "customProperties": _custom(
+                    {
+                        "dhSourceDataset": f"{terms.producer}.{terms.dataset}",
+                        "dhRowFilter": terms.row_filter.model_dump(mode="json"),
+                        "dhDroppedColumns": dropped or None,
+                    }
+                ),
+            }
+        ],
+        "slaProperties": [{k: v for k, v in p.items() if v is not None} for p in sla],
+        "roles": [
+            {
+                "role": f"{terms.consumer}_reader",
+                "access": "read",
+                "firstLevelApprovers": f"agent:{terms.producer}/producer",
+                "secondLevelApprovers": f"policy:sha256:{contract.policy_bundle_sha256}",
+            }
+        ],
+        "customProperties": _custom(
+            {
+                "dhNegotiationId": contract.negotiation_id,
+                "dhConsumerDomain": terms.consumer,
+                "dhPurposeCode": terms.purpose,
+                "dhStatus": contract.status.value,
+                "dhAgreementSha256": contract.agreement_sha256,
+                "dhPolicyBundleSha256": contract.policy_bundle_sha256,
+                "dhLedger": {"seq": contract.ledger.seq, "entryHash": contract.ledger.entry_hash} if contract.ledger else None,
+                "dhSignatures": [s.model_dump(mode="json") for s in contract.signatures] or None,
+                "dhPreviousContractId": contract.previous_contract_id,
+            }
+        ),
+    }
+    return OpenDataContractStandard.model_validate(document)
+
+
+def export_odcs(contract: Contract, *, catalog: Catalog | None = None, path: str | Path | None = None) -> Path:
+    """Write `<contracts>/<id>.odcs.yaml` (atomically); returns the path."""
+    target = Path(path) if path is not None else odcs_path(contract.contract_id)
+    text = to_odcs(contract, catalog).to_yaml()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, target)
+    return target
+
+
+def _props(items: list[Any] | None) -> dict[str, Any]:
+    return {p.property: p.value for p in items or []}
+
+
+def import_odcs(path: str | Path) -> Contract:
+    """Rebuild the Contract from an exported ODCS file; raises `OdcsError` naming what is wrong."""
+    path = Path(path)
+    try:
+        doc = OpenDataContractStandard.from_file(str(path))
+    except FileNotFoundError:
+        raise OdcsError(path, "<file>", "not found") from None
+    except (ValidationError, TypeError) as exc:
+        raise OdcsError(path, "<root>", f"not a valid ODCS document: {exc}") from None
+    if doc.apiVersion != API_VERSION:
+        raise OdcsError(path, "apiVersion", f"expected {API_VERSION}, got {doc.apiVersion!r}")
+    top = _props(doc.customProperties)
+    for required in ("dhNegotiationId", "dhConsumerDomain", "dhPurposeCode", "dhStatus", "dhPolicyBundleSha256"):
+        if required not in top:
+            raise OdcsError(path, f"customProperties.{required}", "missing")
+    if not doc.schema_ or not doc.servers:
+        raise OdcsError(path, "schema" if not doc.schema_ else "servers", "missing")
+    table, server = doc.schema_[0], doc.servers[0]
+    table_props = _props(table.customProperties)
+    sla = {p.property: p.value for p in doc.slaProperties or []}
+    producer, dataset_name = table_props["dhSourceDataset"].split(".", 1)
+    columns = {p.name: MaskingMethod(_props(p.customProperties)["dhMasking"]) for p in table.properties or []}
+    columns.update({c: MaskingMethod.drop for c in table_props.get("dhDroppedColumns", [])})
+    signed_at = datetime.fromisoformat(doc.contractCreatedTs)
+    expires_at = datetime.fromisoformat(sla["endOfLife"])
+    try:
+        terms = ShareTerms(
+            producer=producer,
+            consumer=top["dhConsumerDomain"],
+            dataset=dataset_name,
+            columns=columns,
+            row_filter=RowFilter.model_validate(table_props.get("dhRowFilter", {})),
+            purpose=top["dhPurposeCode"],
+            environment=server.environment,
+            freshness_hours=sla["freshness"],
+            retention_days=sla["retention"],
+            term_days=(expires_at - signed_at).days,
+        )
+        ledger = top.get("dhLedger")
+        contract = Contract(
+            contract_id=doc.id,
+            version=doc.version,
+            negotiation_id=top["dhNegotiationId"],
+            terms=terms,
+            share_uri=server.path,
+            policy_bundle_sha256=top["dhPolicyBundleSha256"],
+            signed_at=signed_at,
+            expires_at=expires_at,
+            status=ContractStatus(top["dhStatus"]),
+            signatures=tuple(PartySignature.model_validate(s) for s in top.get("dhSignatures", [])),
+            ledger=LedgerRef(seq=ledger["seq"], entry_hash=ledger["entryHash"]) if ledger else None,
+            previous_contract_id=top.get("dhPreviousContractId"),
+        )
+    except (ValidationError, ValueError, KeyError) as exc:
+        raise OdcsError(path, "<contract>", f"cannot rebuild the contract: {exc}") from None
+    if "dhAgreementSha256" in top and top["dhAgreementSha256"] != contract.agreement_sha256:
+        raise OdcsError(path, "customProperties.dhAgreementSha256", "does not match the contract body (file edited)")
+    return contract
+
+
+def odcs_json_schema() -> dict[str, Any]:
+    return json.loads(OpenDataContractStandard.json_schema())
