@@ -21,13 +21,14 @@ MICROS_PER_UNIT = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
 SECONDS_PER_DAY = 86_400
 
 
-def map_distinct(arr: pa.Array, transform: Callable[[list], list]) -> pa.Array:
-    """`transform` sees each distinct non-null value once; nulls stay null, the type stays the type."""
+def map_distinct(arr: pa.Array, transform: Callable[[list], list], out_type: pa.DataType | None = None) -> pa.Array:
+    """`transform` sees each distinct non-null value once; nulls stay null, the type stays the type
+    (unless `out_type` asks for another)."""
     if pa.types.is_dictionary(arr.type):
         arr = arr.dictionary_decode()
     encoded = pc.dictionary_encode(arr)
     distinct = encoded.dictionary
-    out = pa.array(transform(distinct.to_pylist()), type=distinct.type)
+    out = pa.array(transform(distinct.to_pylist()), type=out_type or distinct.type)
     return pc.take(out, encoded.indices)
 
 
@@ -51,8 +52,9 @@ def _shift_by_entity(arr: pa.Array, params: dict, table: pa.Table) -> pa.Array:
         raise ValueError(f"date_shift keys on entity column {column!r}, which the table does not have")
     entity, max_days = params.get("entity", "entity"), params.get("max_days", 180)
     ids = table.column(column).combine_chunks()
-    offsets = map_distinct(ids, lambda values: [shift_days(params["key"], entity, v, max_days) for v in values])
-    offsets = pc.fill_null(offsets.cast(pa.int64()), shift_days(params["key"], entity, None, max_days))
+    offsets = map_distinct(ids, lambda values: [shift_days(params["key"], entity, v, max_days) for v in values],
+                           out_type=pa.int64())
+    offsets = pc.fill_null(offsets, shift_days(params["key"], entity, None, max_days))
     if pa.types.is_date32(arr.type):
         return pc.add(arr.view(pa.int32()).cast(pa.int64()), offsets).cast(pa.int32()).view(pa.date32())
     if pa.types.is_timestamp(arr.type):

@@ -41,6 +41,8 @@ def copy_masked(
         raise PlanError(f"copy_masked writes lower environments only; {domain}.{dataset} to prod is not a masked copy")
     spec = catalog.dataset(domain, dataset)
     name = f"{domain}.{dataset}"
+    if env not in spec.allowed_environments:
+        raise PlanError(f"{name} may not be copied to {env}: its manifest allows {', '.join(spec.allowed_environments)}")
     paths = hurricane_paths()
     plan = plan or default_plan(spec, env, name=name, source=f"manifest domains/{domain}/product.yaml")
     if plan.env != env:

@@ -22,7 +22,7 @@ from presidio_analyzer import AnalyzerEngine, EntityRecognizer, Pattern, Pattern
 from presidio_analyzer.nlp_engine import SpacyNlpEngine
 from presidio_analyzer.predefined_recognizers import CreditCardRecognizer, IbanRecognizer, IpRecognizer
 
-from hurricane_assets.masking.normalise import DEFAULT_PHONE_REGION, parse_phone
+from hurricane_assets.masking.normalise import DEFAULT_PHONE_REGION, digits_only, parse_phone
 from hurricane_assets.masking.operators.base import MaskingOperator, require
 from hurricane_assets.settings import hurricane_paths
 from negotiation_graph.terms import MaskingMethod
@@ -102,6 +102,8 @@ class PhoneTextRecognizer(PatternRecognizer):
     PATTERNS = [
         Pattern("intl", r"(?<![\w+])\+\d{1,3}[\s.-]?(?:\(0\)[\s.-]?)?\(?\d{1,5}\)?(?:[\s.-]?\d){4,13}\b", 0.7),
         Pattern("national", r"(?<![\w+])(?:\(0\d{1,4}\)|0\d{1,4})(?:[\s.-]?\d){5,10}\b", 0.5),
+        # Countries without a trunk prefix (ES "612 07 30 10", IT mobiles): must be a VALID number.
+        Pattern("grouped", r"(?<![\w+.,])\d{2,4}(?:[\s.-]\d{2,4}){2,4}(?![\w.,]\d)|(?<![\w+.,])\d{9,11}\b", 0.4),
     ]
 
     def __init__(self, region: str = DEFAULT_PHONE_REGION) -> None:
@@ -123,7 +125,11 @@ class PhoneTextRecognizer(PatternRecognizer):
         return possible
 
     def validate_result(self, pattern_text: str) -> bool:
-        return self.region_of(pattern_text) is not None
+        if pattern_text.lstrip()[:1] in ("+", "0", "("):
+            return self.region_of(pattern_text) is not None
+        # Bare digit groups are often dates or order numbers: only 9+ digits that form a valid number.
+        return len(digits_only(pattern_text)) >= 9 and any(
+            phonenumbers.is_valid_number(n) for n in (parse_phone(pattern_text, r) for r in self.regions) if n is not None)
 
     def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None):
         # The region travels with the finding, so the replacement parses the number the same way.
