@@ -121,6 +121,7 @@ class Message(BaseModel):
     rationale: str = Field(default="", max_length=2000)
     policy_decision: PolicySummary | None = None
     agreement_signatures: tuple[SignatureBlock, ...] = ()
+    decided_by: str | None = Field(default=None, description="who answered an escalation")
     prev_msg_sha256: str | None = None
     signature: SignatureBlock | None = None
 
@@ -137,6 +138,8 @@ class Message(BaseModel):
         if p is Performative.ACCEPT and (self.terms is not None or not self.terms_sha256):
             # quoting only the hash makes "accept with edits" impossible to express
             raise ValueError(f"ACCEPT {self.msg_id} must quote terms_sha256 and carry no terms")
+        if p is Performative.HUMAN_DECISION and not self.decided_by:
+            raise ValueError(f"HUMAN_DECISION {self.msg_id} must name who decided")
         if p in REFUSALS and not self.reason_codes:
             raise ValueError(f"{p.value} {self.msg_id} must give reason_codes")
         return self

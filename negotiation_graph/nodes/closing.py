@@ -90,6 +90,7 @@ def escalate(state: NegotiationState, runtime: Runtime[NegotiationContext]) -> d
             sent_at=ctx.clock(),
             reason_codes=() if decision.approved else (ReasonCode.HUMAN_DENIED.value,),
             rationale=f"{'approved' if decision.approved else 'denied'} by {decision.by}",
+            decided_by=decision.by,
             prev_msg_sha256=asked.sha256(),
         ),
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,10 +36,15 @@ class MemoryLedger:
         self.path = path
         self.entries: list[dict[str, Any]] = []
         self.hang_when = hang_when  # callable(entry) -> bool: simulate a process stuck mid-negotiation
+        self._lock = threading.Lock()  # producer subgraphs append from parallel threads
         if path is not None and path.exists():
             self.entries = [json.loads(line) for line in path.read_text().splitlines() if line]
 
     def append(self, *, entry_type, actor, payload, negotiation_id=None, contract_id=None, entry_id=None):
+        with self._lock:
+            return self._append(entry_type, actor, payload, negotiation_id, entry_id)
+
+    def _append(self, entry_type, actor, payload, negotiation_id, entry_id):
         for entry in self.entries:
             if entry_id is not None and entry["entry_id"] == entry_id:
                 return LedgerReceipt(seq=entry["seq"], entry_hash=entry["entry_hash"])
