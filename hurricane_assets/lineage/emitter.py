@@ -1,0 +1,279 @@
+"""OpenLineage events for negotiations, deliveries and drops of consumer copies.
+
+Jobs: `datahurricane.negotiation / negotiation.<consumer>.<producer>` (START, COMPLETE, ABORT) and
+`datahurricane.<consumer> / share.<producer>__<dataset>.materialize` (START, COMPLETE, FAIL) with
+the producer table as input and the consumer's copy as output, column lineage that marks masked
+columns, the row filter as an INDIRECT/FILTER dependency, a `parent` facet pointing at the
+negotiation run and the `dataHurricane_contract` facet. Revocation and expiry emit a DatasetEvent
+with `lifecycleStateChange: DROP`.
+
+Events go through `OpenLineageClient`: to `<lineage>/events.jsonl` by default, or over HTTP to
+`$HURRICANE_LINEAGE_URL` (Marquez, DataZone's `PostLineageEvent`, any OpenLineage endpoint).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from openlineage.client import OpenLineageClient
+from openlineage.client.event_v2 import (
+    DatasetEvent,
+    InputDataset,
+    Job,
+    OutputDataset,
+    Run,
+    RunEvent,
+    RunState,
+    StaticDataset,
+)
+from openlineage.client.facet_v2 import (
+    column_lineage_dataset,
+    dataset_version_dataset,
+    error_message_run,
+    lifecycle_state_change_dataset,
+    ownership_dataset,
+    parent_run,
+    schema_dataset,
+)
+from openlineage.client.serde import Serde
+from openlineage.client.transport import Transport
+from openlineage.client.transport.file import FileConfig, FileTransport
+from openlineage.client.transport.http import HttpConfig, HttpTransport
+
+from hurricane_assets.catalog import Catalog, load_catalog
+from hurricane_assets.contracts import Contract
+from hurricane_assets.identity import canonical_json
+from hurricane_assets.lineage.facets import CONTRACT_FACET_KEY, PRODUCER_URI, DataHurricaneContractRunFacet
+from hurricane_assets.lineage.naming import dataset_name
+from hurricane_assets.settings import hurricane_paths
+from negotiation_graph.terms import MaskingMethod
+
+NEGOTIATION_NAMESPACE = "datahurricane.negotiation"
+LINEAGE_URL_VARIABLE = "HURRICANE_LINEAGE_URL"
+RUN_NAMESPACE = uuid.UUID("5f0c7a4e-3c1e-4b8e-9d57-6b1f2f0f9a11")
+
+
+def negotiation_run_id(negotiation_id: str) -> str:
+    """A stable run id per negotiation, so a delivery can name its parent run without a lookup."""
+    return str(uuid.uuid5(RUN_NAMESPACE, f"negotiation/{negotiation_id}"))
+
+
+def default_transport() -> Transport:
+    url = os.environ.get(LINEAGE_URL_VARIABLE)
+    if url:
+        return HttpTransport(HttpConfig(url=url, timeout=5.0, retry={"total": 0}))
+    path = hurricane_paths().lineage / "events.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return FileTransport(FileConfig(log_file_path=str(path), append=True))
+
+
+@dataclass(frozen=True)
+class EmittedEvent:
+    event: RunEvent | DatasetEvent
+    sha256: str  # of the event's RFC 8785 JSON: what a LINEAGE_EMITTED ledger entry records
+
+    def to_json(self) -> dict[str, Any]:
+        return Serde.to_dict(self.event)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat()
+
+
+class LineageEmitter:
+    def __init__(self, transport: Transport | None = None, *, catalog: Catalog | None = None):
+        self.client = OpenLineageClient(transport=transport if transport is not None else default_transport())
+        self._catalog = catalog
+
+    @property
+    def catalog(self) -> Catalog:
+        if self._catalog is None:
+            self._catalog = load_catalog()
+        return self._catalog
+
+    def _emit(self, event: RunEvent | DatasetEvent) -> EmittedEvent:
+        self.client.emit(event)
+        return EmittedEvent(event, hashlib.sha256(canonical_json(Serde.to_dict(event))).hexdigest())
+
+    # -- negotiation ---------------------------------------------------------------------------
+
+    def _negotiation_job(self, consumer: str, producer: str) -> Job:
+        return Job(namespace=NEGOTIATION_NAMESPACE, name=f"negotiation.{consumer}.{producer}")
+
+    def negotiation_started(self, negotiation_id: str, consumer: str, producer: str) -> EmittedEvent:
+        return self._negotiation_event(RunState.START, negotiation_id, consumer, producer)
+
+    def negotiation_completed(self, negotiation_id: str, consumer: str, producer: str) -> EmittedEvent:
+        return self._negotiation_event(RunState.COMPLETE, negotiation_id, consumer, producer)
+
+    def negotiation_aborted(self, negotiation_id: str, consumer: str, producer: str, reason: str) -> EmittedEvent:
+        return self._negotiation_event(RunState.ABORT, negotiation_id, consumer, producer, reason)
+
+    def _negotiation_event(
+        self, state: RunState, negotiation_id: str, consumer: str, producer: str, reason: str | None = None
+    ) -> EmittedEvent:
+        facets = {}
+        if reason is not None:
+            facets["errorMessage"] = error_message_run.ErrorMessageRunFacet(
+                message=reason, programmingLanguage="python"
+            )
+        run = Run(runId=negotiation_run_id(negotiation_id), facets=facets)
+        return self._emit(
+            RunEvent(eventType=state, eventTime=_now(), run=run, job=self._negotiation_job(consumer, producer), producer=PRODUCER_URI)
+        )
+
+    # -- delivery ------------------------------------------------------------------------------
+
+    def _delivery_job(self, contract: Contract) -> Job:
+        terms = contract.terms
+        return Job(namespace=f"datahurricane.{terms.consumer}", name=f"share.{terms.producer}__{terms.dataset}.materialize")
+
+    def _run_facets(self, contract: Contract) -> dict[str, Any]:
+        terms = contract.terms
+        return {
+            "parent": parent_run.ParentRunFacet(
+                run=parent_run.Run(runId=negotiation_run_id(contract.negotiation_id)),
+                job=parent_run.Job(namespace=NEGOTIATION_NAMESPACE, name=f"negotiation.{terms.consumer}.{terms.producer}"),
+            ),
+            CONTRACT_FACET_KEY: DataHurricaneContractRunFacet(
+                contractId=contract.contract_id,
+                contractVersion=contract.version,
+                purpose=terms.purpose,
+                expiresAt=contract.expires_at.isoformat(),
+                ledgerSeq=contract.ledger.seq if contract.ledger else None,
+                ledgerEntryHash=contract.ledger.entry_hash if contract.ledger else None,
+            ),
+        }
+
+    def _datasets(
+        self, contract: Contract, source_uri: str | None, source_version: int | None, delta_version: int | None
+    ) -> tuple[InputDataset, OutputDataset]:
+        terms = contract.terms
+        spec = self.catalog.dataset(terms.producer, terms.dataset)
+        source_uri = source_uri if source_uri is not None else hurricane_paths().table_uri("prod", terms.producer, terms.dataset)
+        in_ns, in_name = dataset_name(source_uri)
+        out_ns, out_name = dataset_name(contract.share_uri)
+        shared = terms.shared_columns()
+
+        def schema(columns: list[str]) -> schema_dataset.SchemaDatasetFacet:
+            return schema_dataset.SchemaDatasetFacet(
+                fields=[schema_dataset.SchemaDatasetFacetFields(name=c, type=spec.columns[c].type) for c in columns]
+            )
+
+        def owner(kind: str, domain: str) -> ownership_dataset.OwnershipDatasetFacet:
+            return ownership_dataset.OwnershipDatasetFacet(owners=[ownership_dataset.Owner(name=f"domain:{domain}", type=kind)])
+
+        fields = {}
+        for column, masking in shared.items():
+            masked = masking is not MaskingMethod.none
+            fields[column] = column_lineage_dataset.Fields(
+                inputFields=[
+                    column_lineage_dataset.InputField(
+                        namespace=in_ns,
+                        name=in_name,
+                        field=column,
+                        transformations=[
+                            column_lineage_dataset.Transformation(
+                                type="DIRECT",
+                                subtype="TRANSFORMATION" if masked else "IDENTITY",
+                                description=f"masking: {masking.value}",
+                                masking=masked,
+                            )
+                        ],
+                    )
+                ]
+            )
+        filter_columns = [p.column for p in terms.row_filter.all_of]
+        if terms.row_filter.since_days is not None:
+            filter_columns.append(spec.event_time)
+        if terms.row_filter.sample_fraction is not None:
+            filter_columns.extend(spec.keys)
+        filtered = [
+            column_lineage_dataset.InputField(
+                namespace=in_ns,
+                name=in_name,
+                field=column,
+                transformations=[column_lineage_dataset.Transformation(type="INDIRECT", subtype="FILTER")],
+            )
+            for column in dict.fromkeys(filter_columns)
+        ]
+        input_facets: dict[str, Any] = {"schema": schema(list(spec.columns)), "ownership": owner("PRODUCER", terms.producer)}
+        if source_version is not None:
+            input_facets["version"] = dataset_version_dataset.DatasetVersionDatasetFacet(datasetVersion=str(source_version))
+        output_facets: dict[str, Any] = {
+            "schema": schema(list(shared)),
+            "ownership": owner("CONSUMER", terms.consumer),
+            "columnLineage": column_lineage_dataset.ColumnLineageDatasetFacet(fields=fields, dataset=filtered),
+        }
+        if delta_version is not None:
+            output_facets["version"] = dataset_version_dataset.DatasetVersionDatasetFacet(datasetVersion=str(delta_version))
+        return (
+            InputDataset(namespace=in_ns, name=in_name, facets=input_facets),
+            OutputDataset(namespace=out_ns, name=out_name, facets=output_facets),
+        )
+
+    def delivery_started(self, contract: Contract, *, source_uri: str | None = None, source_version: int | None = None) -> tuple[str, EmittedEvent]:
+        """START of a delivery run; returns its run id for the matching COMPLETE or FAIL."""
+        run_id = str(uuid.uuid4())
+        source, target = self._datasets(contract, source_uri, source_version, None)
+        event = RunEvent(
+            eventType=RunState.START,
+            eventTime=_now(),
+            run=Run(runId=run_id, facets=self._run_facets(contract)),
+            job=self._delivery_job(contract),
+            inputs=[source],
+            outputs=[target],
+            producer=PRODUCER_URI,
+        )
+        return run_id, self._emit(event)
+
+    def delivery_completed(
+        self,
+        run_id: str,
+        contract: Contract,
+        *,
+        delta_version: int | None = None,
+        source_uri: str | None = None,
+        source_version: int | None = None,
+    ) -> EmittedEvent:
+        source, target = self._datasets(contract, source_uri, source_version, delta_version)
+        event = RunEvent(
+            eventType=RunState.COMPLETE,
+            eventTime=_now(),
+            run=Run(runId=run_id, facets=self._run_facets(contract)),
+            job=self._delivery_job(contract),
+            inputs=[source],
+            outputs=[target],
+            producer=PRODUCER_URI,
+        )
+        return self._emit(event)
+
+    def delivery_failed(self, run_id: str, contract: Contract, error: str) -> EmittedEvent:
+        facets = self._run_facets(contract)
+        facets["errorMessage"] = error_message_run.ErrorMessageRunFacet(message=error, programmingLanguage="python")
+        event = RunEvent(
+            eventType=RunState.FAIL,
+            eventTime=_now(),
+            run=Run(runId=run_id, facets=facets),
+            job=self._delivery_job(contract),
+            producer=PRODUCER_URI,
+        )
+        return self._emit(event)
+
+    def copy_dropped(self, contract: Contract) -> EmittedEvent:
+        """The consumer's copy was deleted (revocation or expiry)."""
+        namespace, name = dataset_name(contract.share_uri)
+        drop = lifecycle_state_change_dataset.LifecycleStateChangeDatasetFacet(
+            lifecycleStateChange=lifecycle_state_change_dataset.LifecycleStateChange.DROP
+        )
+        event = DatasetEvent(
+            eventTime=_now(),
+            dataset=StaticDataset(namespace=namespace, name=name, facets={"lifecycleStateChange": drop}),
+            producer=PRODUCER_URI,
+        )
+        return self._emit(event)
