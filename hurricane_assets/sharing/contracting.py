@@ -1,0 +1,101 @@
+"""From a negotiation's agreements to signed, recorded, exported contracts.
+
+The policy is checked again at signature (the negotiation checked it at agreement); each contract is
+signed by both parties, becomes active, is recorded in the ledger and exported to ODCS. Signing the
+same negotiation twice returns the contracts already signed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from hurricane_assets.contracts.contract import Contract, ContractStatus, LedgerRef, sign_contract
+from hurricane_assets.contracts.store import ContractStore
+from hurricane_assets.ledger.entry import EntryType
+from hurricane_assets.sharing.ids import entry_id
+from negotiation_graph.messages import Agreement
+from negotiation_graph.ports import LedgerPort, PolicyGate, SignerPort
+
+
+@dataclass(frozen=True)
+class SigningOutcome:
+    contracts: tuple[Contract, ...]
+    refused: tuple[tuple[Agreement, tuple[str, ...]], ...]  # agreements the policy no longer allows
+
+
+def consumer_actor(contract_or_terms) -> str:
+    return f"agent:{contract_or_terms.consumer}/consumer"
+
+
+def find_contract(store: ContractStore, negotiation_id: str, producer: str, dataset: str) -> Contract | None:
+    for contract in store.list():
+        if (contract.negotiation_id, contract.producer, contract.dataset) == (negotiation_id, producer, dataset):
+            return contract
+    return None
+
+
+def sign_agreements(
+    agreements: tuple[Agreement, ...] | list[Agreement],
+    *,
+    gate: PolicyGate,
+    signer: SignerPort,
+    ledger: LedgerPort,
+    store: ContractStore,
+    now: datetime | None = None,
+) -> SigningOutcome:
+    now = now or datetime.now(timezone.utc)
+    signed: list[Contract] = []
+    refused: list[tuple[Agreement, tuple[str, ...]]] = []
+    for agreement in agreements:
+        existing = find_contract(store, agreement.negotiation_id, agreement.producer, agreement.dataset)
+        if existing is not None:
+            signed.append(existing)
+            continue
+        decision = gate.evaluate(agreement.terms)
+        if not decision.allowed:
+            reasons = decision.reasons + tuple(
+                f"{col}:{r}" for col, d in decision.columns.items() if not d.allowed for r in d.reasons
+            )
+            ledger.append(
+                entry_type=EntryType.POLICY_DENIED,
+                actor=f"agent:{agreement.producer}/producer",
+                payload={"stage": "signature", "terms_sha256": agreement.terms_sha256,
+                         "decision_id": decision.decision_id, "bundle_sha256": decision.bundle_sha256,
+                         "reasons": list(reasons)},
+                negotiation_id=agreement.negotiation_id,
+                entry_id=entry_id(agreement.negotiation_id, agreement.terms_sha256, "denied-at-signature"),
+            )
+            refused.append((agreement, reasons))
+            continue
+        contract = Contract.propose(
+            agreement.terms,
+            negotiation_id=agreement.negotiation_id,
+            policy_bundle_sha256=decision.bundle_sha256,
+            now=now,
+        )
+        contract = sign_contract(sign_contract(contract, "producer", signer), "consumer", signer)
+        contract = contract.transition(ContractStatus.active)
+        receipt = ledger.append(
+            entry_type=EntryType.CONTRACT_SIGNED,
+            actor=consumer_actor(contract),
+            payload={
+                "contract_id": contract.contract_id,
+                "version": contract.version,
+                "producer": contract.producer,
+                "consumer": contract.consumer,
+                "dataset": contract.dataset,
+                "agreement_sha256": contract.agreement_sha256,
+                "terms_sha256": agreement.terms_sha256,
+                "policy_bundle_sha256": contract.policy_bundle_sha256,
+                "policy_decision_id": decision.decision_id,
+                "expires_at": contract.expires_at.isoformat(),
+            },
+            negotiation_id=contract.negotiation_id,
+            contract_id=contract.contract_id,
+            entry_id=entry_id(contract.negotiation_id, agreement.terms_sha256, "signed"),
+        )
+        contract = contract.model_copy(update={"ledger": LedgerRef(seq=receipt.seq, entry_hash=receipt.entry_hash)})
+        store.save(contract)
+        signed.append(contract)
+    return SigningOutcome(tuple(signed), tuple(refused))

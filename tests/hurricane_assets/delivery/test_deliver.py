@@ -1,0 +1,101 @@
+"""Delivery with real components: prod Delta → filtered, masked consumer Delta, re-checked at copy time."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import timedelta
+
+import pyarrow.compute as pc
+import pytest
+from deltalake import DeltaTable, write_deltalake
+
+from hurricane_assets.catalog.catalog import default_domains_dir
+from hurricane_assets.contracts.contract import ContractStatus
+from hurricane_assets.delivery.deliver import DeliveryRefused, UpstreamSchemaChanged, deliver
+from hurricane_assets.policy import CedarPolicyGate
+from hurricane_assets.settings import hurricane_paths
+from hurricane_assets.sharing.contracting import sign_agreements
+from hurricane_assets.storage import read_table
+from negotiation_graph.terms import Predicate, RowFilter
+
+from tests.hurricane_assets.share_terms import agreement_for, fraud_terms
+
+
+def signed(share_parts, terms):
+    args = {k: share_parts[k] for k in ("gate", "signer", "ledger", "store")}
+    return sign_agreements([agreement_for(terms, share_parts["gate"])], **args).contracts[0]
+
+
+def run(share_parts, contract, **kw):
+    return deliver(contract, **{k: share_parts[k] for k in ("catalog", "gate", "signer", "ledger")}, **kw)
+
+
+def test_delivery_writes_exactly_the_contracted_masked_columns(share_parts, share_prod_tables):
+    contract = signed(share_parts, fraud_terms())
+    delivery = run(share_parts, contract)
+    share = DeltaTable(contract.share_uri).to_pyarrow_table()
+    prod = read_table(hurricane_paths().table_uri("prod", "payments", "transactions"))
+    assert share.column_names == ["txn_id", "customer_id", "channel", "device_id"]
+    assert share.num_rows == prod.num_rows == delivery.rows
+    assert contract.share_uri.endswith("envs/preprod/risk/payments__transactions")
+    assert not set(share["customer_id"].to_pylist()) & set(prod["customer_id"].to_pylist())
+    assert not set(share["device_id"].to_pylist()) & set(prod["device_id"].to_pylist())
+    assert share["channel"].to_pylist() == prod["channel"].to_pylist()
+    entry = share_parts["ledger"].tail(1)[0]
+    assert entry["entry_type"] == "DELIVERED" and entry["contract_id"] == contract.contract_id
+
+
+def test_redelivery_of_unchanged_data_writes_nothing(share_parts, share_prod_tables):
+    contract = signed(share_parts, fraud_terms())
+    first = run(share_parts, contract)
+    entries = len(share_parts["ledger"])
+    second = run(share_parts, contract)
+    assert first.changed and not second.changed
+    assert second.table_version == first.table_version == DeltaTable(contract.share_uri).version()
+    assert len(share_parts["ledger"]) == entries
+
+
+def test_row_filter_is_applied(share_parts, share_prod_tables):
+    terms = fraud_terms(row_filter=RowFilter(all_of=(Predicate(column="channel", op="eq", values=("instant_p2p",)),), since_days=30))
+    contract = signed(share_parts, terms)
+    share = DeltaTable(run(share_parts, contract).share_uri).to_pyarrow_table()
+    assert share.num_rows > 0 and set(share["channel"].to_pylist()) == {"instant_p2p"}
+
+
+@pytest.mark.parametrize("change", ["revoked", "expired"])
+def test_a_contract_no_longer_active_is_not_delivered(share_parts, share_prod_tables, change):
+    contract = signed(share_parts, fraud_terms())
+    if change == "revoked":
+        contract = contract.transition(ContractStatus.revoked)
+        now = None
+    else:
+        now = contract.expires_at + timedelta(seconds=1)
+    with pytest.raises(DeliveryRefused, match="revoked" if change == "revoked" else "expired at"):
+        run(share_parts, contract, now=now)
+    assert not DeltaTable.is_deltatable(contract.share_uri)
+    assert share_parts["ledger"].tail(1)[0]["entry_type"] == "POLICY_DENIED"
+
+
+def test_a_policy_change_after_agreement_blocks_delivery(share_parts, share_prod_tables, tmp_path):
+    contract = signed(share_parts, fraud_terms())
+    policies = tmp_path / "policies"
+    shutil.copytree(default_domains_dir(), policies, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    (policies / "payments" / "policy.cedar").write_text(
+        (policies / "payments" / "policy.cedar").read_text()
+        + '\n@id("no-devices-any-more")\n@reason("column_never_shared")\n'
+        'forbid (principal, action == Action::"share", resource) when { resource.pii == "DEVICE_ID" && context.masking != "drop" };\n'
+    )
+    stricter = CedarPolicyGate(share_parts["catalog"], policy_dir=policies)
+    with pytest.raises(DeliveryRefused, match="device_id:column_never_shared"):
+        deliver(contract, catalog=share_parts["catalog"], gate=stricter, signer=share_parts["signer"], ledger=share_parts["ledger"])
+    assert not DeltaTable.is_deltatable(contract.share_uri)
+
+
+def test_a_schema_change_upstream_fails_closed(share_parts, share_prod_tables):
+    contract = signed(share_parts, fraud_terms())
+    uri = hurricane_paths().table_uri("prod", "payments", "transactions")
+    table = read_table(uri)
+    write_deltalake(uri, table.append_column("risk_flag", pc.equal(table["channel"], "online")), mode="overwrite", schema_mode="overwrite")
+    with pytest.raises(UpstreamSchemaChanged, match="columns not in the manifest: risk_flag"):
+        run(share_parts, contract)
+    assert not DeltaTable.is_deltatable(contract.share_uri)

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from hurricane_assets.contracts.contract import ContractStatus, verify_contract
+from hurricane_assets.contracts.odcs import import_odcs, odcs_path
+from hurricane_assets.ledger.verify import verify_ledger
+from hurricane_assets.sharing.contracting import sign_agreements
+
+from tests.hurricane_assets.share_terms import agreement_for, fraud_terms
+
+
+def test_agreement_becomes_an_active_signed_recorded_exported_contract(share_parts):
+    outcome = sign_agreements([agreement_for(fraud_terms(), share_parts["gate"])], **{k: share_parts[k] for k in ("gate", "signer", "ledger", "store")})
+    (contract,) = outcome.contracts
+    assert contract.status is ContractStatus.active
+    verify_contract(contract, share_parts["signer"])
+    assert contract.ledger is not None and contract.ledger.seq == 0
+    assert share_parts["store"].get(contract.contract_id) == contract
+    assert import_odcs(odcs_path(contract.contract_id)).terms == contract.terms
+    assert verify_ledger().ok
+
+
+def test_signing_twice_returns_the_same_contract_and_one_ledger_entry(share_parts):
+    args = {k: share_parts[k] for k in ("gate", "signer", "ledger", "store")}
+    agreement = agreement_for(fraud_terms(), share_parts["gate"])
+    first = sign_agreements([agreement], **args).contracts
+    second = sign_agreements([agreement], **args).contracts
+    assert first == second
+    assert len(share_parts["ledger"]) == 1
+
+
+def test_policy_is_checked_again_at_signature(share_parts):
+    # An agreement carrying a column the policy forbids (as if forged or the policy changed since).
+    bad = fraud_terms(columns={"txn_id": "none", "card_number": "tokenize"})
+    outcome = sign_agreements([agreement_for(bad, share_parts["gate"])], **{k: share_parts[k] for k in ("gate", "signer", "ledger", "store")})
+    assert outcome.contracts == ()
+    (_, reasons), = outcome.refused
+    assert any("card_number" in r for r in reasons)
+    assert share_parts["store"].list() == []
+    assert share_parts["ledger"].tail(1)[0]["entry_type"] == "POLICY_DENIED"
