@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from hurricane_assets.cli import ledger as _ledger
+
 app = typer.Typer(
     name="hurricane",
     help="Data Hurricane: cross-domain data sharing negotiated by agents, inside policy.",
@@ -22,3 +24,4 @@ def main() -> None:
 from hurricane_assets.cli import demo as _demo  # noqa: E402
 
 app.command("demo")(_demo.demo)
+app.add_typer(_ledger.app, name="ledger")
