@@ -21,7 +21,8 @@ from hurricane_assets.catalog.schema import arrow_schema, schema_diff
 from hurricane_assets.contracts.contract import Contract, ContractStatus, verify_contract
 from hurricane_assets.delivery.row_filter import apply_row_filter
 from hurricane_assets.ledger.entry import EntryType
-from hurricane_assets.masking.engine import mask_table
+from hurricane_assets.lineage.emitter import LineageEmitter
+from hurricane_assets.masking.engine import MaskedResult, mask_table
 from hurricane_assets.masking.keys import Keyring
 from hurricane_assets.masking.plans import plan_from_contract
 from hurricane_assets.masking.report import PrivacyReport
@@ -101,7 +102,7 @@ def deliver(
     gate: PolicyGate,
     signer: SignerPort,
     ledger: LedgerPort,
-    lineage=None,
+    lineage: LineageEmitter | None = None,
     now: datetime | None = None,
 ) -> Delivery:
     now = now or datetime.now(timezone.utc)
@@ -128,52 +129,15 @@ def deliver(
         raise UpstreamSchemaChanged(
             contract.contract_id, f"{terms.producer}.{terms.dataset} changed upstream: {diff.describe()}"
         )
-    run = lineage.delivery_started(contract, source_uri=source_uri, source_version=source_table.version()) if lineage else None
-    try:
-        rows = apply_row_filter(source, terms.row_filter, event_time=spec.event_time, keys=spec.keys, now=now)
-        plan = plan_from_contract(spec, terms.environment.value, dict(terms.columns), name=f"{terms.producer}.{terms.dataset}")
-        masked = mask_table(rows, plan, Keyring.load(terms.environment.value))
-        digest = content_sha256(masked.table)
-        previous, version = _delivered_content(contract.share_uri)
-        changed = previous != digest
-        if changed:
-            write_deltalake(
-                contract.share_uri,
-                masked.table,
-                mode="overwrite",
-                schema_mode="overwrite",
-                storage_options=storage_options(contract.share_uri) or None,
-                commit_properties=CommitProperties(
-                    custom_metadata={CONTENT_KEY: digest, "dh.contract_id": contract.contract_id,
-                                     "dh.contract_version": contract.version},
-                ),
-            )
-            version = open_table(contract.share_uri).version()
-        receipt = None
-        if changed:
-            receipt = ledger.append(
-                entry_type=EntryType.DELIVERED,
-                actor=actor,
-                payload={
-                    "contract_id": contract.contract_id,
-                    "contract_version": contract.version,
-                    "share_uri": contract.share_uri,
-                    "table_version": version,
-                    "rows": masked.table.num_rows,
-                    "columns": masked.table.column_names,
-                    "content_sha256": digest,
-                    "source_version": source_table.version(),
-                    "masking_plan_version": masked.report.plan_version,
-                    "masking_key_id": masked.report.key_id,
-                },
-                negotiation_id=contract.negotiation_id,
-                contract_id=contract.contract_id,
-                entry_id=entry_id(contract.contract_id, contract.version, "delivered", digest),
-            )
-    except Exception as exc:
-        if lineage and run:
-            lineage.delivery_failed(run, contract, error=str(exc))
-        raise
+    rows = apply_row_filter(source, terms.row_filter, event_time=spec.event_time, keys=spec.keys, now=now)
+    plan = plan_from_contract(spec, terms.environment.value, dict(terms.columns), name=f"{terms.producer}.{terms.dataset}")
+    masked = mask_table(rows, plan, Keyring.load(terms.environment.value))
+    digest = content_sha256(masked.table)
+    previous, version = _delivered_content(contract.share_uri)
+    changed = previous != digest
+    receipt = None
+    if changed:
+        version, receipt = _write_share(contract, masked, digest, source_uri, source_table.version(), ledger, lineage)
     delivery = Delivery(
         contract_id=contract.contract_id,
         share_uri=contract.share_uri,
@@ -186,6 +150,63 @@ def deliver(
         ledger=receipt,
         source_version=source_table.version(),
     )
-    if lineage and run:
-        lineage.delivery_completed(run, contract, delivery)
     return delivery
+
+
+def _write_share(
+    contract: Contract,
+    masked: MaskedResult,
+    digest: str,
+    source_uri: str,
+    source_version: int,
+    ledger: LedgerPort,
+    lineage: LineageEmitter | None,
+) -> tuple[int, LedgerReceipt]:
+    """One overwrite commit of the share, framed by lineage START and COMPLETE (or FAIL)."""
+    run_id = None
+    if lineage is not None:
+        run_id, _ = lineage.delivery_started(contract, source_uri=source_uri, source_version=source_version)
+    try:
+        write_deltalake(
+            contract.share_uri,
+            masked.table,
+            mode="overwrite",
+            schema_mode="overwrite",
+            storage_options=storage_options(contract.share_uri) or None,
+            commit_properties=CommitProperties(
+                custom_metadata={CONTENT_KEY: digest, "dh.contract_id": contract.contract_id,
+                                 "dh.contract_version": contract.version},
+            ),
+        )
+    except Exception as exc:
+        if lineage is not None:
+            lineage.delivery_failed(run_id, contract, error=str(exc))
+        raise
+    version = open_table(contract.share_uri).version()
+    payload = {
+        "contract_id": contract.contract_id,
+        "contract_version": contract.version,
+        "share_uri": contract.share_uri,
+        "table_version": version,
+        "rows": masked.table.num_rows,
+        "columns": masked.table.column_names,
+        "content_sha256": digest,
+        "source_version": source_version,
+        "masking_plan_version": masked.report.plan_version,
+        "masking_key_id": masked.report.key_id,
+    }
+    if lineage is not None:
+        event = lineage.delivery_completed(
+            run_id, contract, delta_version=version, source_uri=source_uri, source_version=source_version
+        )
+        payload["lineage_run_id"] = run_id
+        payload["lineage_event_sha256"] = event.sha256
+    receipt = ledger.append(
+        entry_type=EntryType.DELIVERED,
+        actor=f"agent:{contract.producer}/producer",
+        payload=payload,
+        negotiation_id=contract.negotiation_id,
+        contract_id=contract.contract_id,
+        entry_id=entry_id(contract.contract_id, contract.version, "delivered", digest),
+    )
+    return version, receipt

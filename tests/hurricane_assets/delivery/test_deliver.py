@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import timedelta
 
@@ -43,6 +44,20 @@ def test_delivery_writes_exactly_the_contracted_masked_columns(share_parts, shar
     assert share["channel"].to_pylist() == prod["channel"].to_pylist()
     entry = share_parts["ledger"].tail(1)[0]
     assert entry["entry_type"] == "DELIVERED" and entry["contract_id"] == contract.contract_id
+
+
+def test_delivery_emits_lineage_and_records_its_hash(share_parts, share_prod_tables):
+    from hurricane_assets.lineage.emitter import LineageEmitter
+
+    contract = signed(share_parts, fraud_terms())
+    run(share_parts, contract, lineage=LineageEmitter(catalog=share_parts["catalog"]))
+    events = [json.loads(line) for line in (hurricane_paths().lineage / "events.jsonl").read_text().splitlines()]
+    assert [e["eventType"] for e in events] == ["START", "COMPLETE"]
+    complete = events[-1]
+    assert complete["outputs"][0]["name"].endswith("preprod/risk/payments__transactions")
+    assert complete["run"]["facets"]["dataHurricane_contract"]["contractId"] == contract.contract_id
+    entry = share_parts["ledger"].tail(1)[0]
+    assert json.loads(entry["payload_json"])["lineage_run_id"] == complete["run"]["runId"]
 
 
 def test_redelivery_of_unchanged_data_writes_nothing(share_parts, share_prod_tables):
