@@ -34,6 +34,7 @@ class NegotiationReport(BaseModel):
     status: Literal["done", "awaiting_human"]
     outcome: Outcome | None = None
     agreements: tuple[Agreement, ...] = ()
+    pending_approval: tuple[Agreement, ...] = ()  # signed, waiting for the human the policy asked for
     transcript: tuple[Message, ...] = ()
 
 
@@ -91,10 +92,12 @@ class Negotiator:
 
 
 def report(negotiation_id: str, values: dict, *, awaiting: bool) -> NegotiationReport:
+    agreements = tuple(values.get("agreements") or ())
     return NegotiationReport(
         negotiation_id=negotiation_id,
         status="awaiting_human" if awaiting else "done",
         outcome=values.get("outcome"),
-        agreements=tuple(values.get("agreements") or ()),
+        agreements=() if awaiting else agreements,
+        pending_approval=agreements if awaiting else (),
         transcript=tuple(values.get("transcript") or ()),
     )

@@ -43,7 +43,9 @@ def serves(column: str, facts: ColumnFacts, feature: str) -> bool:
 
 def applicable_maskings(facts: ColumnFacts) -> tuple[MaskingMethod, ...]:
     """Value-bearing maskings that make sense for this column's type and PII entity."""
-    methods = [MaskingMethod.none, MaskingMethod.tokenize]
+    methods = [MaskingMethod.none]
+    if facts.type == "string":  # a keyed token keeps equality, which only categorical strings need
+        methods.append(MaskingMethod.tokenize)
     if facts.pii in FORMAT_PRESERVABLE_PII:
         methods.append(MaskingMethod.format_preserving)
     if facts.type in GENERALIZABLE_TYPES or facts.pii in ("DATE_OF_BIRTH", "LOCATION"):

@@ -1,0 +1,127 @@
+"""Acceptance of the negotiation on the real platform: the reference catalog, the Cedar policies
+of the domains, the Delta ledger and the domains' Ed25519 keys."""
+
+from datetime import UTC, datetime
+
+import pytest
+from deltalake import DeltaTable
+
+from hurricane_assets.catalog import load_catalog
+from hurricane_assets.ledger import verify_ledger
+from hurricane_assets.negotiation_runtime import (
+    CatalogDirectory,
+    NegotiationNotFound,
+    NotAwaitingHuman,
+    load_transcript,
+    resume_negotiation,
+    run_negotiation,
+)
+from hurricane_assets.policy.gate import CedarPolicyGate
+from hurricane_assets.settings import hurricane_paths
+from negotiation_graph.context import NegotiationLimits, fixed_clock
+from negotiation_graph.messages import Performative
+from negotiation_graph.terms import Environment, NeedSpec
+
+T0 = datetime(2026, 1, 5, 9, tzinfo=UTC)
+
+
+def fraud_need(**changes) -> NeedSpec:
+    fields = dict(need_id="fraud-model-drift-1", consumer="risk", model="fraud_model", purpose="fraud_detection",
+                  environment=Environment.preprod, join_entities=("customer", "transaction"),
+                  wanted={"channel": 0.4, "device": 0.3, "account_age": 0.3})
+    return NeedSpec(**(fields | changes))
+
+
+def ledger_rows() -> list[dict]:
+    return DeltaTable(hurricane_paths().ledger).to_pyarrow_table().to_pylist()
+
+
+def test_the_fraud_models_need_is_agreed_with_payments_and_customers_inside_cedar_policy():
+    result = run_negotiation(fraud_need(), clock=fixed_clock(T0))
+    assert result.status == "done" and result.outcome.status == "agreed"
+    by_dataset = {f"{a.producer}.{a.dataset}": a for a in result.agreements}
+    assert set(by_dataset) == {"payments.transactions", "customers.profiles"}
+    assert by_dataset["payments.transactions"].features == ("channel", "device")
+    assert set(by_dataset["customers.profiles"].terms.columns) == {"customer_id", "account_opened_at"}
+    gate = CedarPolicyGate(load_catalog())
+    for agreement in result.agreements:
+        assert gate.evaluate(agreement.terms).allowed
+        assert agreement.rounds <= NegotiationLimits().max_rounds
+    offers = [m for m in result.transcript if m.terms is not None]
+    assert offers and all(gate.evaluate(m.terms).allowed for m in offers)
+    verdict = verify_ledger()
+    assert verdict.ok, verdict.problem
+    ids = [row["entry_id"] for row in ledger_rows()]
+    assert len(ids) == len(set(ids)) == len(result.transcript)
+
+
+def test_forbidden_columns_are_refused_with_cedars_reason_and_the_rest_agreed():
+    need = fraud_need(wanted={"channel": 0.4, "card_number": 0.3, "national_id": 0.1, "account_age": 0.2})
+    result = run_negotiation(need, clock=fixed_clock(T0))
+    assert result.outcome.status == "partial"
+    assert result.outcome.unserved_features == ("card_number", "national_id")
+    shared = {c for a in result.agreements for c in a.terms.columns}
+    assert {"channel", "account_opened_at"} <= shared and not {"card_number", "national_id"} & shared
+    refused = {c: r for a in result.agreements for c, r in a.refused_columns.items()}
+    assert refused["card_number"] == ("column_never_shared",) and "national_id" in refused
+
+
+def test_a_purpose_no_producer_allows_ends_at_once_with_reasons():
+    result = run_negotiation(fraud_need(purpose="credit_scoring"), clock=fixed_clock(T0))
+    assert result.outcome.status == "no_deal" and not result.agreements
+    assert {"no_zopa", "purpose_not_allowed"} <= set(result.outcome.reason_codes)
+    assert {m.performative for m in result.transcript} == {Performative.CFP, Performative.REFUSE}
+    assert [row["entry_type"] for row in ledger_rows()].count("NO_DEAL") == 1
+
+
+def test_same_need_in_a_fresh_home_gives_the_same_terms(tmp_path, monkeypatch):
+    first = run_negotiation(fraud_need(), clock=fixed_clock(T0))
+    monkeypatch.setenv("HURRICANE_HOME", str(tmp_path / "other"))
+    second = run_negotiation(fraud_need(), clock=fixed_clock(T0))
+    assert first.negotiation_id == second.negotiation_id
+    assert [a.terms.canonical() for a in first.agreements] == [a.terms.canonical() for a in second.agreements]
+
+
+def test_restricted_escalation_pauses_and_a_named_human_approves():
+    need = fraud_need(need_id="analytics-1", consumer="marketing", purpose="customer_analytics",
+                      join_entities=("customer",), wanted={"account_age": 1.0})
+    paused = run_negotiation(need, clock=fixed_clock(T0))
+    assert paused.status == "awaiting_human" and not paused.agreements
+    assert [a.dataset for a in paused.pending_approval] == ["profiles"]
+    assert "AGREEMENT" not in [row["entry_type"] for row in ledger_rows()]
+    done = resume_negotiation(paused.negotiation_id, approve=True, by="alice")
+    assert done.outcome.status == "agreed"
+    resumed = [row for row in ledger_rows() if row["entry_type"] == "RESUMED"]
+    assert len(resumed) == 1 and '"decided_by":"alice"' in resumed[0]["payload_json"]
+    assert verify_ledger().ok
+    with pytest.raises(NotAwaitingHuman):
+        resume_negotiation(paused.negotiation_id, approve=True, by="alice")
+
+
+def test_a_denied_escalation_ends_without_a_deal():
+    need = fraud_need(need_id="analytics-2", consumer="marketing", purpose="customer_analytics",
+                      join_entities=("customer",), wanted={"account_age": 1.0})
+    paused = run_negotiation(need, clock=fixed_clock(T0))
+    done = resume_negotiation(paused.negotiation_id, approve=False, by="bob")
+    assert done.outcome.status == "no_deal" and "human_denied" in done.outcome.reason_codes
+    transcript = load_transcript(paused.negotiation_id)
+    assert transcript[-1].performative is Performative.HUMAN_DECISION and transcript[-1].decided_by == "bob"
+
+
+def test_catalog_directory_lists_other_domains_datasets_joinable_on_the_need():
+    listings = CatalogDirectory(load_catalog()).listings(fraud_need())
+    names = {f"{l.producer}.{l.dataset}" for l in listings}
+    assert {"payments.transactions", "customers.profiles", "support.tickets"} <= names
+    assert not any(l.producer == "risk" for l in listings)
+    transactions = next(l for l in listings if l.dataset == "transactions")
+    assert transactions.columns["device_id"].sensitivity == 2 and "device" in transactions.columns["device_id"].tags
+    assert transactions.join_entities == ("customer", "transaction")
+
+
+def test_bad_input_is_named():
+    with pytest.raises(ValueError, match="unknown negotiation strategy 'genius'"):
+        run_negotiation(fraud_need(), strategy="genius")
+    with pytest.raises(NegotiationNotFound):
+        load_transcript("no-such-negotiation")
+    with pytest.raises(ValueError, match="--by"):
+        resume_negotiation("whatever", approve=True, by=" ")
