@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from hurricane_assets.cli import ledger as _ledger
+from hurricane_assets.cli import negotiations as _negotiations
 
 app = typer.Typer(
     name="hurricane",
@@ -25,3 +26,4 @@ from hurricane_assets.cli import demo as _demo  # noqa: E402
 
 app.command("demo")(_demo.demo)
 app.add_typer(_ledger.app, name="ledger")
+app.add_typer(_negotiations.app, name="negotiations")

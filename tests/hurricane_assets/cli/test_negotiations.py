@@ -1,0 +1,41 @@
+"""`hurricane negotiations run/show/resume` on the real platform."""
+
+import re
+
+import yaml
+from typer.testing import CliRunner
+
+from hurricane_assets.cli.main import app
+
+runner = CliRunner()
+ANALYTICS_NEED = {
+    "need_id": "cli-analytics-1", "consumer": "marketing", "model": "churn_model", "purpose": "customer_analytics",
+    "environment": "preprod", "join_entities": ["customer"], "wanted": {"account_age": 1.0},
+}
+
+
+def test_run_show_and_resume_an_escalated_negotiation(tmp_path):
+    need = tmp_path / "need.yaml"
+    need.write_text(yaml.safe_dump(ANALYTICS_NEED))
+    ran = runner.invoke(app, ["negotiations", "run", str(need)], terminal_width=250)
+    assert ran.exit_code == 0, ran.output
+    assert "awaiting a human" in ran.output and "pending approval: customers.profiles" in ran.output
+    negotiation_id = re.search(r"resume\s+(\S+)\s+--approve", ran.output).group(1)
+
+    shown = runner.invoke(app, ["negotiations", "show", negotiation_id], terminal_width=250)
+    assert shown.exit_code == 0 and "PROPOSE" in shown.output and "customers" in shown.output
+
+    denied = runner.invoke(app, ["negotiations", "resume", negotiation_id, "--deny", "--by", "carol"], terminal_width=250)
+    assert denied.exit_code == 0, denied.output
+    assert "outcome: no_deal human_denied" in denied.output and "carol" in denied.output
+
+
+def test_bad_input_exits_2_with_a_one_line_error(tmp_path):
+    missing = runner.invoke(app, ["negotiations", "show", "nope"])
+    assert missing.exit_code == 2 and "no negotiation 'nope'" in missing.stderr
+    bad = tmp_path / "need.yaml"
+    bad.write_text(yaml.safe_dump(ANALYTICS_NEED | {"environment": "moon"}))
+    invalid = runner.invoke(app, ["negotiations", "run", str(bad)])
+    assert invalid.exit_code == 2 and "environment" in invalid.stderr and len(invalid.stderr.strip().splitlines()) == 1
+    strategy = runner.invoke(app, ["negotiations", "run", str(bad).replace("need", "none")])
+    assert strategy.exit_code == 2 and "no such file" in strategy.stderr
