@@ -28,9 +28,17 @@ def consumer_actor(contract_or_terms) -> str:
     return f"agent:{contract_or_terms.consumer}/consumer"
 
 
-def find_contract(store: ContractStore, negotiation_id: str, producer: str, dataset: str) -> Contract | None:
+def active_share(store: ContractStore, consumer: str, producer: str, dataset: str) -> Contract | None:
+    for contract in store.list(status=ContractStatus.active):
+        if (contract.consumer, contract.producer, contract.dataset) == (consumer, producer, dataset):
+            return contract
+    return None
+
+
+def find_contract(store: ContractStore, agreement: Agreement) -> Contract | None:
+    """The first contract signed for this agreement (same negotiation, same terms), if any."""
     for contract in store.list():
-        if (contract.negotiation_id, contract.producer, contract.dataset) == (negotiation_id, producer, dataset):
+        if contract.negotiation_id == agreement.negotiation_id and contract.terms.sha256() == agreement.terms_sha256:
             return contract
     return None
 
@@ -48,7 +56,7 @@ def sign_agreements(
     signed: list[Contract] = []
     refused: list[tuple[Agreement, tuple[str, ...]]] = []
     for agreement in agreements:
-        existing = find_contract(store, agreement.negotiation_id, agreement.producer, agreement.dataset)
+        existing = find_contract(store, agreement)
         if existing is not None:
             signed.append(existing)
             continue
@@ -68,11 +76,15 @@ def sign_agreements(
             )
             refused.append((agreement, reasons))
             continue
+        # One active share per (consumer, producer, dataset): they write the same table.
+        superseded = active_share(store, agreement.consumer, agreement.producer, agreement.dataset)
         contract = Contract.propose(
             agreement.terms,
             negotiation_id=agreement.negotiation_id,
             policy_bundle_sha256=decision.bundle_sha256,
             now=now,
+            **({"previous_contract_id": superseded.contract_id,
+                "version": f"{int(superseded.version.split('.')[0]) + 1}.0.0"} if superseded else {}),
         )
         contract = sign_contract(sign_contract(contract, "producer", signer), "consumer", signer)
         contract = contract.transition(ContractStatus.active)
@@ -90,6 +102,7 @@ def sign_agreements(
                 "policy_bundle_sha256": contract.policy_bundle_sha256,
                 "policy_decision_id": decision.decision_id,
                 "expires_at": contract.expires_at.isoformat(),
+                "supersedes": superseded.contract_id if superseded else None,
             },
             negotiation_id=contract.negotiation_id,
             contract_id=contract.contract_id,
@@ -97,5 +110,7 @@ def sign_agreements(
         )
         contract = contract.model_copy(update={"ledger": LedgerRef(seq=receipt.seq, entry_hash=receipt.entry_hash)})
         store.save(contract)
+        if superseded is not None:
+            store.save(superseded.transition(ContractStatus.renewed))
         signed.append(contract)
     return SigningOutcome(tuple(signed), tuple(refused))

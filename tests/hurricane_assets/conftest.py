@@ -33,7 +33,7 @@ def share_parts(share_catalog, share_gate):
 @pytest.fixture
 def share_prod_tables():
     config = SyntheticConfig(transactions=2000, seed=3, drift_days=30)
-    for domain, dataset in (("payments", "transactions"), ("customers", "profiles"), ("support", "tickets")):
+    for domain, dataset in (("payments", "transactions"), ("payments", "chargebacks"), ("customers", "profiles"), ("support", "tickets")):
         write_deltalake(hurricane_paths().table_uri("prod", domain, dataset), generate_dataset(config, domain, dataset))
     return config
 

@@ -91,8 +91,8 @@ def test_a_contract_no_longer_active_is_not_delivered(share_parts, share_prod_ta
     assert share_parts["ledger"].tail(1)[0]["entry_type"] == "POLICY_DENIED"
 
 
-def test_a_policy_change_after_agreement_blocks_delivery(share_parts, share_prod_tables, tmp_path):
-    contract = signed(share_parts, fraud_terms())
+def stricter_gate(share_parts, tmp_path) -> CedarPolicyGate:
+    """The shipped policies plus a payments rule, added after agreement, that forbids device ids."""
     policies = tmp_path / "policies"
     shutil.copytree(default_domains_dir(), policies, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
     (policies / "payments" / "policy.cedar").write_text(
@@ -100,9 +100,14 @@ def test_a_policy_change_after_agreement_blocks_delivery(share_parts, share_prod
         + '\n@id("no-devices-any-more")\n@reason("column_never_shared")\n'
         'forbid (principal, action == Action::"share", resource) when { resource.pii == "DEVICE_ID" && context.masking != "drop" };\n'
     )
-    stricter = CedarPolicyGate(share_parts["catalog"], policy_dir=policies)
+    return CedarPolicyGate(share_parts["catalog"], policy_dir=policies)
+
+
+def test_a_policy_change_after_agreement_blocks_delivery(share_parts, share_prod_tables, tmp_path):
+    contract = signed(share_parts, fraud_terms())
     with pytest.raises(DeliveryRefused, match="device_id:column_never_shared"):
-        deliver(contract, catalog=share_parts["catalog"], gate=stricter, signer=share_parts["signer"], ledger=share_parts["ledger"])
+        deliver(contract, catalog=share_parts["catalog"], gate=stricter_gate(share_parts, tmp_path),
+                signer=share_parts["signer"], ledger=share_parts["ledger"])
     assert not DeltaTable.is_deltatable(contract.share_uri)
 
 

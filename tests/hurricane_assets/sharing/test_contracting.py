@@ -37,3 +37,12 @@ def test_policy_is_checked_again_at_signature(share_parts):
     assert any("card_number" in r for r in reasons)
     assert share_parts["store"].list() == []
     assert share_parts["ledger"].tail(1)[0]["entry_type"] == "POLICY_DENIED"
+
+
+def test_a_new_contract_for_the_same_share_supersedes_the_active_one(share_parts):
+    args = {k: share_parts[k] for k in ("gate", "signer", "ledger", "store")}
+    (old,) = sign_agreements([agreement_for(fraud_terms(), share_parts["gate"], "neg-1")], **args).contracts
+    (new,) = sign_agreements([agreement_for(fraud_terms(retention_days=30), share_parts["gate"], "neg-2")], **args).contracts
+    assert new.previous_contract_id == old.contract_id and new.version == "2.0.0"
+    assert share_parts["store"].get(old.contract_id).status is ContractStatus.renewed
+    assert [c.contract_id for c in share_parts["store"].list(status=ContractStatus.active)] == [new.contract_id]
