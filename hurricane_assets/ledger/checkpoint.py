@@ -82,12 +82,19 @@ def verify_note(checkpoint: Checkpoint, registry: KeyRegistry) -> None:
 
 
 class CheckpointStore:
-    def __init__(self, folder: str | Path | None = None):
+    """Checkpoints of one ledger: `<home>/ledger_checkpoints/<sha256(ledger uri)[:16]>/` by default."""
+
+    def __init__(self, folder: str | Path | None = None, *, ledger_uri: str | None = None):
         self._folder = Path(folder) if folder is not None else None
+        self._ledger_uri = ledger_uri
 
     @property
     def folder(self) -> Path:
-        return self._folder if self._folder is not None else hurricane_paths().home / "ledger_checkpoints"
+        if self._folder is not None:
+            return self._folder
+        paths = hurricane_paths()
+        uri = self._ledger_uri if self._ledger_uri is not None else paths.ledger
+        return paths.home / "ledger_checkpoints" / hashlib.sha256(uri.encode()).hexdigest()[:16]
 
     def save(self, checkpoint: Checkpoint) -> Path:
         self.folder.mkdir(parents=True, exist_ok=True)

@@ -82,7 +82,7 @@ class Ledger:
     ):
         self._uri = uri
         self.keyring = keyring if keyring is not None else KeyRing()
-        self.checkpoints = checkpoints if checkpoints is not None else CheckpointStore()
+        self.checkpoints = checkpoints if checkpoints is not None else CheckpointStore(ledger_uri=uri)
         self.checkpoint_every = checkpoint_every
         self._index: dict[str, LedgerReceipt] = {}
         self._indexed_through = -1

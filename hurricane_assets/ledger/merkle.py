@@ -37,6 +37,18 @@ class MerkleFrontier:
         subtrees.append((height, node))
         self.size += 1
 
+    def extend(self, entry_hashes: list[bytes]) -> None:
+        """`append` for many leaves, with the hashing inlined (the verifier's hot loop)."""
+        sha256 = _sha256
+        subtrees = self.subtrees
+        for entry_hash in entry_hashes:
+            height, node = 0, sha256(b"\x00" + entry_hash).digest()
+            while subtrees and subtrees[-1][0] == height:
+                node = sha256(b"\x01" + subtrees.pop()[1] + node).digest()
+                height += 1
+            subtrees.append((height, node))
+        self.size += len(entry_hashes)
+
     def root(self) -> bytes:
         if not self.subtrees:
             return EMPTY_ROOT

@@ -160,29 +160,34 @@ def verify_table(
         findings.add(index, f"seq is not contiguous: expected {index}, found {seqs[index].as_py()} (entry missing or inserted)")
     _check_formats(table, findings)
 
-    payloads = table.column("payload_json").to_pylist()
-    payload_hashes = table.column("payload_hash").to_pylist()
-    prev_hashes = table.column("prev_hash").to_pylist()
-    entry_hashes = table.column("entry_hash").to_pylist()
-    columns = [table.column(c).to_pylist() for c in ("entry_id", "entry_type", "actor", "negotiation_id", "contract_id", "key_id")]
+    columns = [
+        table.column(c).to_pylist()
+        for c in ("payload_json", "payload_hash", "prev_hash", "entry_hash", "entry_id", "entry_type", "actor", "negotiation_id", "contract_id", "key_id")
+    ]
     times = table.column("ts").cast(pa.int64()).to_pylist()
+    entry_hashes = columns[3]
+    digests: list[bytes] = []  # verified entry hashes as bytes: the Merkle leaves
+    keep = digests.append
     sha256 = hashlib.sha256
     prev = GENESIS_HASH
-    for i in range(n):
-        if findings.seq is not None and i >= findings.seq:
+    limit = findings.seq if findings.seq is not None else n
+    for i, (payload, payload_hash, prev_hash, entry_hash, entry_id, entry_type, actor, negotiation_id, contract_id, key_id, ts) in enumerate(
+        zip(*columns, times)
+    ):
+        if i >= limit:
             break
-        if sha256(payloads[i].encode()).hexdigest() != payload_hashes[i]:
+        if sha256(payload.encode()).hexdigest() != payload_hash:
             findings.add(i, "payload_hash does not match payload_json (payload modified)")
             break
-        if prev_hashes[i] != prev:
+        if prev_hash != prev:
             findings.add(i, "prev_hash does not link to the previous entry (entry deleted, inserted or reordered)")
             break
-        entry_id, entry_type, actor, negotiation_id, contract_id, key_id = (c[i] for c in columns)
-        header = header_bytes(i, entry_id, times[i], entry_type, actor, negotiation_id, contract_id, payload_hashes[i], prev, key_id)
-        if sha256(header).hexdigest() != entry_hashes[i]:
+        digest = sha256(header_bytes(i, entry_id, ts, entry_type, actor, negotiation_id, contract_id, payload_hash, prev, key_id)).digest()
+        if digest.hex() != entry_hash:
             findings.add(i, "entry_hash does not match the entry's header (a header field was modified)")
             break
-        prev = entry_hashes[i]
+        keep(digest)
+        prev = entry_hash
 
     signatures_checked = _check_signatures(table, registry, findings)
 
@@ -197,8 +202,9 @@ def verify_table(
         if checkpoint.tree_size > n:
             findings.add(n, f"ledger truncated: checkpoint says {checkpoint.tree_size} entries, table has {n}")
             continue
-        while frontier.size < checkpoint.tree_size:
-            frontier.append(bytes.fromhex(entry_hashes[frontier.size]))
+        if frontier.size < checkpoint.tree_size:
+            missing = range(frontier.size, checkpoint.tree_size)
+            frontier.extend([digests[j] if j < len(digests) else bytes.fromhex(entry_hashes[j]) for j in missing])
         if base64.b64encode(frontier.root()).decode() != checkpoint.root_b64:
             findings.add(
                 checkpoint.tree_size - 1,
@@ -213,12 +219,13 @@ def verify_ledger(
 ) -> VerificationResult:
     """Verify the Delta ledger at `uri` (default `hurricane_paths().ledger`)."""
     uri = uri if uri is not None else hurricane_paths().ledger
+    checkpoints = checkpoints if checkpoints is not None else CheckpointStore(ledger_uri=uri)
     try:
         table = DeltaTable(uri).to_pyarrow_table()
     except TableNotFoundError:
         table = None
     if table is None:
-        stored = (checkpoints if checkpoints is not None else CheckpointStore()).all()
+        stored = checkpoints.all()
         if stored:
             return VerificationResult(False, 0, 0, f"ledger table missing at {uri} but {len(stored)} checkpoints exist")
         return VerificationResult(True, 0)

@@ -9,7 +9,7 @@ import pytest
 from deltalake import DeltaTable, write_deltalake
 from deltalake.exceptions import CommitFailedError
 
-from hurricane_assets.ledger import EntryType, Ledger, LedgerAppend, deterministic_entry_id, verify_ledger
+from hurricane_assets.ledger import CheckpointStore, EntryType, Ledger, LedgerAppend, deterministic_entry_id, verify_ledger
 from hurricane_assets.ledger.entry import LEDGER_SCHEMA
 from hurricane_assets.settings import hurricane_paths
 from negotiation_graph.ports import LedgerPort
@@ -116,6 +116,11 @@ def test_checkpoints_every_n_entries_and_on_demand(ledger):
 # -- tampering: rewrite a copy of the table (the real one is append-only) -------------------------
 
 
+def verify_copy(uri: str):
+    """Verify a tampered copy as if it were the ledger: against the real ledger's checkpoints."""
+    return verify_ledger(uri, checkpoints=CheckpointStore())
+
+
 def tampered_copy(tmp_path, change) -> str:
     table = DeltaTable(hurricane_paths().ledger).to_pyarrow_table().sort_by("seq")
     rows = change(table.to_pylist())
@@ -129,7 +134,7 @@ def test_changed_payload_byte_is_located(ledger, tmp_path):
         rows[7]["payload_json"] = rows[7]["payload_json"].replace('"round":7', '"round":8')
         return rows
 
-    result = verify_ledger(tampered_copy(tmp_path, change))
+    result = verify_copy(tampered_copy(tmp_path, change))
     assert not result.ok and result.first_bad_seq == 7 and "payload" in result.problem
 
 
@@ -141,12 +146,12 @@ def test_payload_change_with_recomputed_hash_is_located(ledger, tmp_path):
         rows[12]["payload_hash"] = hashlib.sha256(b'{"round":999}').hexdigest()
         return rows
 
-    result = verify_ledger(tampered_copy(tmp_path, change))
+    result = verify_copy(tampered_copy(tmp_path, change))
     assert result.first_bad_seq == 12 and "entry_hash" in result.problem
 
 
 def test_deleted_entry_is_located(ledger, tmp_path):
-    result = verify_ledger(tampered_copy(tmp_path, lambda rows: rows[:4] + rows[5:]))
+    result = verify_copy(tampered_copy(tmp_path, lambda rows: rows[:4] + rows[5:]))
     assert not result.ok and result.first_bad_seq == 4 and "missing" in result.problem
 
 
@@ -155,18 +160,18 @@ def test_reordered_pair_is_located(ledger, tmp_path):
         rows[20]["seq"], rows[21]["seq"] = 21, 20
         return rows
 
-    result = verify_ledger(tampered_copy(tmp_path, change))
+    result = verify_copy(tampered_copy(tmp_path, change))
     assert not result.ok and result.first_bad_seq == 20
 
 
 def test_truncated_tail_is_located_by_the_checkpoint(ledger, tmp_path):
     # cut at a commit boundary: the chain and signatures of what is left are intact
-    result = verify_ledger(tampered_copy(tmp_path, lambda rows: rows[:15]))
+    result = verify_copy(tampered_copy(tmp_path, lambda rows: rows[:15]))
     assert not result.ok and result.first_bad_seq == 15 and "truncated" in result.problem
 
 
 def test_truncation_inside_a_commit_also_breaks_signature_coverage(ledger, tmp_path):
-    result = verify_ledger(tampered_copy(tmp_path, lambda rows: rows[:26]))
+    result = verify_copy(tampered_copy(tmp_path, lambda rows: rows[:26]))
     assert not result.ok and 15 <= result.first_bad_seq <= 26
 
 
@@ -178,7 +183,7 @@ def test_forged_signature_is_located(ledger, tmp_path):
         signed["signature"] = base64.b64encode(bytes(sig)).decode()
         return rows
 
-    result = verify_ledger(tampered_copy(tmp_path, change))
+    result = verify_copy(tampered_copy(tmp_path, change))
     assert not result.ok and result.first_bad_seq >= 15 and "signature" in result.problem
 
 
@@ -193,7 +198,7 @@ def test_entry_rewritten_and_resigned_by_another_domain_is_located(ledger, tmp_p
         row["signature"] = base64.b64encode(risk.sign(group_message([bytes.fromhex(row["entry_hash"])]))).decode()
         return rows
 
-    result = verify_ledger(tampered_copy(tmp_path, change))
+    result = verify_copy(tampered_copy(tmp_path, change))
     assert not result.ok and result.first_bad_seq <= 3 and "signature" in result.problem
 
 
@@ -205,7 +210,7 @@ def test_removed_signature_leaves_entries_uncovered(ledger, tmp_path):
                 break
         return rows
 
-    result = verify_ledger(tampered_copy(tmp_path, change))
+    result = verify_copy(tampered_copy(tmp_path, change))
     assert not result.ok and "not covered" in result.problem
 
 
@@ -225,3 +230,11 @@ def test_two_processes_appending_concurrently_make_one_chain():
     assert result.ok, result
     ids = set(Ledger().read(["entry_id"]).column("entry_id").to_pylist())
     assert ids == {f"{n}-{i}" for n in ("risk", "marketing") for i in range(25)}
+
+
+def test_ledgers_at_different_uris_keep_their_own_checkpoints(tmp_path):
+    one, two = Ledger(checkpoint_every=5), Ledger(str(tmp_path / "other"), checkpoint_every=5)
+    fill(one, 10)
+    fill(two, 12)
+    assert verify_ledger().ok and verify_ledger(two.uri).ok
+    assert [c.tree_size for c in two.checkpoints.all()] == [6, 12]

@@ -1,0 +1,120 @@
+"""Ledger benchmark: appends/s (single, batched), verify time for 100k entries, against baselines
+measured in the same run (a plain unsigned Delta append of the same rows; merely reading the table).
+
+Run: `.venv/bin/python bench/ledger.py [--entries 100000] [--batch 1000] [--single 200]`
+Writes bench/results/ledger.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pyarrow as pa
+from deltalake import DeltaTable, write_deltalake
+
+RESULTS = Path(__file__).parent / "results" / "ledger.json"
+ACTORS = ["agent:payments/producer", "agent:risk/consumer", "system:ledger"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--entries", type=int, default=100_000)
+    parser.add_argument("--batch", type=int, default=1_000)
+    parser.add_argument("--single", type=int, default=200)
+    args = parser.parse_args()
+    load_at_start = os.getloadavg()[0]
+
+    home = tempfile.mkdtemp(prefix="hurricane-bench-ledger-")
+    os.environ["HURRICANE_HOME"] = home
+    os.environ.pop("HURRICANE_STORAGE_ROOT", None)
+    from hurricane_assets.ledger import EntryType, Ledger, LedgerAppend, verify_ledger
+
+    def entry(i: int) -> LedgerAppend:
+        return LedgerAppend(
+            entry_type=EntryType.MESSAGE,
+            actor=ACTORS[i % 3],
+            payload={"round": i, "terms_sha256": f"{i:064x}"},
+            negotiation_id=f"neg-{i // 50}",
+        )
+
+    single_ledger = Ledger(uri=f"{home}/single")
+    single_ledger.append(**entry(0).model_dump())  # create the table and keys outside the timing
+    started = time.perf_counter()
+    for i in range(1, args.single + 1):
+        single_ledger.append(**entry(i).model_dump())
+    single_s = time.perf_counter() - started
+
+    ledger = Ledger()
+    started = time.perf_counter()
+    for first in range(0, args.entries, args.batch):
+        ledger.append_batch([entry(i) for i in range(first, min(first + args.batch, args.entries))])
+    batched_s = time.perf_counter() - started
+
+    # baseline: the same rows appended as plain unsigned Delta commits of the same size
+    rows = ledger.read()
+    plain_uri = f"{home}/plain"
+    started = time.perf_counter()
+    for first in range(0, rows.num_rows, args.batch):
+        write_deltalake(plain_uri, rows.slice(first, args.batch), mode="append")
+    plain_batched_s = time.perf_counter() - started
+
+    plain_single_uri = f"{home}/plain_single"
+    write_deltalake(plain_single_uri, rows.slice(0, 1), mode="append")
+    started = time.perf_counter()
+    for i in range(1, args.single + 1):
+        write_deltalake(plain_single_uri, rows.slice(i, 1), mode="append")
+    plain_single_s = time.perf_counter() - started
+
+    started = time.perf_counter()
+    DeltaTable(ledger.uri).to_pyarrow_table()
+    read_s = time.perf_counter() - started
+
+    verify_runs = []
+    for _ in range(3):
+        started = time.perf_counter()
+        result = verify_ledger()
+        verify_runs.append(time.perf_counter() - started)
+        assert result.ok, result
+    verify_s = sorted(verify_runs)[1]  # median of three; the first run is cold (page cache, key registry)
+
+    figures = {
+        "appends_per_s": round(args.single / single_s, 1),
+        "batched_appends_per_s": round(args.entries / batched_s, 1),
+        "verify_100k_s": round(verify_s * 100_000 / args.entries, 3),
+        "verify_s": round(verify_s, 3),
+        "verify_cold_s": round(verify_runs[0], 3),
+        "verify_runs_s": [round(v, 3) for v in verify_runs],
+        "verify_signatures_checked": result.signatures_checked,
+        "verify_checkpoints_checked": result.checkpoints_checked,
+        "baseline": {
+            "plain_delta_appends_per_s": round(args.single / plain_single_s, 1),
+            "plain_delta_batched_appends_per_s": round(args.entries / plain_batched_s, 1),
+            "read_table_s": round(read_s, 3),
+            "note": "plain = the same rows, unsigned, no chain, no lock, same commit size",
+        },
+        "sizes": {"entries": args.entries, "batch": args.batch, "single_appends": args.single},
+        "target": {"verify_100k_s_max": 2.0, "met": verify_s * 100_000 / args.entries < 2.0},
+        "machine": {
+            "cpu_count": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": sys.version.split()[0],
+            "processor": platform.processor() or platform.machine(),
+            # other work on the machine skews timings; record how busy it was
+            "load_avg_1m_at_start": round(load_at_start, 2),
+            "load_avg_1m_at_end": round(os.getloadavg()[0], 2),
+        },
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(figures, indent=2) + "\n")
+    print(json.dumps(figures, indent=2))
+
+
+if __name__ == "__main__":
+    main()
