@@ -12,6 +12,7 @@ import hashlib
 import uuid
 from datetime import datetime
 from enum import Enum
+from functools import cached_property
 from typing import Any
 
 import rfc8785
@@ -149,7 +150,17 @@ class Message(BaseModel):
         return canonical_json(self.model_dump(mode="json", exclude={"signature"}))
 
     def sha256(self) -> str:
+        # a frozen message's hash never changes; it is asked for by the ledger, the chain and replies
+        return self._sha256
+
+    @cached_property
+    def _sha256(self) -> str:
         return sha256_hex(canonical_json(self.model_dump(mode="json")))
+
+    def model_copy(self, *, update=None, deep: bool = False) -> Message:
+        copied = super().model_copy(update=update, deep=deep)
+        copied.__dict__.pop("_sha256", None)  # the copy (e.g. now signed) has other bytes
+        return copied
 
     def ledger_payload(self) -> dict[str, Any]:
         """What the ledger stores: the envelope with the untrusted rationale reduced to its hash."""
