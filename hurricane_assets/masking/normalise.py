@@ -39,8 +39,11 @@ def normalise_phone(value: str, region: str = DEFAULT_PHONE_REGION) -> str:
     return "".join(ch for ch in value if ch.isdigit())
 
 
+_NON_DIGITS = re.compile(r"\D+")
+
+
 def digits_only(value: str) -> str:
-    return "".join(ch for ch in value if ch.isdigit())
+    return _NON_DIGITS.sub("", value)
 
 
 def alnum_upper(value: str) -> str:

@@ -76,31 +76,35 @@ def require(condition: bool, operator: str, message: str) -> None:
 
 
 def keyed_digest(key: MaskingKey, purpose: str, entity: str, value: str | bytes, size: int = 32) -> bytes:
-    """HMAC-SHA-256 under the purpose's sub-key over ``entity ␟ value``; `size` > 32 extends it."""
+    """Keyed BLAKE2b (a PRF in keyed mode, ~2x faster than HMAC-SHA-256 here) under the purpose's
+    sub-key over ``entity ␟ value``; `size` beyond 64 bytes is extended with a counter."""
     message = entity.encode() + FIELD_SEPARATOR + (value if isinstance(value, bytes) else value.encode())
-    sub_key = key.derive(purpose)
-    out = hmac.digest(sub_key, message, "sha256")
-    counter = 1
-    while len(out) < size:
-        out += hmac.digest(sub_key, message + counter.to_bytes(4, "big"), "sha256")
-        counter += 1
-    return out[:size]
+    sub_key = key.derive(purpose, 64)
+    if size <= 64:
+        return hashlib.blake2b(message, key=sub_key, digest_size=size).digest()
+    blocks = (hashlib.blake2b(message + i.to_bytes(4, "big"), key=sub_key).digest() for i in range(-(-size // 64)))
+    return b"".join(blocks)[:size]
 
 
-def keyed_blake2b(key: MaskingKey, purpose: str, entity: str, value: str, size: int) -> bytes:
+def keyed_hmac_sha256(key: MaskingKey, purpose: str, entity: str, value: str) -> bytes:
     message = entity.encode() + FIELD_SEPARATOR + value.encode()
-    return hashlib.blake2b(message, key=key.derive(purpose, 64), digest_size=size).digest()
+    return hmac.digest(key.derive(purpose), message, "sha256")
 
 
-def keyed_digits(seed: bytes, count: int) -> list[int]:
-    """`count` decimal digits drawn from a keyed digest (byte % 10; bias < 2.4%, which is fine for masks)."""
+_DIGIT_OF_BYTE = bytes(48 + b % 10 for b in range(256))
+
+
+def keyed_digits(seed: bytes, count: int) -> str:
+    """`count` decimal digits drawn from a keyed digest (byte % 10; bias < 2.4%, fine for masks)."""
     stream = seed
     while len(stream) < count:
         stream += hashlib.sha256(stream).digest()
-    return [b % 10 for b in stream[:count]]
+    return stream[:count].translate(_DIGIT_OF_BYTE).decode()
 
 
-def replace_positions(template: str, is_slot, new_chars: list[str]) -> str:
+def replace_positions(template: str, is_slot, new_chars: str) -> str:
     """Write `new_chars` into the characters of `template` selected by `is_slot`, keeping the rest."""
+    if len(new_chars) == len(template):
+        return new_chars  # no separators to keep: the common case for stored values
     chars = iter(new_chars)
     return "".join(next(chars) if is_slot(ch) else ch for ch in template)

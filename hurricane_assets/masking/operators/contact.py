@@ -83,33 +83,56 @@ class PhonePseudonym(MaskingOperator):
     def mask(self, value: Any, params: dict) -> Any:
         region = params.get("region", DEFAULT_PHONE_REGION)
         entity = params.get("entity", "phone")
-        normalised = normalise_phone(value, region)
-        number = parse_phone(value, region)
         digits = digits_only(value)
-        nsn = phonenumbers.national_significant_number(number) if number is not None else ""
-        if not nsn or not digits.endswith(nsn):
+        split = _split_e164(value) if value.startswith("+") else None
+        if split is None:
+            number = parse_phone(value, region)
+            if number is not None and phonenumbers.is_possible_number(number):
+                nsn = phonenumbers.national_significant_number(number)
+                if digits.endswith(nsn):
+                    split = (number.country_code, nsn)
+        if split is None:
             # Not a number we understand: still keyed, still the same length, nothing raw survives.
-            fresh = keyed_digits(keyed_digest(params["key"], "phone-raw", entity, normalised), len(digits))
-            return replace_positions(value, str.isdigit, [str(d) for d in fresh])
-        new_nsn = self._valid_national_number(number, nsn, params["key"], entity, normalised)
-        new_digits = digits[: len(digits) - len(nsn)] + new_nsn
-        return replace_positions(value, str.isdigit, list(new_digits))
+            seed = keyed_digest(params["key"], "phone-raw", entity, normalise_phone(value, region))
+            return replace_positions(value, str.isdigit, keyed_digits(seed, len(digits)))
+        country_code, nsn = split
+        new_nsn = self._valid_national_number(country_code, nsn, params["key"], entity, f"+{country_code}{nsn}")
+        return replace_positions(value, str.isdigit, digits[: len(digits) - len(nsn)] + new_nsn)
 
-    def _valid_national_number(self, number, nsn: str, key, entity: str, normalised: str) -> str:
-        region = phonenumbers.region_code_for_number(number)
-        ndc = phonenumbers.length_of_national_destination_code(number)
-        # Keep the operator/area prefix when we can (it is coarse and keeps the number type);
-        # shorter prefixes are tried only when the number space under it has no valid numbers.
+    def _valid_national_number(self, country_code: int, nsn: str, key, entity: str, e164: str) -> str:
+        region = phonenumbers.region_code_for_country_code(country_code)
+        # Keep the first two digits (area or mobile range: coarse, and it keeps the number type);
+        # shorter prefixes only when no valid number exists under it.
         fallback = ""
-        for keep in dict.fromkeys((ndc, min(2, len(nsn) - 1), 1, 0)):
+        for keep in (2, 1, 0):
+            width = len(nsn) - keep
+            stream = keyed_digits(keyed_digest(key, "phone", entity, f"{e164}#{keep}", size=width * self.ATTEMPTS_PER_PREFIX),
+                                  width * self.ATTEMPTS_PER_PREFIX)
             for attempt in range(self.ATTEMPTS_PER_PREFIX):
-                seed = keyed_digest(key, "phone", entity, f"{normalised}#{keep}#{attempt}")
-                tail = "".join(str(d) for d in keyed_digits(seed, len(nsn) - keep))
-                candidate = nsn[:keep] + tail
+                candidate = nsn[:keep] + stream[attempt * width:(attempt + 1) * width]
                 if candidate == nsn:
                     continue
                 fallback = fallback or candidate
-                parsed = phonenumbers.parse("+" + str(number.country_code) + candidate)
-                if phonenumbers.is_valid_number(parsed) and (region is None or phonenumbers.region_code_for_number(parsed) == region):
+                if _is_valid(country_code, candidate, region):
                     return candidate
         return fallback
+
+
+def _split_e164(value: str) -> tuple[int, str] | None:
+    """(country code, national significant number) of a plain E.164 string, without a full parse."""
+    if not value[1:].isdigit() or not 8 <= len(value) <= 16:
+        return None
+    for cc_len in (1, 2, 3):
+        code = int(value[1:1 + cc_len])
+        if code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+            return code, value[1 + cc_len:]
+    return None
+
+
+def _is_valid(country_code: int, nsn: str, region: str) -> bool:
+    zeros = len(nsn) - len(nsn.lstrip("0"))
+    number = phonenumbers.PhoneNumber(country_code=country_code, national_number=int(nsn),
+                                      italian_leading_zero=zeros > 0 or None, number_of_leading_zeros=zeros or None)
+    if region == phonenumbers.UNKNOWN_REGION:
+        return phonenumbers.is_valid_number(number)
+    return phonenumbers.is_valid_number_for_region(number, region)

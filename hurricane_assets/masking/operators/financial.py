@@ -36,9 +36,11 @@ def luhn_valid(number: str) -> bool:
     return len(digits) >= 2 and luhn_check_digit(digits[:-1]) == digits[-1]
 
 
+_BASE36 = str.maketrans({ch: str(int(ch, 36)) for ch in string.ascii_uppercase})
+
+
 def iban_check_digits(country: str, bban: str) -> str:
-    rearranged = bban + country + "00"
-    numeric = "".join(str(int(ch, 36)) for ch in rearranged)
+    numeric = (bban + country + "00").translate(_BASE36)
     return f"{98 - int(numeric) % 97:02d}"
 
 
@@ -46,8 +48,8 @@ def iban_valid(iban: str) -> bool:
     compact = alnum_upper(iban)
     if len(compact) < 5 or not compact[:2].isalpha() or not compact[2:4].isdigit():
         return False
-    numeric = "".join(str(int(ch, 36)) for ch in compact[4:] + compact[:4])
-    return int(numeric) % 97 == 1
+    numeric = (compact[4:] + compact[:4]).translate(_BASE36)
+    return numeric.isdigit() and int(numeric) % 97 == 1
 
 
 class CardPseudonym(MaskingOperator):
@@ -64,11 +66,11 @@ class CardPseudonym(MaskingOperator):
         entity = params.get("entity", "card")
         for attempt in range(16):
             seed = keyed_digest(params["key"], "card", entity, f"{digits}#{attempt}")
-            body = digits[0] + "".join(str(d) for d in keyed_digits(seed, len(digits) - 2))
+            body = digits[0] + keyed_digits(seed, len(digits) - 2)
             candidate = body + luhn_check_digit(body)
             if candidate != digits:
                 break
-        return replace_positions(value, str.isdigit, list(candidate))
+        return replace_positions(value, str.isdigit, candidate)
 
 
 class IbanPseudonym(MaskingOperator):
@@ -90,4 +92,4 @@ class IbanPseudonym(MaskingOperator):
         if not (compact.isascii() and country.isalpha() and len(compact) > 4):
             return keyed_characters(value, seed)
         new_iban = country + iban_check_digits(country, new_bban) + new_bban
-        return replace_positions(value, str.isalnum, list(new_iban))
+        return replace_positions(value, str.isalnum, new_iban)

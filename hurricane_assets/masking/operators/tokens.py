@@ -15,8 +15,8 @@ from presidio_anonymizer.operators import OperatorType
 from hurricane_assets.masking.normalise import normalise_text
 from hurricane_assets.masking.operators.base import (
     MaskingOperator,
-    keyed_blake2b,
     keyed_digest,
+    keyed_hmac_sha256,
     require,
 )
 from negotiation_graph.terms import MaskingMethod
@@ -45,9 +45,9 @@ class KeyedToken(MaskingOperator):
         text = normalise_text(value) if isinstance(value, str) else f"int:{value}"
         length = params.get("length", 24)
         if params.get("algorithm", "sha256") == "blake2b":
-            digest = keyed_blake2b(params["key"], "token-blake2b", entity, text, 32)
+            digest = keyed_digest(params["key"], "token-blake2b", entity, text)
         else:
-            digest = keyed_digest(params["key"], "token-hmac", entity, text)
+            digest = keyed_hmac_sha256(params["key"], "token-hmac", entity, text)
         if isinstance(value, int):
             return int.from_bytes(digest[:8], "big") >> (64 - INT_TOKEN_BITS)
         return digest.hex()[:length]

@@ -44,7 +44,7 @@ def test_entities_in_text_become_the_same_values_as_their_columns(key, offline):
 
 def test_national_phone_layouts_of_other_countries(key):
     out = redact(key, "Bitte rufen Sie mich unter 01512 3364629 zurück oder (020) 7946 0018.")
-    assert "3364629" not in out and "7946 0018" not in out and "01512 " in out
+    assert "3364629" not in out and "7946 0018" not in out and "015" in out
     spanish = redact(key, "Por favor llámenme al 612 07 30 10, pedido 2024 01 05, importe 1.250,00")
     assert "612 07 30 10" not in spanish and "pedido 2024 01 05, importe 1.250,00" in spanish
     # Without a country code "612 07 30 10" is valid in several countries; it is masked as the first
