@@ -16,7 +16,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import pyarrow as pa
 from deltalake import DeltaTable, write_deltalake
 
 RESULTS = Path(__file__).parent / "results" / "ledger.json"

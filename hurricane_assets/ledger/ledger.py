@@ -19,7 +19,6 @@ import time
 import uuid
 from collections.abc import Sequence
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from typing import Any, Iterator
 
 import pyarrow as pa

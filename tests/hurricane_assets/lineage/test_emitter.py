@@ -1,5 +1,6 @@
 import json
 import threading
+from pathlib import Path
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
@@ -12,7 +13,8 @@ from hurricane_assets.lineage import CONTRACT_FACET_KEY, LineageEmitter, dataset
 from hurricane_assets.settings import hurricane_paths
 from negotiation_graph.terms import Predicate, RowFilter, ShareTerms
 
-SPEC = "/work/shared/specs/OpenLineage.RunEvent.schema.json"
+# shared/ sits beside the repository (in the work tree and in CI's clone)
+SPEC = Path(__file__).resolve().parents[3].parent / "shared" / "specs" / "OpenLineage.RunEvent.schema.json"
 
 
 @pytest.fixture
