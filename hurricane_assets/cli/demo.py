@@ -21,6 +21,8 @@ def materialize_domains(instance: dg.DagsterInstance) -> list[dg.ExecuteInProces
     for location, module in workspace_locations().items():
         defs = load_location(module)
         job_name = f"{location}_prod"
+        if job_name not in {j.name for j in defs.jobs or []}:
+            continue  # not a domain location (the exchange)
         job = defs.resolve_job_def(job_name)
         console.print(f"[bold]{location}[/]: running job {job_name} …")
         result = job.execute_in_process(

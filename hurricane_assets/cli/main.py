@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import typer
 
+from hurricane_assets.cli import contracts as _contracts
+from hurricane_assets.cli import demo as _demo
 from hurricane_assets.cli import ledger as _ledger
+from hurricane_assets.cli import masking as _masking
 from hurricane_assets.cli import negotiations as _negotiations
 
 app = typer.Typer(
@@ -15,15 +18,13 @@ app = typer.Typer(
 )
 
 
-
 @app.callback()
 def main() -> None:
     """Data Hurricane: cross-domain data sharing negotiated by agents, inside policy."""
 
 
-# Command groups register themselves below, one line each.
-from hurricane_assets.cli import demo as _demo  # noqa: E402
-
 app.command("demo")(_demo.demo)
+app.add_typer(_contracts.app, name="contracts")
 app.add_typer(_ledger.app, name="ledger")
 app.add_typer(_negotiations.app, name="negotiations")
+app.add_typer(_masking.app, name="masking")

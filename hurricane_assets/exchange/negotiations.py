@@ -1,0 +1,58 @@
+"""Negotiations as a partitioned asset: one partition per data need, so each need is negotiated once
+and every negotiation (transcript, outcome, contracts) is visible in the UI."""
+
+import dagster as dg
+
+from hurricane_assets.sharing.negotiate import negotiate_need
+from hurricane_assets.sharing.platform import SharingPlatform
+from negotiation_graph.terms import NeedSpec
+
+DATA_NEEDS = dg.DynamicPartitionsDefinition(name="data_needs")
+NEGOTIATIONS_KEY = dg.AssetKey(["exchange", "negotiations"])
+
+
+class NeedConfig(dg.Config):
+    need: str  # NeedSpec JSON, as the monitor emitted it
+    strategy: str = "rules"
+
+
+def transcript_markdown(outcome) -> str:
+    lines = ["| round | performative | from → to | terms | reasons |", "|---|---|---|---|---|"]
+    for m in outcome.negotiation.transcript:
+        terms = ""
+        if m.terms is not None:
+            terms = f"{m.terms.dataset}: " + ", ".join(f"{c}:{v.value}" for c, v in m.terms.columns.items())
+        lines.append(f"| {m.round} | {m.performative.value} | {m.sender} → {m.receiver} | {terms} | {', '.join(m.reason_codes)} |")
+    return "\n".join(lines)
+
+
+@dg.asset(
+    key=NEGOTIATIONS_KEY,
+    partitions_def=DATA_NEEDS,
+    kinds={"langgraph", "cedar"},
+    group_name="exchange",
+    description="One negotiation per data need: CFP, proposals, counter-offers, policy decisions, signed contracts.",
+)
+def negotiations(context: dg.AssetExecutionContext, config: NeedConfig) -> dg.MaterializeResult:
+    need = NeedSpec.model_validate_json(config.need)
+    if need.need_id != context.partition_key:
+        raise ValueError(f"partition {context.partition_key!r} does not match the need id {need.need_id!r}")
+    outcome = negotiate_need(need, SharingPlatform.from_environment(), strategy=config.strategy)
+    summary = outcome.summary()
+    context.log.info(f"negotiation {summary['negotiation_id']}: {len(summary['contracts'])} contract(s)")
+    return dg.MaterializeResult(
+        metadata={
+            "hurricane/negotiation_id": summary["negotiation_id"],
+            "hurricane/status": summary["status"],
+            "hurricane/outcome": dg.MetadataValue.json(summary["outcome"]),
+            "hurricane/contracts": dg.MetadataValue.json(summary["contracts"]),
+            "hurricane/messages": summary["messages"],
+            "hurricane/transcript": dg.MetadataValue.md(transcript_markdown(outcome)),
+            "hurricane/need": dg.MetadataValue.json(need.model_dump(mode="json")),
+        }
+    )
+
+
+negotiation_job = dg.define_asset_job(
+    "negotiate_data_need", selection=dg.AssetSelection.assets(negotiations), partitions_def=DATA_NEEDS
+)

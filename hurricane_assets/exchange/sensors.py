@@ -1,0 +1,145 @@
+"""The exchange's sensors. Each keeps a JSON cursor of storage ids per watched asset, so every
+event is seen once however many arrive between ticks, and each run has a run key, so a sensor
+evaluated twice launches nothing twice."""
+
+import json
+from collections.abc import Callable, Sequence
+
+import dagster as dg
+
+from hurricane_assets.contracts.contract import ContractStatus
+from hurricane_assets.contracts.store import ContractStore
+from hurricane_assets.exchange.jobs import judge_shares_job
+from hurricane_assets.exchange.negotiations import DATA_NEEDS, negotiation_job
+from hurricane_assets.exchange.shares import share_key
+from hurricane_assets.settings import hurricane_paths
+from hurricane_assets.storage import open_table, table_exists
+from negotiation_graph.terms import NeedSpec
+
+NEED_SPEC_KEY = "hurricane/need_spec"
+SHARE_UPLIFT_KEY = "hurricane/share_uplift"
+MIN_UPLIFT_KEY = "hurricane/min_uplift"
+
+KeyProvider = Callable[[], Sequence[dg.AssetKey]]
+
+
+def _new_materializations(context, keys: Sequence[dg.AssetKey], cursor: dict[str, int]):
+    """(key, record) for every materialization after the cursor, oldest first; advances the cursor."""
+    for key in keys:
+        name = key.to_user_string()
+        records = context.instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=key, after_storage_id=cursor.get(name)), limit=100, ascending=True
+        ).records
+        for record in records:
+            cursor[name] = record.storage_id
+            yield key, record
+
+
+def _json_metadata(metadata, key: str):
+    value = metadata.get(key)
+    if value is None:
+        return None
+    return value.data if isinstance(value, dg.JsonMetadataValue) else json.loads(value.value)
+
+
+def build_data_need_sensor(monitor_keys: KeyProvider) -> dg.SensorDefinition:
+    @dg.sensor(
+        name="data_need_sensor",
+        job=negotiation_job,
+        minimum_interval_seconds=30,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="A monitor that failed emits a data need; each new need starts one negotiation.",
+    )
+    def data_need_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+        cursor = json.loads(context.cursor) if context.cursor else {}
+        known = set(context.instance.get_dynamic_partitions(DATA_NEEDS.name))
+        needs: dict[str, NeedSpec] = {}
+        for _, record in _new_materializations(context, monitor_keys(), cursor):
+            raw = _json_metadata(record.asset_materialization.metadata, NEED_SPEC_KEY)
+            if raw is None:
+                continue
+            need = NeedSpec.model_validate(raw)
+            if need.need_id not in known:
+                needs[need.need_id] = need
+        return dg.SensorResult(
+            run_requests=[
+                dg.RunRequest(
+                    run_key=need_id,
+                    partition_key=need_id,
+                    run_config={"ops": {"exchange__negotiations": {"config": {"need": need.model_dump_json()}}}},
+                    tags={"hurricane/need_id": need_id, "hurricane/consumer": need.consumer},
+                )
+                for need_id, need in needs.items()
+            ],
+            dynamic_partitions_requests=[DATA_NEEDS.build_add_request(list(needs))] if needs else [],
+            cursor=json.dumps(cursor, sort_keys=True),
+        )
+
+    return data_need_sensor
+
+
+def build_share_delivery_sensor(share_keys: Sequence[dg.AssetKey], job) -> dg.SensorDefinition:
+    """Deliver a share when it has never been delivered or its producer's table has a newer version
+    (the producer refreshed its data, so the consumer's copy would go stale)."""
+
+    @dg.sensor(
+        name="share_delivery_sensor",
+        job=job,
+        minimum_interval_seconds=30,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Delivers each active share when it is missing or its producer's table changed.",
+    )
+    def share_delivery_sensor(context: dg.SensorEvaluationContext):
+        requests = []
+        for contract in ContractStore().list(status=ContractStatus.active):
+            key = share_key(contract)
+            if key not in share_keys:
+                continue  # signed after this location loaded: delivered after the next reload
+            source = hurricane_paths().table_uri("prod", contract.producer, contract.dataset)
+            if not table_exists(source):
+                continue
+            version = open_table(source).version()
+            requests.append(
+                dg.RunRequest(
+                    run_key=f"{contract.contract_id}:{contract.version}:{version}",
+                    asset_selection=[key],
+                    tags={"hurricane/contract_id": contract.contract_id},
+                )
+            )
+        return requests or dg.SkipReason("no active share needs a delivery")
+
+    return share_delivery_sensor
+
+
+def build_share_judge_sensor(model_keys: KeyProvider) -> dg.SensorDefinition:
+    @dg.sensor(
+        name="share_judge_sensor",
+        job=judge_shares_job,
+        minimum_interval_seconds=30,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="After a model retrains with shares, the consumer judges each share by its uplift.",
+    )
+    def share_judge_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+        cursor = json.loads(context.cursor) if context.cursor else {}
+        requests = []
+        for key, record in _new_materializations(context, model_keys(), cursor):
+            metadata = record.asset_materialization.metadata
+            uplift = _json_metadata(metadata, SHARE_UPLIFT_KEY)
+            if not uplift:
+                continue
+            requests.append(
+                dg.RunRequest(
+                    run_key=f"{key.to_user_string()}:{record.storage_id}",
+                    run_config={"ops": {"judge_shares": {"config": {
+                        "consumer": key.path[0],
+                        "model": key.path[-1],
+                        "uplift": json.dumps(uplift, sort_keys=True),
+                        "min_uplift": float(metadata[MIN_UPLIFT_KEY].value),
+                        "evidence": f"{key.to_user_string()}@{record.storage_id}",
+                    }}}},
+                    tags={"hurricane/consumer": key.path[0]},
+                )
+            )
+        return dg.SensorResult(run_requests=requests, cursor=json.dumps(cursor, sort_keys=True))
+
+    return share_judge_sensor

@@ -1,0 +1,86 @@
+"""One asset per active share, `[consumer, <producer>__<dataset>]`, downstream of the producer's
+dataset, built from the contract registry when the location loads.
+
+The definitions are a snapshot of the registry; a run re-reads it, so a share revoked after the
+location loaded fails to deliver instead of copying data (the delivery re-checks the contract).
+"""
+
+import dagster as dg
+
+from hurricane_assets.contracts.contract import Contract, ContractStatus
+from hurricane_assets.contracts.odcs import share_table_name
+from hurricane_assets.contracts.store import ContractStore
+from hurricane_assets.dagster_layer.keys import domain_key
+from hurricane_assets.delivery.deliver import DeliveryRefused, deliver
+from hurricane_assets.sharing.contracting import active_share
+from hurricane_assets.sharing.platform import SharingPlatform
+
+SHARES_GROUP = "shares"
+
+
+def share_key(contract: Contract) -> dg.AssetKey:
+    return dg.AssetKey([contract.consumer, share_table_name(contract.terms)])
+
+
+def contract_metadata(contract: Contract) -> dict:
+    terms = contract.terms
+    return {
+        "hurricane/contract_id": contract.contract_id,
+        "hurricane/contract_version": contract.version,
+        "hurricane/purpose": terms.purpose,
+        "hurricane/environment": terms.environment.value,
+        "hurricane/expires_at": contract.expires_at.isoformat(),
+        "hurricane/masking": dg.MetadataValue.json({c: m.value for c, m in terms.columns.items()}),
+        "hurricane/row_filter": dg.MetadataValue.json(terms.row_filter.model_dump(mode="json")),
+        "hurricane/ledger_entry": dg.MetadataValue.json(contract.ledger.model_dump() if contract.ledger else None),
+        "dagster/uri": contract.share_uri,
+    }
+
+
+def build_share_asset(contract: Contract) -> dg.AssetsDefinition:
+    key = share_key(contract)
+    consumer, producer, dataset = contract.consumer, contract.producer, contract.dataset
+
+    @dg.asset(
+        key=key,
+        deps=[domain_key(producer, dataset)],
+        description=f"{producer}.{dataset} shared with {consumer} for {contract.terms.purpose}, "
+        f"masked per contract, in {contract.terms.environment.value}.",
+        kinds={"delta", "share"},
+        group_name=SHARES_GROUP,
+        owners=[f"team:{consumer}"],
+        tags={"hurricane/producer": producer, "hurricane/consumer": consumer},
+        metadata=contract_metadata(contract),
+    )
+    def _share(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        platform = SharingPlatform.from_environment()
+        current = active_share(platform.store, consumer, producer, dataset)
+        if current is None:
+            raise DeliveryRefused(contract.contract_id, f"no active contract for {key.to_user_string()} any more")
+        delivery = deliver(current, **platform.delivering)
+        context.log.info(
+            f"{'delivered' if delivery.changed else 'unchanged'}: {delivery.rows} rows, columns {', '.join(delivery.columns)}"
+        )
+        return dg.MaterializeResult(
+            metadata={
+                **contract_metadata(current),
+                "dagster/row_count": delivery.rows,
+                "hurricane/changed": delivery.changed,
+                "hurricane/content_sha256": delivery.content_sha256,
+                "hurricane/table_version": delivery.table_version,
+                "hurricane/source_version": delivery.source_version,
+                "hurricane/privacy_report": dg.MetadataValue.json(delivery.privacy.to_dict()),
+                "hurricane/delivered_entry": dg.MetadataValue.json(delivery.ledger.model_dump() if delivery.ledger else None),
+            }
+        )
+
+    return _share
+
+
+def active_contracts(store: ContractStore | None = None) -> list[Contract]:
+    store = store or ContractStore()
+    return store.list(status=ContractStatus.active)
+
+
+def build_share_assets(store: ContractStore | None = None) -> list[dg.AssetsDefinition]:
+    return [build_share_asset(c) for c in active_contracts(store)]
