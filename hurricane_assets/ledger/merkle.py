@@ -37,18 +37,6 @@ class MerkleFrontier:
         subtrees.append((height, node))
         self.size += 1
 
-    def extend(self, entry_hashes: list[bytes]) -> None:
-        """`append` for many leaves, with the hashing inlined (the verifier's hot loop)."""
-        sha256 = _sha256
-        subtrees = self.subtrees
-        for entry_hash in entry_hashes:
-            height, node = 0, sha256(b"\x00" + entry_hash).digest()
-            while subtrees and subtrees[-1][0] == height:
-                node = sha256(b"\x01" + subtrees.pop()[1] + node).digest()
-                height += 1
-            subtrees.append((height, node))
-        self.size += len(entry_hashes)
-
     def root(self) -> bytes:
         if not self.subtrees:
             return EMPTY_ROOT
@@ -63,6 +51,36 @@ class MerkleFrontier:
     @classmethod
     def from_json(cls, data: dict) -> MerkleFrontier:
         return cls(data["size"], [(h, bytes.fromhex(node)) for h, node in data["subtrees"]])
+
+
+class MerkleLevels:
+    """Every perfect subtree over a fixed list of leaves, level by level, so the RFC 6962 root of
+    any prefix is a fold over at most log2(n) stored nodes. Built with list comprehensions: the
+    verifier's 100k-leaf case costs about two SHA-256 calls per leaf."""
+
+    def __init__(self, entry_hashes: list[bytes]):
+        sha256 = _sha256
+        level = [sha256(b"\x00" + h).digest() for h in entry_hashes]
+        self.levels = [level]
+        while len(level) > 1:
+            level = [sha256(b"\x01" + level[i] + level[i + 1]).digest() for i in range(0, len(level) - 1, 2)]
+            self.levels.append(level)
+
+    def root(self, size: int) -> bytes:
+        if size == 0:
+            return EMPTY_ROOT
+        if size > len(self.levels[0]):
+            raise ValueError(f"tree has {len(self.levels[0])} leaves, not {size}")
+        nodes = []  # perfect subtrees covering [0, size), largest first
+        start = 0
+        for height in reversed(range(size.bit_length())):
+            if size & (1 << height):
+                nodes.append(self.levels[height][start >> height])
+                start += 1 << height
+        root = nodes[-1]
+        for left in reversed(nodes[:-1]):
+            root = node_hash(left, root)
+        return root
 
 
 def merkle_root(entry_hashes: list[bytes]) -> bytes:

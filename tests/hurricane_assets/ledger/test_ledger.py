@@ -23,6 +23,7 @@ def fill(ledger: Ledger, n: int, *, batch: bool = True) -> None:
             actor=ACTORS[i % 3],
             payload={"round": i, "terms_sha256": f"{i:064x}"},
             negotiation_id="neg-1",
+            contract_id="contract-1" if i % 2 else None,
         )
         for i in range(n)
     ]

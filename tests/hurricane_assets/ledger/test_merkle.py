@@ -1,6 +1,6 @@
 import hashlib
 
-from hurricane_assets.ledger.merkle import MerkleFrontier, leaf_hash, merkle_root, node_hash
+from hurricane_assets.ledger.merkle import MerkleFrontier, MerkleLevels, leaf_hash, merkle_root, node_hash
 
 
 def test_frontier_root_matches_rfc6962_tree_hash_at_every_size():
@@ -9,6 +9,8 @@ def test_frontier_root_matches_rfc6962_tree_hash_at_every_size():
     for size, leaf in enumerate(leaves, start=1):
         frontier.append(leaf)
         assert frontier.root() == merkle_root(leaves[:size])
+    levels = MerkleLevels(leaves)
+    assert all(levels.root(size) == merkle_root(leaves[:size]) for size in range(71))
     restored = MerkleFrontier.from_json(frontier.to_json())
     assert restored.root() == frontier.root() and restored.size == 70
 
