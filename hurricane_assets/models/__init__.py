@@ -1,0 +1,1 @@
+"""Consumer models: specs, features from own data and shares, training with uplift, the model store."""

@@ -1,0 +1,45 @@
+"""How a scored set of rows is judged: the same numbers at training time and in the monitor."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+TOP_SHARE = 0.01  # precision is measured on the top 1 % of scores ...
+TOP_CAP = 100  # ... and at most on the top 100 rows
+
+
+class Scores(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    roc_auc: float
+    precision_at_k: float
+    k: int
+    base_rate: float
+    rows: int
+
+
+def top_k(rows: int) -> int:
+    return max(1, min(TOP_CAP, math.ceil(rows * TOP_SHARE)))
+
+
+def score(labels: np.ndarray, scores: np.ndarray) -> Scores:
+    """ROC AUC and precision at k; raises when the labels hold a single class (AUC is undefined)."""
+    from sklearn.metrics import roc_auc_score
+
+    labels = np.asarray(labels, dtype=int)
+    scores = np.asarray(scores, dtype=float)
+    if len(np.unique(labels)) < 2:
+        raise ValueError(f"cannot score {len(labels)} rows: the labels hold one class only")
+    k = top_k(len(labels))
+    # stable sort on the negated score: ties keep row order, so the number is reproducible
+    top = np.argsort(-scores, kind="stable")[:k]
+    return Scores(
+        roc_auc=float(roc_auc_score(labels, scores)),
+        precision_at_k=float(labels[top].mean()),
+        k=k,
+        base_rate=float(labels.mean()),
+        rows=len(labels),
+    )

@@ -1,0 +1,95 @@
+"""Tables a model reads besides its rows: delivered shares and the domain's other own datasets.
+
+Both are described the same way (where the table is, what each column is per the catalog, which
+entity it joins on), so one feature derivation serves them; a share adds the contract it came from.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from hurricane_assets.catalog import Catalog, Column
+from hurricane_assets.storage import read_table
+from negotiation_graph.ports import ColumnFacts
+
+
+def column_facts(column: Column) -> ColumnFacts:
+    return ColumnFacts(
+        type=column.type,
+        classification=column.classification.value,
+        sensitivity=column.classification.rank,
+        pii=column.pii.value if column.pii else None,
+        refers_to=column.refers_to,
+        tags=column.tags,
+        description=column.description,
+    )
+
+
+class TableSource(BaseModel):
+    """A Delta table whose columns become features, joined to the model's rows on `join_entity`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    producer: str
+    dataset: str
+    uri: str
+    columns: dict[str, ColumnFacts] = Field(min_length=1)
+    join_entity: str
+    event_time: str | None = Field(default=None, description="the table's own event time column, if it has one")
+
+    @property
+    def prefix(self) -> str:
+        """Feature names start with this, so the model (and its ablation) knows where each came from."""
+        return f"{self.producer}__{self.dataset}"
+
+    @property
+    def label(self) -> str:
+        return self.prefix
+
+    def read(self) -> pd.DataFrame:
+        return read_table(self.uri, columns=list(self.columns)).to_pandas()
+
+    def join_column(self) -> str:
+        for name, facts in self.columns.items():
+            if facts.refers_to == self.join_entity:
+                return name
+        raise ValueError(f"{self.prefix} at {self.uri}: no column refers to its join entity {self.join_entity!r}")
+
+
+class ShareInput(TableSource):
+    """A delivered share: a producer's dataset under a contract, in the consumer's environment."""
+
+    contract_id: str
+
+    @property
+    def label(self) -> str:
+        return self.contract_id
+
+
+def source_from_catalog(
+    catalog: Catalog,
+    producer: str,
+    dataset: str,
+    uri: str,
+    *,
+    join_entity: str,
+    columns: list[str] | tuple[str, ...] | None = None,
+    contract_id: str | None = None,
+) -> TableSource:
+    """Describe `producer.dataset` at `uri` from its manifest (only `columns` when given, e.g. a
+    contract's shared columns); with `contract_id` the result is a `ShareInput`."""
+    spec = catalog.dataset(producer, dataset)
+    names = list(columns) if columns is not None else list(spec.columns)
+    unknown = [c for c in names if c not in spec.columns]
+    if unknown:
+        raise KeyError(f"{producer}.{dataset} has no column(s) {', '.join(unknown)}")
+    args = dict(
+        producer=producer,
+        dataset=dataset,
+        uri=uri,
+        columns={c: column_facts(spec.columns[c]) for c in names},
+        join_entity=join_entity,
+        event_time=spec.event_time if spec.event_time in names else None,
+    )
+    return ShareInput(contract_id=contract_id, **args) if contract_id else TableSource(**args)

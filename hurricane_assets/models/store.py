@@ -1,0 +1,105 @@
+"""The model store: versioned models per domain and model, with a `current` pointer.
+
+    <home>/models/<domain>/<model>/
+        v0001/ model.joblib  plan.json  metrics.json  reference.parquet
+        current            # "v0001"
+
+A version folder is written under a temporary name and renamed into place, and `current` is
+replaced atomically after it, so a crash leaves the previous model current, never a half-written one.
+The joblib file holds only the fitted estimator; the feature plan (vocabularies, sources) is JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from hurricane_assets.models.features import FeaturePlan
+from hurricane_assets.models.training import ModelMetrics, TrainedModel
+from hurricane_assets.settings import hurricane_paths
+
+CURRENT = "current"
+
+
+class ModelNotFound(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class StoredModel:
+    domain: str
+    model: str
+    version: str
+    path: Path
+    estimator: object
+    plan: FeaturePlan
+    metrics: ModelMetrics
+
+    def reference(self) -> pd.DataFrame:
+        """The training window's features and labels: the monitor's drift reference."""
+        return pd.read_parquet(self.path / "reference.parquet")
+
+
+def model_dir(domain: str, model: str) -> Path:
+    return hurricane_paths().home / "models" / domain / model
+
+
+def versions(domain: str, model: str) -> list[str]:
+    root = model_dir(domain, model)
+    return sorted(p.name for p in root.glob("v[0-9][0-9][0-9][0-9]") if p.is_dir()) if root.exists() else []
+
+
+def save_model(trained: TrainedModel) -> StoredModel:
+    """Store `trained` as the next version and make it current."""
+    import joblib
+
+    spec = trained.spec
+    root = model_dir(spec.domain, spec.name)
+    root.mkdir(parents=True, exist_ok=True)
+    existing = versions(spec.domain, spec.name)
+    version = f"v{(int(existing[-1][1:]) + 1 if existing else 1):04d}"
+    staging = root / f".{version}.tmp"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    joblib.dump(trained.estimator, staging / "model.joblib")
+    (staging / "plan.json").write_text(trained.plan.model_dump_json(indent=1))
+    (staging / "metrics.json").write_text(trained.metrics.model_dump_json(indent=1))
+    trained.reference.to_parquet(staging / "reference.parquet", index=False)
+    staging.rename(root / version)
+    pointer = root / f".{CURRENT}.tmp"
+    pointer.write_text(version)
+    os.replace(pointer, root / CURRENT)
+    return StoredModel(spec.domain, spec.name, version, root / version, trained.estimator, trained.plan, trained.metrics)
+
+
+def load_model(domain: str, model: str, version: str | None = None) -> StoredModel:
+    """The current version (or `version`) with its feature plan and metrics."""
+    import joblib
+
+    root = model_dir(domain, model)
+    if version is None:
+        pointer = root / CURRENT
+        if not pointer.exists():
+            raise ModelNotFound(f"no trained model {domain}.{model} under {root}")
+        version = pointer.read_text().strip()
+    path = root / version
+    if not (path / "model.joblib").exists():
+        raise ModelNotFound(f"model {domain}.{model} has no version {version!r} under {root}")
+    return StoredModel(
+        domain=domain,
+        model=model,
+        version=version,
+        path=path,
+        estimator=joblib.load(path / "model.joblib"),
+        plan=FeaturePlan.model_validate_json((path / "plan.json").read_text()),
+        metrics=ModelMetrics.model_validate_json((path / "metrics.json").read_text()),
+    )
+
+
+def metrics_json(stored: StoredModel) -> dict:
+    return json.loads(stored.metrics.model_dump_json())

@@ -1,0 +1,243 @@
+"""Train a consumer's model on its own training-environment data plus any delivered shares.
+
+The window is the most recent `train_days` of labelled rows; the last `holdout_fraction` of it, by
+time, is the holdout (the model never sees it). `train_with_and_without` fits on the same rows with
+and without the shares and, for several shares, once without each, so every share's uplift is
+measured on the same holdout and a share that does not help can be named.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict
+
+from hurricane_assets.catalog import Catalog, load_catalog
+from hurricane_assets.models.features import FeaturePlan, build_features, plan_features
+from hurricane_assets.models.metrics import Scores, score
+from hurricane_assets.models.sources import ShareInput, TableSource, column_facts, source_from_catalog
+from hurricane_assets.models.spec import ModelSpec
+from hurricane_assets.settings import hurricane_paths
+from hurricane_assets.storage import read_table
+from negotiation_graph.ports import ColumnFacts
+
+LABEL = "__label__"
+REFERENCE_CAP = 100_000  # rows of the training window kept as the monitor's drift reference
+
+
+class TrainingError(ValueError):
+    """Training cannot proceed on this data; names the model and the reason."""
+
+
+class ModelMetrics(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    holdout: Scores
+    train_rows: int
+    features: tuple[str, ...]
+    shares: tuple[str, ...]  # contract ids
+    window_start: datetime
+    window_end: datetime
+    holdout_start: datetime
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """Everything a fit reads, loaded once so ablations do not re-read the tables."""
+
+    spec: ModelSpec
+    row_entity: str
+    own_columns: dict[str, ColumnFacts]
+    rows: pd.DataFrame  # labelled rows, in time order, label in LABEL
+    own_sources: tuple[TableSource, ...]
+    shares: tuple[ShareInput, ...]
+    frames: dict[str, pd.DataFrame]  # source prefix -> table
+
+    def window(self) -> tuple[pd.Index, pd.Index]:
+        """(fit, holdout) row indexes of the most recent `train_days`, split by time."""
+        spec = self.spec
+        times = self.rows[spec.time_column]
+        start = times.max() - timedelta(days=spec.training.train_days)
+        in_window = self.rows.index[times >= start]
+        cut = int(len(in_window) * (1 - spec.training.holdout_fraction))
+        fit, holdout = in_window[:cut], in_window[cut:]
+        for part, idx in (("training", fit), ("holdout", holdout)):
+            if self.rows.loc[idx, LABEL].nunique() < 2:
+                raise TrainingError(f"{spec.domain}.{spec.name}: the {part} part of the last {spec.training.train_days} "
+                                    f"days ({len(idx)} rows) holds a single label class")
+        return fit, holdout
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    spec: ModelSpec
+    estimator: object
+    plan: FeaturePlan
+    metrics: ModelMetrics
+    reference: pd.DataFrame  # features of the training window plus LABEL: the monitor's reference
+
+
+def own_sources(spec: ModelSpec, catalog: Catalog) -> tuple[TableSource, ...]:
+    sources = []
+    for own in spec.own_sources:
+        dataset = catalog.dataset(spec.domain, own.dataset)
+        keys = [c for c, col in dataset.columns.items() if col.refers_to == own.join_entity]
+        columns = list(dict.fromkeys([*keys, *own.columns, dataset.event_time]))
+        uri = hurricane_paths().table_uri(spec.training.environment, spec.domain, own.dataset)
+        sources.append(source_from_catalog(catalog, spec.domain, own.dataset, uri, join_entity=own.join_entity, columns=columns))
+    return tuple(sources)
+
+
+def load_labelled_rows(spec: ModelSpec) -> pd.DataFrame:
+    """The rows dataset joined to its labels, from the training environment, in time order."""
+    paths = hurricane_paths()
+    env = spec.training.environment
+    rows = read_table(paths.table_uri(env, spec.domain, spec.rows)).to_pandas()
+    if spec.label.dataset != spec.rows:
+        labels = read_table(paths.table_uri(env, spec.domain, spec.label.dataset),
+                            columns=[spec.label.join_on, spec.label.column]).to_pandas()
+        rows = rows.merge(labels.drop_duplicates(spec.label.join_on), on=spec.label.join_on, how="inner")
+    rows = rows[rows[spec.label.column].notna()].copy()
+    rows[LABEL] = rows[spec.label.column].astype(int)
+    return rows.sort_values(spec.time_column, kind="stable").reset_index(drop=True)
+
+
+def load_training_data(spec: ModelSpec, shares: list[ShareInput] | tuple[ShareInput, ...] = (), *,
+                       catalog: Catalog | None = None) -> TrainingData:
+    catalog = catalog or load_catalog()
+    dataset = catalog.dataset(spec.domain, spec.rows)
+    sources = own_sources(spec, catalog)
+    prefixes = [s.prefix for s in (*sources, *shares)]
+    if len(set(prefixes)) != len(prefixes):
+        raise TrainingError(f"{spec.domain}.{spec.name}: two sources share a table name: {sorted(prefixes)}")
+    rows = load_labelled_rows(spec)
+    if rows.empty:
+        raise TrainingError(f"{spec.domain}.{spec.name}: no labelled rows in {spec.training.environment}")
+    return TrainingData(
+        spec=spec,
+        row_entity=dataset.entity,
+        own_columns={c: column_facts(dataset.columns[c]) for c in spec.features},
+        rows=rows,
+        own_sources=sources,
+        shares=tuple(shares),
+        frames={s.prefix: s.read() for s in (*sources, *shares)},
+    )
+
+
+def model_threads() -> int:
+    """OpenMP threads for fitting and scoring (HURRICANE_MODEL_THREADS, default 1): on a small shared
+    machine the boosting's per-split thread hand-offs cost more than they save (measured 7x slower
+    with 2 threads on a loaded 2-core box), and results do not depend on it."""
+    return max(1, int(os.environ.get("HURRICANE_MODEL_THREADS", "1")))
+
+
+def predict(estimator, matrix: pd.DataFrame) -> np.ndarray:
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=model_threads(), user_api="openmp"):
+        return estimator.predict_proba(matrix)[:, 1]
+
+
+def new_estimator(categorical: list[bool]):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    # No early stopping: its validation split would make the model depend on row count quirks.
+    return HistGradientBoostingClassifier(max_iter=200, learning_rate=0.05, random_state=0, early_stopping=False,
+                                          categorical_features=np.array(categorical, dtype=bool))
+
+
+def fit(data: TrainingData, shares: tuple[ShareInput, ...] | None = None) -> TrainedModel:
+    """Fit on the window's training part with the own sources plus `shares` (default: all loaded)."""
+    spec = data.spec
+    shares = data.shares if shares is None else shares
+    fit_idx, holdout_idx = data.window()
+    sources = [*data.own_sources, *shares]
+    plan = plan_features(spec, data.row_entity, data.own_columns, data.rows.loc[fit_idx], sources, data.frames)
+    if not plan.names:
+        raise TrainingError(f"{spec.domain}.{spec.name}: no usable features ({plan.skipped})")
+    matrix = build_features(plan, spec, data.row_entity, data.rows, data.frames)
+    labels = data.rows[LABEL]
+    estimator = new_estimator(plan.categorical)
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=model_threads(), user_api="openmp"):
+        estimator.fit(matrix.loc[fit_idx], labels.loc[fit_idx])
+    holdout = score(labels.loc[holdout_idx].to_numpy(), predict(estimator, matrix.loc[holdout_idx]))
+    times = data.rows[spec.time_column]
+    window = fit_idx.append(holdout_idx)
+    reference = matrix.loc[window].assign(**{LABEL: labels.loc[window]})
+    if len(reference) > REFERENCE_CAP:
+        reference = reference.sample(REFERENCE_CAP, random_state=0).sort_index()
+    metrics = ModelMetrics(
+        holdout=holdout,
+        train_rows=len(fit_idx),
+        features=tuple(plan.names),
+        shares=tuple(s.contract_id for s in shares),
+        window_start=times.loc[window[0]].to_pydatetime(),
+        window_end=times.loc[window[-1]].to_pydatetime(),
+        holdout_start=times.loc[holdout_idx[0]].to_pydatetime(),
+    )
+    return TrainedModel(spec=spec, estimator=estimator, plan=plan, metrics=metrics, reference=reference.reset_index(drop=True))
+
+
+def train_model(spec: ModelSpec, shares: list[ShareInput] | tuple[ShareInput, ...] = (), *,
+                catalog: Catalog | None = None) -> TrainedModel:
+    return fit(load_training_data(spec, shares, catalog=catalog))
+
+
+class ShareUplift(BaseModel):
+    """What one share adds, measured two ways, so complementary shares are not judged redundant."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    contract_id: str
+    table: str
+    uplift: float  # ROC AUC with every share minus with every share but this one
+    uplift_alone: float  # ROC AUC with only this share minus with none
+    features: tuple[str, ...]
+    keep: bool  # either measure reaches the spec's min_uplift
+
+
+@dataclass(frozen=True)
+class UpliftReport:
+    with_shares: TrainedModel
+    without_shares: TrainedModel
+    per_share: dict[str, ShareUplift]  # by contract id
+
+    @property
+    def uplift(self) -> float:
+        return self.with_shares.metrics.holdout.roc_auc - self.without_shares.metrics.holdout.roc_auc
+
+    def summary(self) -> dict:
+        return {
+            "auc_without": self.without_shares.metrics.holdout.roc_auc,
+            "auc_with": self.with_shares.metrics.holdout.roc_auc,
+            "uplift": self.uplift,
+            "per_share": {cid: u.model_dump() for cid, u in self.per_share.items()},
+        }
+
+
+def train_with_and_without(spec: ModelSpec, shares: list[ShareInput] | tuple[ShareInput, ...], *,
+                           catalog: Catalog | None = None) -> UpliftReport:
+    """Both models on the same holdout, plus a leave-one-share-out ablation when there are several."""
+    data = load_training_data(spec, shares, catalog=catalog)
+    with_all = fit(data)
+    without = fit(data, shares=())
+    per_share = {}
+    base_auc = without.metrics.holdout.roc_auc
+    for share in data.shares:
+        rest = tuple(s for s in data.shares if s.contract_id != share.contract_id)
+        alone = with_all if not rest else fit(data, shares=(share,))
+        all_but = without if not rest else fit(data, shares=rest)
+        gain = with_all.metrics.holdout.roc_auc - all_but.metrics.holdout.roc_auc
+        gain_alone = alone.metrics.holdout.roc_auc - base_auc
+        per_share[share.contract_id] = ShareUplift(
+            contract_id=share.contract_id, table=share.prefix, uplift=gain, uplift_alone=gain_alone,
+            features=tuple(with_all.plan.features_from(share.contract_id)),
+            keep=max(gain, gain_alone) >= spec.thresholds.min_uplift,
+        )
+    return UpliftReport(with_shares=with_all, without_shares=without, per_share=per_share)

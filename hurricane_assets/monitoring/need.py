@@ -1,0 +1,204 @@
+"""From a failed monitor to a `DataNeed`: what degraded, what the model has, what it should ask for.
+
+What to ask for is derived from the catalog, not from a list of known-good columns. A candidate is
+a `feature`-tagged column of another domain's dataset that allows the model's purpose and training
+environment and joins on one of the model's entities, minus the columns the model already has. Its
+weight multiplies, and each factor is recorded as the reason:
+
+- severity: the ROC AUC drop plus the mean drift score of the drifted features;
+- relation: 1.0 when the dataset is about the rows' own entity (a column per row), 0.8 when it has
+  one row per other joined entity (a column per customer), 0.4 when it must be aggregated;
+- meaning: 1.0 when the producer tagged what the column measures (`channel`, `device`,
+  `account_age`), 0.5 for a bare `feature`;
+- evidence: 1 + the drift scores of drifted features whose column (same name and type) the dataset
+  also records: a producer that sees the quantity that moved is likely to see its cause.
+
+A tagged column is wanted by its specific tags, an untagged one by its name, which is how the
+negotiation matches wanted items to columns (`negotiation_graph.scoring.serves`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+from hurricane_assets.catalog import Catalog, load_catalog
+from hurricane_assets.models.features import FeaturePlan
+from hurricane_assets.models.spec import ModelSpec
+from hurricane_assets.models.store import load_model
+from hurricane_assets.monitoring.drift import FeatureDrift
+from hurricane_assets.monitoring.monitor import MonitorResult
+from negotiation_graph.strategies.llm import ENV_BASE_URL, ENV_MODEL, chat_model_from_env
+from negotiation_graph.terms import Environment, NeedSpec
+
+GENERIC_TAG = "feature"
+RELATION_ROW, RELATION_ENTITY, RELATION_AGGREGATE = 1.0, 0.8, 0.4
+MEANING_TAGGED, MEANING_BARE = 1.0, 0.5
+
+
+class NeedError(ValueError):
+    pass
+
+
+class WantedItem(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    key: str  # a catalog tag or a column name
+    weight: float
+    columns: tuple[str, ...]  # qualified catalog columns that serve it
+    why: str
+
+
+class DataNeed(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    need_id: str
+    model: str
+    consumer: str
+    purpose: str
+    environment: str
+    entity_keys: dict[str, str]
+    drifted_features: tuple[FeatureDrift, ...]
+    drift_share: float
+    auc_baseline: float
+    auc_current: float
+    auc_drop: float
+    has_features: tuple[str, ...]
+    has_columns: tuple[str, ...]
+    wanted: tuple[WantedItem, ...]  # heaviest first
+    monitor_id: str
+    model_version: str
+    report_path: str
+    created_for: datetime  # end of the monitored window
+    prompt: str
+
+    def to_need_spec(self) -> NeedSpec:
+        return NeedSpec(
+            need_id=self.need_id,
+            consumer=self.consumer,
+            model=self.model,
+            purpose=self.purpose,
+            environment=Environment(self.environment),
+            join_entities=tuple(self.entity_keys),
+            wanted={item.key: item.weight for item in self.wanted},
+            has_columns=self.has_columns,
+            prompt=self.prompt,
+        )
+
+
+def feature_columns(plan: FeaturePlan) -> dict[str, str]:
+    """Feature name -> the column it was derived from (counts have none)."""
+    return {f.name: f.column for f in plan.features if f.column is not None}
+
+
+def _wanted(result: MonitorResult, spec: ModelSpec, catalog: Catalog, plan: FeaturePlan, has: set[str]) -> list[WantedItem]:
+    rows = catalog.dataset(spec.domain, spec.rows)
+    drifted = result.drifted_features
+    severity = max(result.auc_drop, 0.0) + (sum(f.score for f in drifted) / len(drifted) if drifted else 0.0)
+    derived_from = feature_columns(plan)
+    own_types = {c: col.type for c, col in rows.columns.items()}
+    moved = [(derived_from[f.feature], f.score) for f in drifted if f.feature in derived_from]
+    items: dict[str, WantedItem] = {}
+    for domain, name, dataset in catalog.datasets():
+        if domain == spec.domain or spec.purpose not in dataset.allowed_purposes:
+            continue
+        if spec.training.environment not in dataset.allowed_environments:
+            continue
+        joins = {c.refers_to for c in dataset.columns.values() if c.refers_to} & set(spec.entity_keys)
+        if not joins:
+            continue
+        if dataset.entity == rows.entity:
+            relation, how = RELATION_ROW, f"one row per {rows.entity}"
+        elif dataset.entity in spec.entity_keys:
+            relation, how = RELATION_ENTITY, f"one row per {dataset.entity}"
+        else:
+            relation, how = RELATION_AGGREGATE, f"many {dataset.entity} rows per {'/'.join(sorted(joins))}, aggregated"
+        seen = [(c, s) for c, s in moved if c in dataset.columns and dataset.columns[c].type == own_types.get(c)]
+        evidence = 1.0 + sum(s for _, s in seen)
+        for column, spec_col in dataset.columns.items():
+            if GENERIC_TAG not in spec_col.tags or column in has:
+                continue
+            specific = [t for t in spec_col.tags if t != GENERIC_TAG]
+            meaning = MEANING_TAGGED if specific else MEANING_BARE
+            weight = round(severity * relation * meaning * evidence, 4)
+            if weight <= 0:
+                continue
+            why = (f"{domain}.{name}.{column}: severity {severity:.3f} (AUC drop {result.auc_drop:+.3f}, "
+                   f"{len(drifted)} drifted) x relation {relation} ({how}) x meaning {meaning} "
+                   f"({'tagged ' + ', '.join(specific) if specific else 'bare feature'}) x evidence {evidence:.3f}"
+                   + (f" (also records drifted {', '.join(c for c, _ in seen)})" if seen else ""))
+            for key in specific or [column]:
+                current = items.get(key)
+                qualified = f"{domain}.{name}.{column}"
+                if current is None or weight > current.weight:
+                    columns = tuple(sorted({qualified, *(current.columns if current else ())}))
+                    items[key] = WantedItem(key=key, weight=weight, columns=columns, why=why)
+                else:
+                    items[key] = current.model_copy(update={"columns": tuple(sorted({qualified, *current.columns}))})
+    return sorted(items.values(), key=lambda i: (-i.weight, i.key))
+
+
+def render_prompt(need: DataNeed) -> str:
+    drifted = ", ".join(f"{f.feature} ({f.score:.2f})" for f in need.drifted_features) or "none"
+    keys = ", ".join(f"{e} ({c})" for e, c in need.entity_keys.items())
+    wanted = "; ".join(f"{w.key} (weight {w.weight:.3f}, e.g. {w.columns[0]})" for w in need.wanted[:5])
+    text = (
+        f"The {need.consumer} domain's {need.model} ({need.purpose}) is degrading: ROC AUC fell from "
+        f"{need.auc_baseline:.3f} to {need.auc_current:.3f} (a drop of {need.auc_drop:.3f}) and "
+        f"{len(need.drifted_features)} of its features drifted: {drifted}. "
+        f"It joins on {keys} and already uses {', '.join(need.has_columns) or 'nothing'}. "
+        f"It asks, for training in {need.environment}, for data that may explain the shift: {wanted}."
+    )
+    return _rephrase(text)
+
+
+def _rephrase(text: str) -> str:
+    """With an LLM configured, let it rephrase the template; the template stays the fallback.
+    The prompt is display text for the consumer agent: nothing downstream interprets it."""
+    if not (os.environ.get(ENV_BASE_URL) and os.environ.get(ENV_MODEL)):
+        return text
+    try:
+        reply = chat_model_from_env().invoke(
+            [("system", "Rephrase this data request as two or three plain sentences. Keep every number and name."),
+             ("human", text)])
+    except Exception:  # optional component: an unreachable or failing endpoint keeps the template
+        return text
+    return str(reply.content).strip() or text
+
+
+def build_data_need(result: MonitorResult, spec: ModelSpec, *, catalog: Catalog | None = None,
+                    plan: FeaturePlan | None = None) -> DataNeed:
+    """The need a failed monitor raises (also callable on a passing one, e.g. to preview it)."""
+    catalog = catalog or load_catalog()
+    plan = plan or load_model(spec.domain, spec.name, result.model_version).plan
+    has_columns = tuple(dict.fromkeys(feature_columns(plan).values()))
+    wanted = _wanted(result, spec, catalog, plan, set(has_columns))
+    if not wanted:
+        raise NeedError(f"{spec.domain}.{spec.name}: no other domain offers feature columns joinable on "
+                        f"{sorted(spec.entity_keys)} for {spec.purpose} in {spec.training.environment}")
+    digest = hashlib.sha256(f"{spec.domain}/{spec.name}/{result.model_version}/{result.monitor_id}".encode()).hexdigest()
+    need = DataNeed(
+        need_id=f"need-{spec.domain}-{spec.name}-{digest[:12]}",
+        model=spec.name,
+        consumer=spec.domain,
+        purpose=spec.purpose,
+        environment=spec.training.environment,
+        entity_keys=dict(spec.entity_keys),
+        drifted_features=result.drifted_features,
+        drift_share=result.drift_share,
+        auc_baseline=result.auc_baseline,
+        auc_current=result.auc_current,
+        auc_drop=result.auc_drop,
+        has_features=tuple(plan.names),
+        has_columns=has_columns,
+        wanted=tuple(wanted),
+        monitor_id=result.monitor_id,
+        model_version=result.model_version,
+        report_path=result.report_path,
+        created_for=result.window_end,
+        prompt="",
+    )
+    return need.model_copy(update={"prompt": render_prompt(need)})
