@@ -19,7 +19,7 @@ def materialize_domains(instance: dg.DagsterInstance) -> list[dg.ExecuteInProces
     """Run every domain location's prod job (datasets, checks, masked copies) against `instance`."""
     results = []
     for location, module in workspace_locations().items():
-        defs = load_location(module)
+        defs = load_location(module, reload=True)
         job_name = f"{location}_prod"
         if job_name not in {j.name for j in defs.jobs or []}:
             continue  # not a domain location (the exchange)

@@ -34,8 +34,12 @@ def workspace_locations(workspace_file: Path = WORKSPACE_FILE) -> dict[str, str]
     return {e["python_module"]["location_name"]: e["python_module"]["module_name"] for e in entries}
 
 
-def load_location(module_name: str) -> dg.Definitions:
+def load_location(module_name: str, *, reload: bool = False) -> dg.Definitions:
+    """The location's `defs`. `reload=True` re-executes the module, as a code-location reload does:
+    its definitions are rebuilt from the current contract registry and `$HURRICANE_HOME`."""
     module = importlib.import_module(module_name)
+    if reload:
+        module = importlib.reload(module)
     defs = getattr(module, "defs", None)
     if not isinstance(defs, dg.Definitions):
         raise TypeError(f"{module_name} does not expose a Definitions object named `defs`")
