@@ -55,19 +55,6 @@ class Bargain(BaseModel):
         return f"{self.listing.producer}.{self.listing.dataset}"
 
 
-class Draft(BaseModel):
-    """A move a party wants to make, before the policy gate lets it out."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    stream: str
-    sender: Role
-    kind: Literal["counter", "accept", "withdraw", "reject"]
-    index: int | None = None
-    reason_codes: tuple[str, ...] = ()
-    rationale: str = ""
-
-
 class Escalation(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -75,16 +62,23 @@ class Escalation(BaseModel):
     by: str
 
 
+def answers_until_award(answers: list[ProducerAnswer], update: list[ProducerAnswer] | None) -> list[ProducerAnswer]:
+    """Producers append their answers; the award, having read them, clears the channel (writes
+    None) so that no later checkpoint carries every listing and region again."""
+    return [] if update is None else answers + update
+
+
 class NegotiationState(TypedDict, total=False):
+    """Everything here is in every checkpoint (SqliteSaver stores all channels each step), so it
+    holds only what a later step reads: no listings, no drafts, answers only until the award."""
+
     negotiation_id: str
     need: NeedSpec
     opened_at: datetime
-    cfp: Message
-    listings: list[ProducerListing]
-    answers: Annotated[list[ProducerAnswer], operator.add]
+    producers_asked: int
+    answers: Annotated[list[ProducerAnswer], answers_until_award]
     transcript: Annotated[list[Message], operator.add]
     bargains: list[Bargain]
-    drafts: list[Draft]
     agreements: list[Agreement]
     escalation: Escalation | None
     outcome: Outcome

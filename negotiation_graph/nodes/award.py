@@ -102,4 +102,4 @@ def award(state: NegotiationState, runtime: Runtime[NegotiationContext]) -> dict
         else:
             message = send(ctx, Message(**common, performative=Performative.REJECT, reason_codes=outcome))
         sent.append(message)
-    return {"bargains": bargains, "transcript": sent}
+    return {"bargains": bargains, "transcript": sent, "answers": None}  # read: clear them from later checkpoints

@@ -1,17 +1,29 @@
-"""Bilateral alternating offers: `sao_round` drafts each open exchange's next move with the
-configured strategy (or ends it: deadline, round limit, no progress); `policy_gate` lets a draft out
-only if the gate allows its terms (an offer, or the offer being accepted), then sends it."""
+"""Bilateral alternating offers. Each `bargain_round` step plays one exchange of every open
+bargain: the party whose turn it is moves, then the other answers. A move is drafted by the
+configured strategy (or ends the bargain: deadline, round limit, no progress) and goes out only if
+the policy gate allows its terms (an offer, or the offer being accepted).
+
+A step is the unit of resumption, and every step is one checkpoint: drafting, gating and sending
+in the same step, two moves per step, keeps the checkpoints per negotiation few while a crash
+still resumes at the start of the exchange it interrupted (message ids are deterministic, so the
+re-sent moves are the same ledger entries).
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
 
 from langgraph.runtime import Runtime
 
 from negotiation_graph.context import NegotiationContext
 from negotiation_graph.messages import Message, Performative, PolicySummary, ReasonCode, check_accept, message_id
 from negotiation_graph.outbox import agent, send
-from negotiation_graph.state import Bargain, Draft, NegotiationState
+from negotiation_graph.state import Bargain, NegotiationState, Role
 from negotiation_graph.strategies import Briefing, Turn
 from negotiation_graph.terms import NeedSpec, ShareTerms
+
+MOVES_PER_ROUND = 2  # one exchange: the party whose turn it is, then the other
 
 KINDS = {
     "counter": Performative.COUNTER,
@@ -19,6 +31,17 @@ KINDS = {
     "withdraw": Performative.WITHDRAW,
     "reject": Performative.REJECT,
 }
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A move a party wants to make, before the policy gate lets it out."""
+
+    sender: Role
+    kind: Literal["counter", "accept", "withdraw", "reject"]
+    index: int | None = None
+    reason_codes: tuple[str, ...] = ()
+    rationale: str = ""
 
 
 def summary(terms: ShareTerms) -> str:
@@ -54,7 +77,7 @@ def draft(ctx: NegotiationContext, state: NegotiationState, bargain: Bargain) ->
     elif stalled(bargain, limits.no_progress_rounds):
         end = ReasonCode.NO_PROGRESS
     if end is not None:
-        return Draft(stream=bargain.stream, sender=role, kind="withdraw", reason_codes=(end.value,))
+        return Draft(sender=role, kind="withdraw", reason_codes=(end.value,))
     own = bargain.offers[role]
     turn = Turn(
         role=role,
@@ -69,17 +92,12 @@ def draft(ctx: NegotiationContext, state: NegotiationState, bargain: Bargain) ->
     if not 0 <= move.index < len(bargain.path):
         raise ValueError(f"strategy {type(ctx.strategy).__name__} chose offer {move.index} outside the path")
     return Draft(
-        stream=bargain.stream,
         sender=role,
         kind=move.kind,
         index=move.index,
         reason_codes=move.reason_codes,
         rationale=move.rationale,
     )
-
-
-def sao_round(state: NegotiationState, runtime: Runtime[NegotiationContext]) -> dict:
-    return {"drafts": [draft(runtime.context, state, b) for b in state["bargains"] if b.status == "open"]}
 
 
 def gate_offer(ctx: NegotiationContext, state: NegotiationState, bargain: Bargain, index: int) -> tuple[int, object] | None:
@@ -104,66 +122,72 @@ def gate_offer(ctx: NegotiationContext, state: NegotiationState, bargain: Bargai
     return None
 
 
-def policy_gate(state: NegotiationState, runtime: Runtime[NegotiationContext]) -> dict:
-    ctx, need, nid = runtime.context, state["need"], state["negotiation_id"]
-    drafts = {d.stream: d for d in state["drafts"]}
+def play(ctx: NegotiationContext, state: NegotiationState, bargain: Bargain, move: Draft, sent: list[Message]) -> Bargain:
+    """Gate `move`, send it, and return the bargain after it; the message is appended to `sent`."""
+    need, nid = state["need"], state["negotiation_id"]
+    kind, index, reasons, decision = move.kind, move.index, move.reason_codes, None
+    if kind == "counter":
+        gated = gate_offer(ctx, state, bargain, index)
+        if gated is None:
+            kind, reasons = "withdraw", (ReasonCode.POLICY_DENIED.value,)
+        else:
+            index, decision = gated
+    elif kind == "accept":
+        decision = ctx.gate.evaluate(bargain.path[bargain.on_table])
+        if not decision.allowed:  # the policy changed since the offer was sent
+            kind, reasons = "reject", (ReasonCode.POLICY_DENIED.value, *decision.reasons)
+    consumer, producer = agent(need.consumer, "consumer"), agent(bargain.listing.producer, "producer")
+    me, them = (consumer, producer) if move.sender == "consumer" else (producer, consumer)
+    offered = bargain.path[index] if kind == "counter" else None
+    message = Message(
+        msg_id=message_id(nid, bargain.stream, bargain.seq),
+        negotiation_id=nid,
+        round=bargain.round + 1,
+        performative=KINDS[kind],
+        sender=me,
+        receiver=them,
+        in_reply_to=bargain.last_msg_id,
+        sent_at=ctx.clock(),
+        terms=offered,
+        terms_sha256=offered.sha256() if offered else (bargain.path[bargain.on_table].sha256() if kind == "accept" else None),
+        reason_codes=reasons,
+        rationale=move.rationale,
+        policy_decision=PolicySummary.of(decision) if decision is not None else None,
+        prev_msg_sha256=bargain.last_msg_sha256,
+    )
+    if kind == "accept":
+        last = next(m for m in reversed([*state["transcript"], *sent]) if m.msg_id == bargain.last_msg_id)
+        check_accept(message, last)
+    message = send(ctx, message)
+    sent.append(message)
+    update = {
+        "round": bargain.round + 1,
+        "seq": bargain.seq + 1,
+        "turn": "producer" if move.sender == "consumer" else "consumer",
+        "last_msg_id": message.msg_id,
+        "last_msg_sha256": message.sha256(),
+    }
+    if kind == "counter":
+        update["offers"] = bargain.offers | {move.sender: bargain.offers[move.sender] + (index,)}
+        update["on_table"] = index
+    elif kind == "accept":
+        update |= {"status": "accepted", "decision": PolicySummary.of(decision)}
+    else:
+        update |= {"status": "closed", "reason_codes": reasons}
+    return bargain.model_copy(update=update)
+
+
+def bargain_round(state: NegotiationState, runtime: Runtime[NegotiationContext]) -> dict:
+    ctx = runtime.context
     bargains, sent = [], []
     for bargain in state["bargains"]:
-        move = drafts.get(bargain.stream)
-        if move is None:
-            bargains.append(bargain)
-            continue
-        kind, index, reasons, decision = move.kind, move.index, move.reason_codes, None
-        if kind == "counter":
-            gated = gate_offer(ctx, state, bargain, index)
-            if gated is None:
-                kind, reasons = "withdraw", (ReasonCode.POLICY_DENIED.value,)
-            else:
-                index, decision = gated
-        elif kind == "accept":
-            decision = ctx.gate.evaluate(bargain.path[bargain.on_table])
-            if not decision.allowed:  # the policy changed since the offer was sent
-                kind, reasons = "reject", (ReasonCode.POLICY_DENIED.value, *decision.reasons)
-        me = agent(need.consumer, "consumer") if move.sender == "consumer" else agent(bargain.listing.producer, "producer")
-        them = agent(bargain.listing.producer, "producer") if move.sender == "consumer" else agent(need.consumer, "consumer")
-        offered = bargain.path[index] if kind == "counter" else None
-        message = Message(
-            msg_id=message_id(nid, bargain.stream, bargain.seq),
-            negotiation_id=nid,
-            round=bargain.round + 1,
-            performative=KINDS[kind],
-            sender=me,
-            receiver=them,
-            in_reply_to=bargain.last_msg_id,
-            sent_at=ctx.clock(),
-            terms=offered,
-            terms_sha256=offered.sha256() if offered else (bargain.path[bargain.on_table].sha256() if kind == "accept" else None),
-            reason_codes=reasons,
-            rationale=move.rationale,
-            policy_decision=PolicySummary.of(decision) if decision is not None else None,
-            prev_msg_sha256=bargain.last_msg_sha256,
-        )
-        if kind == "accept":
-            check_accept(message, next(m for m in state["transcript"] if m.msg_id == bargain.last_msg_id))
-        message = send(ctx, message)
-        sent.append(message)
-        update = {
-            "round": bargain.round + 1,
-            "seq": bargain.seq + 1,
-            "turn": "producer" if move.sender == "consumer" else "consumer",
-            "last_msg_id": message.msg_id,
-            "last_msg_sha256": message.sha256(),
-        }
-        if kind == "counter":
-            update["offers"] = bargain.offers | {move.sender: bargain.offers[move.sender] + (index,)}
-            update["on_table"] = index
-        elif kind == "accept":
-            update |= {"status": "accepted", "decision": PolicySummary.of(decision)}
-        else:
-            update |= {"status": "closed", "reason_codes": reasons}
-        bargains.append(bargain.model_copy(update=update))
-    return {"bargains": bargains, "drafts": [], "transcript": sent}
+        for _ in range(MOVES_PER_ROUND):
+            if bargain.status != "open":
+                break
+            bargain = play(ctx, state, bargain, draft(ctx, state, bargain), sent)
+        bargains.append(bargain)
+    return {"bargains": bargains, "transcript": sent}
 
 
 def bargaining_or_close(state: NegotiationState) -> str:
-    return "sao_round" if any(b.status == "open" for b in state["bargains"]) else "agreement"
+    return "bargain_round" if any(b.status == "open" for b in state["bargains"]) else "close"

@@ -1,8 +1,12 @@
 """Close the negotiation: both parties sign what was accepted (policy re-checked), a human is asked
-only when the policy demands it, then the agreements (or the no-deal) go to the ledger."""
+only when the policy demands it, then the agreements (or the no-deal) go to the ledger.
+
+Without an escalation, signing and committing are one step (one checkpoint); with one, the graph
+checkpoints the signed agreements, pauses in `escalate`, and commits after the human's answer."""
 
 from __future__ import annotations
 
+from langgraph.graph import END
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
@@ -14,8 +18,8 @@ from negotiation_graph.state import Escalation, NegotiationState
 APPROVER = "human:approver"
 
 
-def sign_agreements(state: NegotiationState, runtime: Runtime[NegotiationContext]) -> dict:
-    ctx, need = runtime.context, state["need"]
+def sign_agreements(ctx: NegotiationContext, state: NegotiationState) -> list[Agreement]:
+    need = state["need"]
     agreements = []
     for bargain in state["bargains"]:
         if bargain.status != "accepted":
@@ -41,11 +45,18 @@ def sign_agreements(state: NegotiationState, runtime: Runtime[NegotiationContext
         body = unsigned.body()
         signatures = (ctx.signer.sign(terms.producer, body), ctx.signer.sign(need.consumer, body))
         agreements.append(unsigned.model_copy(update={"signatures": signatures}))
-    return {"agreements": agreements}
+    return agreements
 
 
-def escalation_or_commit(state: NegotiationState) -> str:
-    return "escalate" if any(a.requires_human for a in state["agreements"]) else "commit"
+def close(state: NegotiationState, runtime: Runtime[NegotiationContext]) -> dict:
+    agreements = sign_agreements(runtime.context, state)
+    if any(a.requires_human for a in agreements):
+        return {"agreements": agreements}
+    return commit_agreements(runtime.context, state, agreements, escalation=None)
+
+
+def escalation_or_end(state: NegotiationState) -> str:
+    return "escalate" if state.get("outcome") is None else END
 
 
 def escalate(state: NegotiationState, runtime: Runtime[NegotiationContext]) -> dict:
@@ -97,31 +108,35 @@ def escalate(state: NegotiationState, runtime: Runtime[NegotiationContext]) -> d
     return {"escalation": decision, "transcript": [asked, recorded]}
 
 
-def outcome_of(state: NegotiationState, agreements: list[Agreement]) -> Outcome:
+def outcome_of(state: NegotiationState, agreements: list[Agreement], escalation: Escalation | None) -> Outcome:
     need = state["need"]
     served = {f for a in agreements for f in a.features}
     unserved = tuple(sorted(set(need.wanted) - served))
     reasons = {r for b in state["bargains"] if b.status == "closed" for r in b.reason_codes}
-    escalation = state.get("escalation")
     if escalation is not None and not escalation.approved:
         reasons.add(ReasonCode.HUMAN_DENIED.value)
     if not agreements:
-        if not state["listings"]:
+        answers = [m for m in state["transcript"] if m.performative in (Performative.PROPOSE, Performative.REFUSE)]
+        if not state["producers_asked"]:
             reasons.add(ReasonCode.NO_PRODUCERS.value)
         elif not state["bargains"]:
-            refusals = {r for a in state["answers"] if a.region is None for r in a.message.reason_codes}
+            refusals = {r for m in answers if m.performative is Performative.REFUSE for r in m.reason_codes}
             reasons |= refusals | {ReasonCode.NO_ZOPA.value}
-        for answer in state["answers"]:
-            reasons |= {r for codes in answer.message.column_reasons.values() for r in codes}
+        for message in answers:
+            reasons |= {r for codes in message.column_reasons.values() for r in codes}
         return Outcome(status="no_deal", reason_codes=tuple(sorted(reasons)), unserved_features=unserved)
     status = "agreed" if not unserved else "partial"
     return Outcome(status=status, reason_codes=tuple(sorted(reasons)), unserved_features=unserved)
 
 
 def commit(state: NegotiationState, runtime: Runtime[NegotiationContext]) -> dict:
-    ctx, nid, need = runtime.context, state["negotiation_id"], state["need"]
-    escalation = state.get("escalation")
-    agreements = state["agreements"]
+    return commit_agreements(runtime.context, state, state["agreements"], escalation=state.get("escalation"))
+
+
+def commit_agreements(
+    ctx: NegotiationContext, state: NegotiationState, agreements: list[Agreement], *, escalation: Escalation | None
+) -> dict:
+    nid, need = state["negotiation_id"], state["need"]
     if escalation is not None and not escalation.approved:
         agreements = [a for a in agreements if not a.requires_human]
     sent = []
@@ -146,7 +161,7 @@ def commit(state: NegotiationState, runtime: Runtime[NegotiationContext]) -> dic
                 ),
             )
         )
-    outcome = outcome_of(state, agreements)
+    outcome = outcome_of(state, agreements, escalation)
     if outcome.status == "no_deal":
         ctx.ledger.append(
             entry_type="NO_DEAL",

@@ -1,9 +1,14 @@
-"""Open the negotiation, discover who may hold the data, and call for proposals."""
+"""Open the negotiation: discover who may hold the data, call for proposals and fan the CFP out.
+
+One step does all three (each side effect is idempotent by message id), so opening costs one
+checkpoint. The listings travel to the producers inside the `Send`s only: they are checkpointed
+once, with the fan-out, instead of in every later checkpoint of the negotiation.
+"""
 
 from __future__ import annotations
 
 from langgraph.runtime import Runtime
-from langgraph.types import Send
+from langgraph.types import Command, Send
 
 from negotiation_graph.context import NegotiationContext
 from negotiation_graph.messages import Message, Performative, message_id
@@ -13,49 +18,29 @@ from negotiation_graph.state import NegotiationState, ProducerTask
 BROADCAST = "agent:*/producer"
 
 
-def open_negotiation(state: NegotiationState, runtime: Runtime[NegotiationContext]) -> dict:
-    return {"opened_at": runtime.context.clock(), "transcript": [], "answers": []}
-
-
-def discover(state: NegotiationState, runtime: Runtime[NegotiationContext]) -> dict:
-    need = state["need"]
-    listings = [
-        listing
-        for listing in runtime.context.directory.listings(need)
-        if listing.producer != need.consumer  # a domain does not negotiate with itself
-    ]
-    return {"listings": sorted(listings, key=lambda item: (item.producer, item.dataset))}
-
-
-def call_for_proposals(state: NegotiationState, runtime: Runtime[NegotiationContext]) -> dict:
-    need = state["need"]
+def open_negotiation(state: NegotiationState, runtime: Runtime[NegotiationContext]) -> Command:
+    ctx, need, nid = runtime.context, state["need"], state["negotiation_id"]
+    opened_at = ctx.clock()
+    listings = sorted(
+        (listing for listing in ctx.directory.listings(need) if listing.producer != need.consumer),  # not itself
+        key=lambda item: (item.producer, item.dataset),
+    )
     cfp = send(
-        runtime.context,
+        ctx,
         Message(
-            msg_id=message_id(state["negotiation_id"], "cfp", 0),
-            negotiation_id=state["negotiation_id"],
+            msg_id=message_id(nid, "cfp", 0),
+            negotiation_id=nid,
             round=0,
             performative=Performative.CFP,
             sender=agent(need.consumer, "consumer"),
             receiver=BROADCAST,
-            sent_at=runtime.context.clock(),
+            sent_at=ctx.clock(),
             need=need,
             rationale=need.prompt,
         ),
     )
-    return {"cfp": cfp, "transcript": [cfp]}
-
-
-def to_producers(state: NegotiationState) -> list[Send] | str:
-    """Fan the CFP out to one producer subgraph per listing; nobody to ask goes straight to award."""
-    if not state["listings"]:
-        return "award"
-    return [
-        Send(
-            "producer",
-            ProducerTask(
-                negotiation_id=state["negotiation_id"], need=state["need"], listing=listing, cfp=state["cfp"]
-            ),
-        )
-        for listing in state["listings"]
-    ]
+    update = {"opened_at": opened_at, "producers_asked": len(listings), "transcript": [cfp], "answers": []}
+    if not listings:
+        return Command(update=update, goto="award")  # nobody to ask: the award closes with no_producers
+    tasks = [Send("producer", ProducerTask(negotiation_id=nid, need=need, listing=listing, cfp=cfp)) for listing in listings]
+    return Command(update=update, goto=tasks)

@@ -3,6 +3,7 @@ policy gate), then answer (PROPOSE its anchor offer, or REFUSE with reason codes
 
 from __future__ import annotations
 
+from langgraph._internal._constants import CONFIG_KEY_DURABILITY
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
@@ -10,7 +11,7 @@ from negotiation_graph.context import NegotiationContext
 from negotiation_graph.feasibility import FeasibleRegion, Infeasible, anchor, explore, listing_id
 from negotiation_graph.messages import Message, Performative, PolicySummary, ReasonCode, message_id
 from negotiation_graph.outbox import agent, send
-from negotiation_graph.state import ProducerAnswer, ProducerOutput, ProducerState
+from negotiation_graph.state import ProducerAnswer, ProducerOutput, ProducerState, ProducerTask
 
 
 def assess_cfp(state: ProducerState, runtime: Runtime[NegotiationContext]) -> dict:
@@ -65,4 +66,18 @@ def build_producer_graph():
     graph.add_edge(START, "assess_cfp")
     graph.add_edge("assess_cfp", "answer_cfp")
     graph.add_edge("answer_cfp", END)
-    return graph.compile()
+    # no checkpoints of its own: the parent checkpoints each producer's answer as that task's writes
+    return graph.compile(checkpointer=False)
+
+
+PRODUCER_GRAPH = build_producer_graph()
+
+
+def producer(task: ProducerTask) -> ProducerOutput:
+    """One producer answering the CFP: its subgraph, run inside the parent's task.
+
+    Durability "exit" because the subgraph keeps no checkpoints: langgraph 1.2.24 would otherwise
+    inherit the parent's "sync" and wait for a checkpoint write that a `checkpointer=False` graph
+    never starts (AttributeError `_put_checkpoint_fut`). It is set through the config, as the
+    `durability=` argument warns when there is no checkpointer."""
+    return PRODUCER_GRAPH.invoke(task, {"configurable": {CONFIG_KEY_DURABILITY: "exit"}})
