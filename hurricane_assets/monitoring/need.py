@@ -172,6 +172,9 @@ def _rephrase(text: str) -> str:
 def build_data_need(result: MonitorResult, spec: ModelSpec, *, catalog: Catalog | None = None,
                     plan: FeaturePlan | None = None) -> DataNeed:
     """The need a failed monitor raises (also callable on a passing one, e.g. to preview it)."""
+    if not result.drifted_features and result.auc_drop <= 0:
+        raise NeedError(f"{spec.domain}.{spec.name} {result.model_version}: nothing degraded in monitor run "
+                        f"{result.monitor_id} (no drifted feature, no ROC AUC drop): no data need")
     catalog = catalog or load_catalog()
     plan = plan or load_model(spec.domain, spec.name, result.model_version).plan
     has_columns = tuple(dict.fromkeys(feature_columns(plan).values()))
