@@ -15,9 +15,9 @@ from enum import Enum
 from functools import cached_property
 from typing import Any
 
-import rfc8785
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from negotiation_graph.canonical import canonical_json
 from negotiation_graph.ports import PolicyDecision, SignatureBlock
 from negotiation_graph.terms import NeedSpec, ShareTerms
 
@@ -85,10 +85,6 @@ class PolicySummary(BaseModel):
             allowed=decision.allowed,
             requires_human=decision.requires_human,
         )
-
-
-def canonical_json(value: Any) -> bytes:
-    return rfc8785.dumps(value)
 
 
 def sha256_hex(data: bytes) -> str:

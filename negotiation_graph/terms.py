@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import hashlib
 from enum import Enum
+from functools import cached_property
 from typing import Literal
 
-import rfc8785
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from negotiation_graph.canonical import canonical_json
 
 
 class MaskingMethod(str, Enum):
@@ -95,10 +97,26 @@ class ShareTerms(BaseModel):
     term_days: int = Field(gt=0, description="access expires this many days after signature")
 
     def canonical(self) -> bytes:
-        return rfc8785.dumps(self.model_dump(mode="json"))
+        return self._canonical
 
     def sha256(self) -> str:
-        return hashlib.sha256(self.canonical()).hexdigest()
+        # frozen, so both are computed once: an offer is hashed by the gate, its message, the
+        # message validator and the acceptance check
+        return self._sha256
+
+    @cached_property
+    def _canonical(self) -> bytes:
+        return canonical_json(self.model_dump(mode="json"))
+
+    @cached_property
+    def _sha256(self) -> str:
+        return hashlib.sha256(self._canonical).hexdigest()
+
+    def model_copy(self, *, update=None, deep: bool = False) -> ShareTerms:
+        copied = super().model_copy(update=update, deep=deep)
+        copied.__dict__.pop("_canonical", None)  # the copy may have other bytes
+        copied.__dict__.pop("_sha256", None)
+        return copied
 
     def shared_columns(self) -> dict[str, MaskingMethod]:
         """The columns that actually cross over (dropped ones do not)."""
