@@ -28,5 +28,19 @@ class KeyRing:
             self._loaded[identity] = key
         return key
 
+    def rotate(self, identity: str) -> tuple[DomainKey, DomainKey]:
+        """Make a new key for `identity`, without registering it yet: returns (old, new).
+
+        The caller records the rotation signed by the old key, then calls `activate(new)`; until
+        then the old key still signs.
+        """
+        old = self.key(identity)
+        return old, self.source.rotate(identity)
+
+    def activate(self, key: DomainKey) -> None:
+        """Register `key` from now on (ending its predecessor's validity) and sign with it."""
+        self.registry.register(key.identity, key.public_raw)
+        self._loaded[key.identity] = key
+
     def __repr__(self) -> str:
         return f"KeyRing(source={type(self.source).__name__}, identities={sorted(self._loaded)})"

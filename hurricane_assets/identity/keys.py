@@ -79,8 +79,12 @@ class KeySource(Protocol):
         """Make and persist a new key, or raise `KeySourceError` if this source cannot."""
         ...
 
+    def rotate(self, identity: str) -> DomainKey:
+        """Replace the identity's key with a new one (the old one stops signing)."""
+        ...
 
-def _parse_private(identity: str, material: bytes, where: str) -> DomainKey:
+
+def parse_private_key(identity: str, material: bytes, where: str) -> DomainKey:
     text = material.strip()
     try:
         if text.startswith(b"-----BEGIN"):
@@ -112,7 +116,7 @@ class FileKeySource:
         path = self.path(identity)
         if not path.exists():
             return None
-        return _parse_private(identity, path.read_bytes(), str(path))
+        return parse_private_key(identity, path.read_bytes(), str(path))
 
     def create(self, identity: str) -> DomainKey:
         path = self.path(identity)
@@ -123,18 +127,33 @@ class FileKeySource:
             existing = self.load(identity)
             if existing is not None:
                 return existing
-            private = Ed25519PrivateKey.generate()
-            pem = private.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-            tmp = path.with_suffix(".tmp")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "wb") as out:
-                out.write(pem)
-            os.replace(tmp, path)
-            return DomainKey(identity, private)
+            return self._write_new(identity, path)
+
+    def rotate(self, identity: str) -> DomainKey:
+        """Keep the old key as `<identity>.<key_id>.retired` (for the record) and write a new one."""
+        path = self.path(identity)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with open(path.parent / ".create.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            old = self.load(identity)
+            if old is not None:
+                os.replace(path, path.with_name(f"{identity}.{old.key_id}.retired"))
+            return self._write_new(identity, path)
+
+    @staticmethod
+    def _write_new(identity: str, path: Path) -> DomainKey:
+        private = Ed25519PrivateKey.generate()
+        pem = private.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(pem)
+        os.replace(tmp, path)
+        return DomainKey(identity, private)
 
 
 class EnvKeySource:
@@ -154,9 +173,14 @@ class EnvKeySource:
         material = os.environ.get(name)
         if material is None:
             return None
-        return _parse_private(identity, material.encode(), f"${name}")
+        return parse_private_key(identity, material.encode(), f"${name}")
 
     def create(self, identity: str) -> DomainKey:
         raise KeySourceError(
             f"no signing key for {identity!r}: set ${self.variable(identity)} (EnvKeySource does not generate keys)"
+        )
+
+    def rotate(self, identity: str) -> DomainKey:
+        raise KeySourceError(
+            f"rotate {identity!r}'s key in the secrets manager that fills ${self.variable(identity)}, then restart"
         )

@@ -28,12 +28,13 @@ from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
 from deltalake.exceptions import CommitFailedError, TableNotFoundError
 from pydantic import BaseModel, ConfigDict, Field
 
-from hurricane_assets.identity import KeyRing, canonical_json
+from hurricane_assets.identity import SYSTEM_IDENTITY, KeyRing, canonical_json
 from hurricane_assets.ledger.checkpoint import CHECKPOINT_EVERY, Checkpoint, CheckpointStore, sign_checkpoint
 from hurricane_assets.ledger.entry import (
     GENESIS_HASH,
     ID_PATTERN,
     LEDGER_SCHEMA,
+    SYSTEM_ACTOR,
     EntryType,
     check_format,
     header_bytes,
@@ -276,6 +277,25 @@ class Ledger:
             )
         else:
             write_deltalake(table, data, mode="append", commit_properties=properties)
+
+    def rotate_key(self, identity: str, *, actor: str | None = None) -> LedgerReceipt:
+        """Rotate an identity's key: a KEY_ROTATED entry signed by the old key names the new one."""
+        actor = actor if actor is not None else (SYSTEM_ACTOR if identity == SYSTEM_IDENTITY else f"agent:{identity}/keys")
+        if identity_of(actor) != identity:
+            raise ValueError(f"actor {actor!r} does not sign for {identity!r}")
+        old, new = self.keyring.rotate(identity)
+        receipt = self.append(
+            entry_type=EntryType.KEY_ROTATED,
+            actor=actor,
+            payload={
+                "identity": identity,
+                "old_key_id": old.key_id,
+                "new_key_id": new.key_id,
+                "new_public_key_b64": base64.b64encode(new.public_raw).decode(),
+            },
+        )
+        self.keyring.activate(new)
+        return receipt
 
     # -- checkpoints ---------------------------------------------------------------------------
 

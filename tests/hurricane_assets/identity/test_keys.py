@@ -63,3 +63,19 @@ def test_env_key_source_malformed_key_names_the_variable_not_the_value(monkeypat
 def test_bad_identity_name_is_refused():
     with pytest.raises(ValueError, match="must match"):
         KeyRing().key("../etc")
+
+
+def test_rotation_closes_the_old_key_at_activation():
+    ring = KeyRing()
+    old, new = ring.rotate("payments")
+    assert ring.key("payments").key_id == old.key_id  # still signing until activated
+    ring.activate(new)
+    assert ring.key("payments").key_id == new.key_id != old.key_id
+    registered = ring.registry.keys()
+    assert registered[old.key_id].valid_to == registered[new.key_id].valid_from
+    assert ring.registry.current("payments").key_id == new.key_id
+
+
+def test_env_key_source_does_not_rotate():
+    with pytest.raises(KeySourceError, match="secrets manager"):
+        EnvKeySource().rotate("payments")

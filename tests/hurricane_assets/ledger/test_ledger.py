@@ -1,4 +1,5 @@
 import base64
+import hashlib
 import subprocess
 import sys
 import textwrap
@@ -139,8 +140,6 @@ def test_changed_payload_byte_is_located(ledger, tmp_path):
 
 
 def test_payload_change_with_recomputed_hash_is_located(ledger, tmp_path):
-    import hashlib
-
     def change(rows):
         rows[12]["payload_json"] = '{"round":999}'
         rows[12]["payload_hash"] = hashlib.sha256(b'{"round":999}').hexdigest()
@@ -224,8 +223,12 @@ def test_two_processes_appending_concurrently_make_one_chain():
             ledger.append(entry_type="MESSAGE", actor=f"agent:{sys.argv[1]}/consumer", payload={"i": i}, entry_id=f"{sys.argv[1]}-{i}")
         """
     )
-    procs = [subprocess.Popen([sys.executable, "-c", script, name]) for name in ("risk", "marketing")]
-    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", script, name], stderr=subprocess.PIPE, text=True)
+        for name in ("risk", "marketing")
+    ]
+    outcomes = [(p.wait(timeout=120), p.stderr.read()) for p in procs]
+    assert [code for code, _ in outcomes] == [0, 0], outcomes
     result = verify_ledger()
     assert result.ok, result
     ids = set(Ledger().read(["entry_id"]).column("entry_id").to_pylist())
@@ -238,3 +241,37 @@ def test_ledgers_at_different_uris_keep_their_own_checkpoints(tmp_path):
     fill(two, 12)
     assert verify_ledger().ok and verify_ledger(two.uri).ok
     assert [c.tree_size for c in two.checkpoints.all()] == [6, 12]
+
+
+def test_key_rotation_is_recorded_and_old_key_stops_being_valid(ledger, tmp_path):
+    from hurricane_assets.identity.keys import parse_private_key
+    from hurricane_assets.ledger.entry import header_bytes
+    from hurricane_assets.ledger.ledger import group_message
+
+    old = ledger.keyring.key("payments")
+    receipt = ledger.rotate_key("payments")
+    ledger.append(entry_type="OFFER", actor=ACTORS[0], payload={"after": True})
+    rows = ledger.read().to_pylist()
+    rotated = rows[receipt.seq]
+    assert rotated["entry_type"] == "KEY_ROTATED" and rotated["key_id"] == old.key_id
+    assert rows[-1]["key_id"] == ledger.keyring.key("payments").key_id != old.key_id
+    assert verify_ledger().ok
+    assert (hurricane_paths().keys / f"payments.{old.key_id}.retired").exists()
+
+    # the last entry rebuilt and re-signed with the retired key (as a thief of the old key would)
+    old_key = parse_private_key("payments", (hurricane_paths().keys / f"payments.{old.key_id}.retired").read_bytes(), "retired")
+
+    def change(rows):
+        last = rows[-1]
+        last["key_id"] = old_key.key_id
+        ts_us = int(last["ts"].timestamp() * 1_000_000)
+        header = header_bytes(
+            last["seq"], last["entry_id"], ts_us, last["entry_type"], last["actor"], last["negotiation_id"],
+            last["contract_id"], last["payload_hash"], last["prev_hash"], old_key.key_id,
+        )
+        last["entry_hash"] = hashlib.sha256(header).hexdigest()
+        last["signature"] = base64.b64encode(old_key.sign(group_message([bytes.fromhex(last["entry_hash"])]))).decode()
+        return rows
+
+    result = verify_copy(tampered_copy(tmp_path, change))
+    assert not result.ok and result.first_bad_seq == len(rows) - 1 and "was not valid at" in result.problem
