@@ -19,6 +19,9 @@ from negotiation_graph.messages import MESSAGE_NAMESPACE, Agreement, Message, Ou
 from negotiation_graph.terms import NeedSpec
 
 
+INTERRUPT = "__interrupt__"  # the key of an invoke's output when the graph paused (no public constant)
+
+
 class NegotiationNotFound(KeyError):
     """No checkpointed negotiation has this id."""
 
@@ -57,13 +60,12 @@ class Negotiator:
 
     def run(self, need: NeedSpec) -> NegotiationReport:
         nid = negotiation_id_for(need)
-        if self.checkpointer is None:
+        if self.checkpointer is None or self.checkpointer.get_tuple(thread(nid)) is None:
+            # a new negotiation: its final values are the invoke's output, no need to read them back
             values = self._invoke({"negotiation_id": nid, "need": need}, nid)
-            return report(nid, values, awaiting=False)
+            return report(nid, values, awaiting=INTERRUPT in values)
         snapshot = self.graph.get_state(thread(nid))
-        if not snapshot.values:
-            self._invoke({"negotiation_id": nid, "need": need}, nid)
-        elif snapshot.next and not snapshot.interrupts:
+        if snapshot.next and not snapshot.interrupts:
             self._invoke(None, nid)  # a run that died mid-way: continue from its last checkpoint
         return self.report(nid)
 
