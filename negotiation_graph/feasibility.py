@@ -4,7 +4,9 @@ Cedar's implicit denies carry no reasons, so the engine maps the region itself: 
 wanted columns (plus a join key) under each value-bearing masking with the most conservative
 retention, term and refresh, keeps for every column the maskings the gate allows (a column allowed
 under none of them is refused, with the gate's reasons), then finds how far retention, term and
-refresh can go towards what the consumer asked. Every offer the engine later makes lies inside
+refresh can go towards what the consumer asked. The join key is not bargained over: it takes the
+weakest join-preserving masking the gate allows (plain for a non-PII id where policy permits,
+tokenized for a PII id), because that is how the consumer's own copies hold it. Every offer the engine later makes lies inside
 this region and is gated again before it is sent.
 """
 
@@ -25,7 +27,8 @@ class FeasibleRegion(BaseModel):
 
     listing_id: str
     join_key: str
-    # allowed value-bearing maskings per column, strongest (producer's favourite) first
+    # allowed value-bearing maskings per column, strongest (producer's favourite) first; the join
+    # key has exactly one: the weakest the policy allows, fixed for the whole negotiation
     columns: dict[str, tuple[MaskingMethod, ...]]
     retention_days: tuple[int, ...]  # ascending
     term_days: tuple[int, ...]  # ascending
@@ -129,7 +132,12 @@ def explore(gate: PolicyGate, need: NeedSpec, listing: ProducerListing) -> Feasi
         if column == key:
             usable = tuple(m for m in usable if m in JOIN_PRESERVING)
         methods = tuple(sorted((m for m in allowed[column] if m in usable), key=lambda m: -m.strength))
-        if methods:
+        if methods and column == key:
+            # not a bargaining issue: the consumer's own copies hold the key as the default masking
+            # plan left it (plain non-PII ids, tokenized PII ids), so only the weakest masking the
+            # policy allows still joins; every offer of both sides carries it unchanged
+            ladders[column] = methods[-1:]
+        elif methods:
             ladders[column] = methods
         else:
             refused[column] = tuple(sorted(reasons[column] or {ReasonCode.POLICY_DENIED.value}))
@@ -138,7 +146,7 @@ def explore(gate: PolicyGate, need: NeedSpec, listing: ProducerListing) -> Feasi
         return Infeasible(reason_codes=tuple(codes), column_reasons=refused)
 
     def columns_at_weakest() -> dict[str, MaskingMethod]:
-        return {c: (ladder[0] if c == key else ladder[-1]) for c, ladder in ladders.items()}
+        return {c: ladder[-1] for c, ladder in ladders.items()}
 
     def gate_allows(r: int, t: int, f: int) -> PolicyDecision:
         return gate.evaluate(offer(need, listing, columns_at_weakest(), r, t, f))

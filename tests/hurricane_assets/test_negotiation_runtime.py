@@ -20,7 +20,7 @@ from hurricane_assets.policy.gate import CedarPolicyGate
 from hurricane_assets.settings import hurricane_paths
 from negotiation_graph.context import NegotiationLimits, fixed_clock
 from negotiation_graph.messages import Performative
-from negotiation_graph.terms import Environment, NeedSpec
+from negotiation_graph.terms import Environment, MaskingMethod, NeedSpec
 
 T0 = datetime(2026, 1, 5, 9, tzinfo=UTC)
 
@@ -53,6 +53,21 @@ def test_the_fraud_models_need_is_agreed_with_payments_and_customers_inside_ceda
     assert verdict.ok, verdict.problem
     ids = [row["entry_id"] for row in ledger_rows()]
     assert len(ids) == len(set(ids)) == len(result.transcript)
+
+
+def test_join_keys_keep_the_masking_that_joins_with_the_consumers_own_copies():
+    """txn_id is a non-PII id the default masking plan keeps plain below prod, customer_id a PII
+    id it tokenizes with an entity context: the join key takes the weakest masking Cedar allows,
+    in every offer of either side, so the agreed share joins the consumer's copies."""
+    result = run_negotiation(fraud_need(), clock=fixed_clock(T0))
+    by_dataset = {f"{a.producer}.{a.dataset}": a for a in result.agreements}
+    assert by_dataset["payments.transactions"].terms.columns["txn_id"] is MaskingMethod.none
+    assert by_dataset["customers.profiles"].terms.columns["customer_id"] is MaskingMethod.tokenize
+    for message in result.transcript:
+        if message.terms is not None and message.terms.dataset == "transactions":
+            assert message.terms.columns["txn_id"] is MaskingMethod.none, message.performative
+        if message.terms is not None and message.terms.dataset == "profiles":
+            assert message.terms.columns["customer_id"] is MaskingMethod.tokenize, message.performative
 
 
 def test_forbidden_columns_are_refused_with_cedars_reason_and_the_rest_agreed():

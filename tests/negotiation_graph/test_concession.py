@@ -11,7 +11,7 @@ def test_path_runs_from_the_producers_anchor_to_the_consumers_ideal_with_monoton
     need = fraud_need(wanted={"channel": 0.6, "device": 0.4})
     region = explore(TableGate(rules()), need, PAYMENTS)
     path = concession_path(need, PAYMENTS, region, ("channel", "device"))
-    assert path[0].columns == {"txn_id": M.tokenize, "channel": M.tokenize, "device_id": M.tokenize}
+    assert path[0].columns == {"txn_id": M.none, "channel": M.tokenize, "device_id": M.tokenize}
     assert path[-1].columns["channel"] is M.none and path[-1].retention_days == 120
     consumer = [consumer_utility(need, PAYMENTS, t, ("channel", "device")) for t in path]
     risk = [producer_risk(PAYMENTS, t) for t in path]

@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 from negotiation_graph.feasibility import FeasibleRegion, Infeasible, explore, join_key
 from negotiation_graph.messages import ReasonCode
 from tests.negotiation_graph.ports_in_memory import ShareRule, TableGate
@@ -47,3 +49,24 @@ def test_a_join_key_the_policy_only_releases_destroyed_makes_the_listing_infeasi
         min_masking={"customer_id": M.redact, "account_opened_at": M.none})})
     result = explore(TableGate(strict), fraud_need(), CUSTOMERS)
     assert isinstance(result, Infeasible) and "customer_id" in result.column_reasons
+
+
+def test_the_join_key_is_fixed_at_the_weakest_masking_policy_allows_in_every_offer():
+    from negotiation_graph.concession import concession_path
+    from negotiation_graph.feasibility import anchor
+
+    need = fraud_need()
+    for listing, key, masking in ((PAYMENTS, "txn_id", M.none), (CUSTOMERS, "customer_id", M.tokenize)):
+        region = explore(TableGate(rules()), need, listing)
+        assert region.join_key == key and region.columns[key] == (masking,)
+        features = ("channel", "device") if listing is PAYMENTS else ("account_age",)
+        offers = (anchor(need, listing, region), *concession_path(need, listing, region, features))
+        assert {terms.columns[key] for terms in offers} == {masking}
+
+
+def test_a_join_key_policy_keeps_tokenized_is_tokenized_in_every_offer():
+    payments = rules()["payments.transactions"]
+    tokenized = rules(**{"payments.transactions": replace(
+        payments, min_masking=payments.min_masking | {"txn_id": M.tokenize})})
+    region = explore(TableGate(tokenized), fraud_need(), PAYMENTS)
+    assert region.columns["txn_id"] == (M.tokenize,)
