@@ -93,3 +93,18 @@ def source_from_catalog(
         event_time=spec.event_time if spec.event_time in names else None,
     )
     return ShareInput(contract_id=contract_id, **args) if contract_id else TableSource(**args)
+
+
+def share_from_contract(contract, catalog: Catalog, entities: list[str]) -> ShareInput:
+    """The share a signed contract delivers, as a model reads it: the contracted (not dropped) columns
+    at the contract's share URI, joined on the first of `entities` (finest first, e.g. transaction,
+    then customer) that one of those columns refers to."""
+    spec = catalog.dataset(contract.producer, contract.dataset)
+    columns = [c for c in contract.terms.shared_columns() if c in spec.columns]
+    refers = {spec.columns[c].refers_to for c in columns}
+    join_entity = next((e for e in entities if e in refers), None)
+    if join_entity is None:
+        raise ValueError(f"contract {contract.contract_id}: none of the shared columns of {contract.producer}.{contract.dataset} "
+                         f"({', '.join(columns)}) refers to {' or '.join(entities)}")
+    return source_from_catalog(catalog, contract.producer, contract.dataset, contract.share_uri,
+                               join_entity=join_entity, columns=columns, contract_id=contract.contract_id)

@@ -1,0 +1,217 @@
+"""Dagster assets for a consumer domain's models: `[domain, model]` and `[domain, <model>_monitor]`.
+
+The model trains on the domain's own training-environment copies plus the active shares the caller
+passes in (`shares_for(domain)`, a snapshot taken when the location loads, like the exchange's share
+assets), and retrains by declarative automation when one of those shares is delivered again; a
+refresh of the domain's own data does not retrain it, so the monitor can see the drift that data
+brings. The monitor reruns whenever the model or the data changes; its two checks are non-blocking
+ERRORs and, when one fails, the data need rides along in the metadata for the exchange's sensor.
+
+The pure core (`hurricane_assets.models`, `hurricane_assets.monitoring`) is imported inside the
+asset functions: scikit-learn and Evidently must not slow the code location's import.
+"""
+
+
+import json
+from collections.abc import Callable, Sequence
+
+import dagster as dg
+
+from hurricane_assets.catalog import load_catalog
+from hurricane_assets.dagster_layer.keys import copy_key, domain_key
+from hurricane_assets.models.sources import ShareInput
+from hurricane_assets.models.spec import ModelSpec, load_model_specs
+
+ShareProvider = Callable[[str], Sequence[ShareInput]]
+NO_DRIFT_CHECK = "no_data_drift"
+PERFORMANCE_CHECK = "performance_within_bounds"
+DATA_NEED_KEY = "hurricane/data_need"
+NEED_SPEC_KEY = "hurricane/need_spec"  # what the exchange's data-need sensor reads
+SHARE_UPLIFT_KEY = "hurricane/share_uplift"  # contract id -> uplift, read by the exchange's share judge
+MIN_UPLIFT_KEY = "hurricane/min_uplift"
+
+
+def no_shares(domain: str) -> list[ShareInput]:
+    return []
+
+
+def active_shares(domain: str) -> list[ShareInput]:
+    """The domain's active contracts in the registry, as model inputs (a snapshot at load time).
+    Joined on the finest entity the domain's models have in common with the share."""
+    from hurricane_assets.contracts.contract import ContractStatus
+    from hurricane_assets.contracts.store import ContractStore
+    from hurricane_assets.models.sources import share_from_contract
+
+    catalog = load_catalog()
+    specs = load_model_specs(domain, catalog=catalog).values()
+    entities = list(dict.fromkeys(
+        e for spec in specs
+        for e in sorted(spec.entity_keys, key=lambda e: e != catalog.dataset(domain, spec.rows).entity)))
+    contracts = [c for c in ContractStore().list(status=ContractStatus.active) if c.consumer == domain]
+    return [share_from_contract(c, catalog, entities) for c in sorted(contracts, key=lambda c: c.contract_id)]
+
+
+def model_key(spec: ModelSpec) -> dg.AssetKey:
+    return domain_key(spec.domain, spec.name)
+
+
+def monitor_key(spec: ModelSpec) -> dg.AssetKey:
+    return domain_key(spec.domain, f"{spec.name}_monitor")
+
+
+def share_key(consumer: str, share: ShareInput) -> dg.AssetKey:
+    """The delivered share's asset in the consumer's namespace, as the exchange names it."""
+    return domain_key(consumer, share.prefix)
+
+
+def own_data_keys(spec: ModelSpec) -> list[dg.AssetKey]:
+    env = spec.training.environment
+    return [domain_key(spec.domain, d) if env == "prod" else copy_key(spec.domain, d, env) for d in spec.datasets]
+
+
+def retrain_condition(share_keys: list[dg.AssetKey]) -> dg.AutomationCondition:
+    """`eager()`, but only a share's update (or a missing model) retrains it, not the own data."""
+    from_shares = dg.AutomationCondition.any_deps_updated().allow(dg.AssetSelection.keys(*share_keys))
+    return dg.AutomationCondition.eager().replace("any_deps_updated", from_shares).with_label("retrain_on_share_delivery")
+
+
+def _train_metadata(spec: ModelSpec, trained, uplift) -> dict:
+    metrics = trained.metrics
+    meta = {
+        "hurricane/model": spec.name,
+        "hurricane/auc": float(metrics.holdout.roc_auc),
+        "hurricane/precision_at_k": float(metrics.holdout.precision_at_k),
+        "hurricane/k": float(metrics.holdout.k),
+        "hurricane/base_rate": float(metrics.holdout.base_rate),
+        "hurricane/train_rows": float(metrics.train_rows),
+        "hurricane/holdout_rows": float(metrics.holdout.rows),
+        "hurricane/features": dg.MetadataValue.json(list(metrics.features)),
+        "hurricane/shares": dg.MetadataValue.json(list(metrics.shares)),
+        MIN_UPLIFT_KEY: float(spec.thresholds.min_uplift),
+    }
+    if uplift is not None:
+        meta["hurricane/auc_without_shares"] = float(uplift.without_shares.metrics.holdout.roc_auc)
+        meta["hurricane/uplift"] = float(uplift.uplift)
+        # the larger of the two measures, so the judge keeps exactly what `ShareUplift.keep` keeps
+        meta[SHARE_UPLIFT_KEY] = dg.MetadataValue.json(
+            {cid: float(max(u.uplift, u.uplift_alone)) for cid, u in uplift.per_share.items()})
+        meta["hurricane/share_uplift_detail"] = dg.MetadataValue.json(
+            {cid: u.model_dump() for cid, u in uplift.per_share.items()})
+    return meta
+
+
+def build_model_asset(spec: ModelSpec, shares: Sequence[ShareInput]) -> dg.AssetsDefinition:
+    shares = tuple(shares)
+    share_keys = [share_key(spec.domain, s) for s in shares]
+
+    @dg.asset(
+        key=model_key(spec),
+        deps=[*own_data_keys(spec), *share_keys],
+        description=f"{spec.description} Trained on {spec.domain}'s {spec.training.environment} data"
+        + (f" plus {len(shares)} share(s)." if shares else "."),
+        kinds={"scikit-learn"},
+        group_name=f"{spec.domain}_models",
+        tags={"hurricane/domain": spec.domain, "hurricane/purpose": spec.purpose},
+        metadata={"hurricane/shares": dg.MetadataValue.json([s.contract_id for s in shares])},
+        automation_condition=retrain_condition(share_keys),
+    )
+    def _model(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        from hurricane_assets.models.store import save_model
+        from hurricane_assets.models.training import train_model, train_with_and_without
+
+        if shares:
+            uplift = train_with_and_without(spec, shares)
+            trained = uplift.with_shares
+        else:
+            uplift, trained = None, train_model(spec)
+        stored = save_model(trained)
+        context.log.info(f"{spec.domain}.{spec.name} {stored.version}: holdout ROC AUC {trained.metrics.holdout.roc_auc:.4f}")
+        return dg.MaterializeResult(metadata={"hurricane/version": stored.version, "dagster/uri": str(stored.path),
+                                              **_train_metadata(spec, trained, uplift)})
+
+    return _model
+
+
+def build_monitor_asset(spec: ModelSpec) -> dg.AssetsDefinition:
+    key = monitor_key(spec)
+    checks = [
+        dg.AssetCheckSpec(NO_DRIFT_CHECK, asset=key, blocking=False,
+                          description=f"fewer than {spec.thresholds.drift_share:.0%} of the features drifted"),
+        dg.AssetCheckSpec(PERFORMANCE_CHECK, asset=key, blocking=False,
+                          description=f"ROC AUC within {spec.thresholds.auc_drop} of the training baseline"),
+    ]
+
+    @dg.asset(
+        key=key,
+        deps=[model_key(spec), *own_data_keys(spec)],
+        description=f"Monitor of {spec.domain}.{spec.name}: Evidently drift and live ROC AUC over the last "
+        f"{spec.monitor.window_days} days against the training window.",
+        kinds={"evidently"},
+        group_name=f"{spec.domain}_models",
+        tags={"hurricane/domain": spec.domain, "hurricane/purpose": spec.purpose},
+        check_specs=checks,
+        automation_condition=dg.AutomationCondition.eager(),
+    )
+    def _monitor(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        from hurricane_assets.monitoring.monitor import run_monitor
+        from hurricane_assets.monitoring.need import build_data_need
+
+        result = run_monitor(spec)
+        numbers = {f"hurricane/{name}": value for name, value in result.numbers().items()}
+        drifted = {f.feature: round(f.score, 4) for f in result.drifted_features}
+        metadata = {
+            **numbers,
+            "hurricane/monitor_id": result.monitor_id,
+            "hurricane/model_version": result.model_version,
+            "hurricane/drift_scores": dg.MetadataValue.json({f.feature: f.score for f in result.features}),
+            "hurricane/drifted_features": dg.MetadataValue.json(drifted),
+            "hurricane/report": dg.MetadataValue.path(result.report_path),
+        }
+        if not result.passed:
+            need = build_data_need(result, spec)
+            metadata[DATA_NEED_KEY] = dg.MetadataValue.json(json.loads(need.model_dump_json()))
+            metadata[NEED_SPEC_KEY] = dg.MetadataValue.json(json.loads(need.to_need_spec().model_dump_json()))
+            metadata["hurricane/prompt"] = dg.MetadataValue.md(need.prompt)
+            context.log.warning(f"{spec.domain}.{spec.name}: data need {need.need_id}")
+        check_meta = {"hurricane/report": dg.MetadataValue.path(result.report_path),
+                      **({DATA_NEED_KEY: metadata[DATA_NEED_KEY]} if not result.passed else {})}
+        return dg.MaterializeResult(
+            metadata=metadata,
+            check_results=[
+                dg.AssetCheckResult(
+                    check_name=NO_DRIFT_CHECK, asset_key=key, passed=result.drift_passed,
+                    severity=dg.AssetCheckSeverity.ERROR,
+                    description=f"{len(drifted)} of {len(result.features)} features drifted (share {result.drift_share:.2f})",
+                    metadata={"hurricane/drift_share": float(result.drift_share),
+                              "hurricane/drifted_features": dg.MetadataValue.json(drifted), **check_meta},
+                ),
+                dg.AssetCheckResult(
+                    check_name=PERFORMANCE_CHECK, asset_key=key, passed=result.performance_passed,
+                    severity=dg.AssetCheckSeverity.ERROR,
+                    description=f"ROC AUC {result.auc_current:.3f} vs baseline {result.auc_baseline:.3f} "
+                    f"(drop {result.auc_drop:.3f}, limit {spec.thresholds.auc_drop})",
+                    metadata={"hurricane/auc_baseline": float(result.auc_baseline),
+                              "hurricane/auc_current": float(result.auc_current),
+                              "hurricane/auc_drop": float(result.auc_drop), **check_meta},
+                ),
+            ],
+        )
+
+    return _monitor
+
+
+def build_model_definitions(domain: str, shares_for: ShareProvider = no_shares) -> tuple[list, list]:
+    """(assets, sensors) for every model a domain's `models.yaml` declares; nothing when it has none."""
+    specs = load_model_specs(domain, catalog=load_catalog())
+    if not specs:
+        return [], []
+    shares = list(shares_for(domain))
+    assets = [a for spec in specs.values() for a in (build_model_asset(spec, shares), build_monitor_asset(spec))]
+    sensor = dg.AutomationConditionSensorDefinition(
+        f"{domain}_models_automation",
+        target=dg.AssetSelection.groups(f"{domain}_models"),
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        run_tags={"hurricane/domain": domain},
+        description=f"Retrains {domain}'s models when a share is delivered and reruns their monitors.",
+    )
+    return assets, [sensor]

@@ -1,0 +1,106 @@
+"""The model and monitor assets in a real Dagster instance: checks pass, then fail after the drift."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pytest
+
+from hurricane_assets.dagster_layer.models import (
+    DATA_NEED_KEY,
+    NEED_SPEC_KEY,
+    NO_DRIFT_CHECK,
+    PERFORMANCE_CHECK,
+    SHARE_UPLIFT_KEY,
+    build_model_definitions,
+)
+from negotiation_graph.terms import NeedSpec
+
+MODEL, MONITOR = dg.AssetKey(["risk", "fraud_model"]), dg.AssetKey(["risk", "fraud_model_monitor"])
+
+
+def checks_of(result) -> dict[str, dg.AssetCheckEvaluation]:
+    return {e.check_name: e for e in result.get_asset_check_evaluations()}
+
+
+def metadata_of(result, key: dg.AssetKey) -> dict:
+    return next(e for e in result.get_asset_materialization_events() if e.asset_key == key).materialization.metadata
+
+
+def test_model_and_monitor_materialize_and_the_checks_fail_after_the_drift(install_world):
+    assets, sensors = build_model_definitions("risk")
+    install_world("calm")
+    with dg.instance_for_test() as instance:
+        calm = dg.materialize(assets, instance=instance)
+        assert calm.success
+        model = metadata_of(calm, MODEL)
+        assert isinstance(model["hurricane/auc"].value, float) and model["hurricane/auc"].value > 0.8
+        assert model["hurricane/features"].data == ["amount", "merchant_category", "hour_of_day", "rule_score"]
+        assert model["hurricane/shares"].data == []
+        checks = checks_of(calm)
+        assert checks[NO_DRIFT_CHECK].passed and checks[PERFORMANCE_CHECK].passed
+        monitor = metadata_of(calm, MONITOR)
+        assert DATA_NEED_KEY not in monitor and NEED_SPEC_KEY not in monitor
+        assert monitor["hurricane/report"].value.endswith(".html")
+
+        install_world("drifted")
+        drifted = dg.materialize(assets, instance=instance, selection=[MONITOR])
+        assert drifted.success  # non-blocking checks: the run succeeds, the checks do not
+        assert [e.asset_key for e in drifted.get_asset_materialization_events()] == [MONITOR]
+        checks = checks_of(drifted)
+        assert not checks[NO_DRIFT_CHECK].passed and not checks[PERFORMANCE_CHECK].passed
+        assert checks[NO_DRIFT_CHECK].severity is dg.AssetCheckSeverity.ERROR
+        assert {"merchant_category", "amount"} <= set(checks[NO_DRIFT_CHECK].metadata["hurricane/drifted_features"].data)
+        monitor = metadata_of(drifted, MONITOR)
+        assert monitor["hurricane/auc_drop"].value > 0.05
+        need = NeedSpec.model_validate(monitor[NEED_SPEC_KEY].data)
+        assert need.consumer == "risk" and need.model == "fraud_model" and {"channel", "device"} <= set(need.wanted)
+        assert monitor[DATA_NEED_KEY].data["need_id"] == need.need_id
+        assert checks[PERFORMANCE_CHECK].metadata[DATA_NEED_KEY].data["need_id"] == need.need_id
+        # what the exchange's sensor reads: the latest materialization of the monitor
+        record = instance.fetch_materializations(MONITOR, limit=1).records[0]
+        assert record.asset_materialization.metadata[NEED_SPEC_KEY].data["need_id"] == need.need_id
+
+
+def test_with_shares_the_model_reports_each_share_uplift(install_world, payments_share, support_share):
+    install_world("drifted")
+    assets, _ = build_model_definitions("risk", lambda domain: [payments_share, support_share])
+    model_asset = next(a for a in assets if MODEL in a.keys)
+    assert dg.AssetKey(["risk", "payments__transactions"]) in model_asset.asset_deps[MODEL]
+    assert dg.AssetKey(["risk", "alerts_preprod"]) in model_asset.asset_deps[MODEL]
+    with dg.instance_for_test() as instance:
+        result = dg.materialize(assets, instance=instance, selection=[MODEL])
+        metadata = metadata_of(result, MODEL)
+    uplift = metadata[SHARE_UPLIFT_KEY].data
+    assert uplift[payments_share.contract_id] >= 0.015 > uplift[support_share.contract_id]
+    assert metadata["hurricane/min_uplift"].value == 0.015
+    assert metadata["hurricane/shares"].data == [payments_share.contract_id, support_share.contract_id]
+    assert metadata["hurricane/uplift"].value > 0.05
+
+
+def test_a_delivered_share_retrains_the_model_and_the_sensor_runs(install_world, payments_share):
+    assets, sensors = build_model_definitions("risk", lambda domain: [payments_share])
+    share = dg.AssetKey(["risk", "payments__transactions"])
+    own = [dg.AssetKey(["risk", "alerts_preprod"]), dg.AssetKey(["risk", "fraud_labels_preprod"])]
+    defs = dg.Definitions(assets=[*assets, dg.AssetSpec(share), *(dg.AssetSpec(k) for k in own)], sensors=sensors)
+    (sensor,) = sensors
+    assert sensor.default_status is dg.DefaultSensorStatus.RUNNING
+    with dg.instance_for_test() as instance:
+        for key in (*own, share, MODEL, MONITOR):
+            instance.report_runless_asset_event(dg.AssetMaterialization(key))
+        settled = dg.evaluate_automation_conditions(defs=defs, instance=instance)
+        for key in own:  # the domain's own data refreshes: the monitor reruns, the model does not
+            instance.report_runless_asset_event(dg.AssetMaterialization(key))
+        refreshed = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=settled.cursor)
+        instance.report_runless_asset_event(dg.AssetMaterialization(share))  # a delivery
+        delivered = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=refreshed.cursor)
+
+    def requested(result):
+        return {r.key for r in result.results if r.true_subset.size}
+
+    assert requested(settled) == set()
+    assert requested(refreshed) == {MONITOR}
+    assert MODEL in requested(delivered)  # the monitor follows once the new model is materialized
+
+
+def test_a_domain_without_models_gets_nothing():
+    assert build_model_definitions("payments") == ([], [])
