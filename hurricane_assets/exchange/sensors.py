@@ -9,6 +9,7 @@ import dagster as dg
 
 from hurricane_assets.contracts.contract import ContractStatus
 from hurricane_assets.contracts.store import ContractStore
+from hurricane_assets.dagster_layer.models import MIN_UPLIFT_KEY, NEED_SPEC_KEY, SHARE_UPLIFT_KEY
 from hurricane_assets.exchange.jobs import judge_shares_job
 from hurricane_assets.exchange.negotiations import DATA_NEEDS, negotiation_job
 from hurricane_assets.exchange.shares import share_key
@@ -16,9 +17,6 @@ from hurricane_assets.settings import hurricane_paths
 from hurricane_assets.storage import open_table, table_exists
 from negotiation_graph.terms import NeedSpec
 
-NEED_SPEC_KEY = "hurricane/need_spec"
-SHARE_UPLIFT_KEY = "hurricane/share_uplift"
-MIN_UPLIFT_KEY = "hurricane/min_uplift"
 
 KeyProvider = Callable[[], Sequence[dg.AssetKey]]
 

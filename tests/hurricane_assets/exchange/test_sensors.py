@@ -12,7 +12,7 @@ from hurricane_assets.contracts.contract import ContractStatus
 from hurricane_assets.contracts.store import ContractStore
 from hurricane_assets.dagster_layer.tick import run_sensor_tick
 from hurricane_assets.exchange.definitions import build_exchange_definitions
-from hurricane_assets.exchange.sensors import MIN_UPLIFT_KEY, NEED_SPEC_KEY, SHARE_UPLIFT_KEY
+from hurricane_assets.dagster_layer.models import MIN_UPLIFT_KEY, NEED_SPEC_KEY, SHARE_UPLIFT_KEY
 
 from tests.hurricane_assets.sharing.test_negotiate import FRAUD_NEED
 
