@@ -1,75 +1,78 @@
-"""`hurricane demo`: run the platform on the embedded default and say what happened, where."""
+"""`hurricane demo`: the whole loop of DESIGN.md on the embedded default, printed as a timeline.
+
+prod data → models trained → drift injected → monitor checks fail → data need and prompt →
+negotiation (offers, refusals, counter-offers, policy decisions) → contracts → masked delivery →
+retrain → AUC before/after → useless share revoked → ledger verified. Every step is a real Dagster
+run on the instance under `$HURRICANE_HOME/dagster`, so `make ui` shows it all afterwards.
+"""
 
 from __future__ import annotations
 
-import dagster as dg
+import os
+import shutil
+
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from hurricane_assets.dagster_layer.workspace import hurricane_instance, load_location, workspace_locations
+from hurricane_assets.cli.timeline import auc_story, show_event
+from hurricane_assets.dagster_layer.embedded_loop import EmbeddedLoop, LoopFailed, LoopSettings
+from hurricane_assets.dagster_layer.workspace import hurricane_instance
+from hurricane_assets.ledger.verify import verify_ledger
 from hurricane_assets.settings import hurricane_paths
 
 console = Console()
-# Dagster logs every step at DEBUG; the demo prints its own summary and the UI keeps the full log.
-QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+KEPT_ON_RESET = {"keys"}  # signing and masking keys survive a fresh start; everything else is state
 
 
-def materialize_domains(instance: dg.DagsterInstance) -> list[dg.ExecuteInProcessResult]:
-    """Run every domain location's prod job (datasets, checks, masked copies) against `instance`."""
-    results = []
-    for location, module in workspace_locations().items():
-        defs = load_location(module, reload=True)
-        job_name = f"{location}_prod"
-        if job_name not in {j.name for j in defs.jobs or []}:
-            continue  # not a domain location (the exchange)
-        job = defs.resolve_job_def(job_name)
-        console.print(f"[bold]{location}[/]: running job {job_name} …")
-        result = job.execute_in_process(
-            instance=instance, raise_on_error=False, tags={"hurricane/demo": "true"}, run_config=QUIET
-        )
-        if not result.success:
-            raise typer.Exit(code=1)
-        results.append(result)
-    return results
+def reset_home() -> None:
+    home = hurricane_paths().home
+    if not home.exists():
+        return
+    for child in home.iterdir():
+        if child.name not in KEPT_ON_RESET:
+            shutil.rmtree(child) if child.is_dir() else child.unlink()
 
 
-def _relative(uri: str) -> str:
-    envs = hurricane_paths().envs
-    return uri.replace(envs, "envs", 1) if uri.startswith(envs) else uri
-
-
-def summarize(results: list[dg.ExecuteInProcessResult]) -> Table:
-    table = Table(title="Materialized assets", show_lines=False)
-    for col in ("asset", "rows", "checks", "where"):
-        table.add_column(col)
-    for result in results:
-        checks: dict[str, list[bool]] = {}
-        for evaluation in result.get_asset_check_evaluations():
-            checks.setdefault(evaluation.asset_key.to_user_string(), []).append(evaluation.passed)
-        for event in result.get_asset_materialization_events():
-            mat = event.event_specific_data.materialization
-            key = mat.asset_key.to_user_string()
-            meta = mat.metadata
-            rows = meta.get("dagster/row_count")
-            uri = meta.get("dagster/uri")
-            passed = checks.get(key, [])
-            table.add_row(
-                key,
-                str(rows.value) if rows else "",
-                f"{sum(passed)}/{len(passed)} passed" if passed else "—",
-                _relative(str(uri.value)) if uri else "",
-            )
-    return table
-
-
-def demo() -> None:
-    """Materialize every domain's prod data and masked copies; print what happened and where to look."""
+def demo(
+    rows: int = typer.Option(int(os.environ.get("HURRICANE_ROWS", "20000")), help="transactions to generate (other datasets scale from it)"),
+    seed: int = typer.Option(7, help="seed of the synthetic organisation"),
+    drift_days: int = typer.Option(30, help="the drift starts this many days before today"),
+    fresh: bool = typer.Option(True, help="start from an empty $HURRICANE_HOME (keys are kept)"),
+) -> None:
+    """Run the whole loop on the embedded default and print what happened and where to look."""
     paths = hurricane_paths()
-    console.rule("Data Hurricane demo")
-    console.print(f"HURRICANE_HOME = {paths.home}")
-    instance = hurricane_instance()
-    results = materialize_domains(instance)
-    console.print(summarize(results))
-    console.print(f"Delta tables under [bold]{paths.envs}[/] (read them with `deltalake.DeltaTable(path).to_pandas()`).")
-    console.print("Dagster UI with these runs, assets, checks and lineage: [bold]make ui[/] → http://127.0.0.1:3000")
+    console.rule("[bold]Data Hurricane demo[/]")
+    if fresh:
+        reset_home()
+    console.print(f"HURRICANE_HOME = {paths.home}   ({rows} transactions, seed {seed}, drift {drift_days} days)")
+    loop = EmbeddedLoop(hurricane_instance(), LoopSettings(rows=rows, seed=seed, drift_days=drift_days), on_event=show_event)
+    try:
+        events = loop.run()
+    except LoopFailed as exc:
+        console.print(f"[red]the loop failed:[/] {exc}")
+        raise typer.Exit(code=1) from None
+
+    console.rule("[bold]AUC before and after[/]", align="left")
+    table = Table()
+    for col in ("model", "before drift", "after drift", "retrained, own data only", "retrained with shares", "recovered"):
+        table.add_column(col)
+    for model, auc in auc_story(events).items():
+        if {"before_drift", "after_drift", "after_retrain"} <= auc.keys():
+            lost = auc["before_drift"] - auc["after_drift"]
+            recovered = (auc["after_retrain"] - auc["after_drift"]) / lost if lost > 0 else 1.0
+            table.add_row(model, f"{auc['before_drift']:.3f}", f"{auc['after_drift']:.3f}",
+                          f"{auc['retrain_without_shares']:.3f}", f"{auc['after_retrain']:.3f}", f"{recovered:.0%}")
+    console.print(table)
+
+    result = verify_ledger()
+    status = "[green]OK[/]" if result.ok else f"[red]FAILED at #{result.first_bad_seq}: {result.problem}[/]"
+    console.rule("[bold]hurricane ledger verify[/]", align="left")
+    console.print(f"{status}: {result.entries} entries, {result.signatures_checked} signatures, "
+                  f"{result.checkpoints_checked} checkpoints")
+    console.rule("[bold]Where to look[/]", align="left")
+    console.print(f"Delta tables: {paths.envs}   contracts (ODCS): {paths.contracts}   lineage: {paths.lineage}")
+    console.print("hurricane contracts list · hurricane negotiations show <id> · hurricane ledger show")
+    console.print("Dagster UI with every run, the asset graph, checks and metadata: [bold]make ui[/] → http://127.0.0.1:3000")
+    if not result.ok:
+        raise typer.Exit(code=1)

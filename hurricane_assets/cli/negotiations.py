@@ -9,6 +9,7 @@ import typer
 import yaml
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from hurricane_assets.negotiation_runtime import (
@@ -40,7 +41,7 @@ def _terms_summary(message: Message) -> str:
     return f"{t.dataset} [{columns}] ret {t.retention_days}d term {t.term_days}d every {t.freshness_hours}h"
 
 
-def _print(result: NegotiationResult) -> None:
+def print_transcript(result: NegotiationResult) -> None:
     table = Table(title=f"negotiation {result.negotiation_id}")
     for header in ("round", "performative", "sender → receiver", "terms", "policy", "reasons / rationale"):
         table.add_column(header, overflow="fold")
@@ -51,8 +52,8 @@ def _print(result: NegotiationResult) -> None:
             policy = f"{verdict} {m.policy_decision.decision_id[:8]}" + (" (human)" if m.policy_decision.requires_human else "")
         notes = ", ".join(m.reason_codes)
         # the rationale is untrusted text from the sender: shown escaped, never interpreted
-        rationale = m.rationale.replace("[", "\\[")
-        table.add_row(str(m.round), m.performative.value, f"{m.sender} → {m.receiver}", _terms_summary(m), policy,
+        rationale = escape(m.rationale)
+        table.add_row(str(m.round), m.performative.value, f"{m.sender} → {m.receiver}", escape(_terms_summary(m)), policy,
                       f"{notes} {rationale}".strip())
     console.print(table)
     for agreement in result.pending_approval:
@@ -78,7 +79,7 @@ def run(
         where = ".".join(map(str, first["loc"])) if first else "<yaml>"
         _fail_input(f"{need_file}: {where}: {first['msg'] if first else exc}")
     try:
-        _print(run_negotiation(need, strategy=strategy))
+        print_transcript(run_negotiation(need, strategy=strategy))
     except (ValueError, LLMConfigError) as exc:
         _fail_input(str(exc))
 
@@ -87,7 +88,7 @@ def run(
 def show(negotiation_id: str) -> None:
     """Print a negotiation's transcript: round, performative, parties, terms, policy decision, rationale."""
     try:
-        _print(load_result(negotiation_id))
+        print_transcript(load_result(negotiation_id))
     except NegotiationNotFound:
         _fail_input(f"no negotiation {negotiation_id!r} in the checkpoints")
 
@@ -100,7 +101,7 @@ def resume(
 ) -> None:
     """Answer a negotiation that the policy paused for a human."""
     try:
-        _print(resume_negotiation(negotiation_id, approve, by))
+        print_transcript(resume_negotiation(negotiation_id, approve, by))
     except NegotiationNotFound:
         _fail_input(f"no negotiation {negotiation_id!r} in the checkpoints")
     except (NotAwaitingHuman, ValueError) as exc:

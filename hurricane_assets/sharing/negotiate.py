@@ -58,7 +58,11 @@ def negotiate_need(
         contracts = signed.contracts
         refused = tuple(f"{a.producer}.{a.dataset}: {', '.join(r)}" for a, r in signed.refused)
         # lineage for the negotiation once, when its contracts are first signed
-        for producer in sorted({c.producer for c in contracts if c.contract_id not in known}):
+        new = [c for c in contracts if c.contract_id not in known]
+        for producer in sorted({c.producer for c in new}):
             platform.lineage.negotiation_started(result.negotiation_id, need.consumer, producer)
             platform.lineage.negotiation_completed(result.negotiation_id, need.consumer, producer)
+        if new:
+            # a signed checkpoint at each agreement, so a later truncation of the ledger shows
+            platform.ledger.checkpoint()
     return NeedOutcome(need.need_id, result, contracts, refused)

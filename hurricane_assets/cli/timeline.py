@@ -1,0 +1,120 @@
+"""The demo's timeline: each step of the loop as it happened, read from the runs' own metadata."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from hurricane_assets.cli.negotiations import print_transcript
+from hurricane_assets.dagster_layer.embedded_loop import LoopEvent
+from hurricane_assets.negotiation_runtime import load_result
+
+console = Console()
+
+
+def _models(assets: dict[str, dict], suffix: str) -> dict[str, dict]:
+    return {k: v for k, v in assets.items() if k.endswith(suffix)}
+
+
+def _heading(event: LoopEvent, text: str) -> None:
+    console.rule(f"[bold]{text}[/]  [dim]({event.seconds:.1f} s)[/]", align="left")
+
+
+def show_data(event: LoopEvent) -> None:
+    _heading(event, event.title)
+    assets = event.details["assets"]
+    prod = {k: v for k, v in assets.items() if not k.endswith(("_preprod", "_dev"))}
+    copies = len(assets) - len(prod)
+    checks = event.details["checks"]
+    failed = [c for c in checks if not c[2]]
+    table = Table(show_header=True, box=None)
+    for col in ("dataset", "rows", "where"):
+        table.add_column(col)
+    for key, meta in prod.items():
+        table.add_row(key, str(meta.get("dagster/row_count", "")), str(meta.get("dagster/uri", "")))
+    console.print(table)
+    console.print(f"{copies} masked copies in preprod/dev; {len(checks) - len(failed)}/{len(checks)} dataset checks passed")
+
+
+def show_models(event: LoopEvent) -> None:
+    _heading(event, event.title)
+    for key, meta in _models(event.details["assets"], "_model").items():
+        line = f"{key}: holdout ROC AUC {meta['hurricane/auc']:.3f}"
+        if "hurricane/auc_without_shares" in meta:
+            line += f" (without shares {meta['hurricane/auc_without_shares']:.3f}, uplift {meta['hurricane/uplift']:+.3f})"
+        console.print(line)
+        for contract_id, uplift in (meta.get("hurricane/share_uplift") or {}).items():
+            console.print(f"    share {contract_id}: uplift {uplift:+.4f} (keep if ≥ {meta['hurricane/min_uplift']})")
+    for key, meta in _models(event.details["assets"], "_monitor").items():
+        console.print(f"{key}: ROC AUC {meta['hurricane/auc_current']:.3f} vs baseline {meta['hurricane/auc_baseline']:.3f}, "
+                      f"drifted features {meta.get('hurricane/drifted_features') or {}}")
+        if "hurricane/data_need" in meta:
+            need = meta["hurricane/data_need"]
+            console.print(f"  [red]checks failed[/] → data need [bold]{need['need_id']}[/] for {need['purpose']} in {need['environment']}")
+            for item in need.get("wanted", [])[:6]:
+                console.print(f"    wants {item['key']} (weight {item['weight']:.2f}): {item['why']}")
+            console.print(f"  prompt: [italic]{meta.get('hurricane/prompt', '')}[/]")
+    for asset, check, passed, description in event.details["checks"]:
+        if not passed:
+            console.print(f"  [red]✗ {asset} {check}[/]: {description}")
+
+
+def show_negotiation(event: LoopEvent) -> None:
+    _heading(event, event.title)
+    for run in event.details["runs"]:
+        meta = run.get("exchange/negotiations", {})
+        if "hurricane/negotiation_id" in meta:
+            print_transcript(load_result(meta["hurricane/negotiation_id"]))
+        for contract in meta.get("hurricane/contracts") or []:
+            console.print(f"contract [bold]{contract['contract_id']}[/]: {contract['producer']}.{contract['dataset']} → "
+                          f"{contract['environment']}, columns {contract['columns']}")
+
+
+def show_delivery(event: LoopEvent) -> None:
+    _heading(event, event.title)
+    for run in event.details["runs"]:
+        for key, meta in run.items():
+            report = meta.get("hurricane/privacy_report") or {}
+            masked = {c["column"]: c.get("operator") for c in report.get("columns", []) if c.get("status") != "dropped"}
+            console.print(f"{key}: {meta.get('dagster/row_count')} rows → {meta.get('dagster/uri')}")
+            console.print(f"    masking per column: {masked}; ledger entry {meta.get('hurricane/delivered_entry')}")
+
+
+def show_judge(event: LoopEvent) -> None:
+    _heading(event, event.title)
+    for verdict in event.details["verdicts"]:
+        if "keep" in verdict:
+            word = "[green]keep[/]" if verdict["keep"] else "[red]revoke[/]"
+            console.print(f"{verdict['contract_id']}: {word} — {verdict['reason']}")
+        else:
+            console.print(f"{verdict['contract_id']}: revoked, copy erased ({verdict.get('rows_deleted')} rows, "
+                          f"{verdict.get('files_vacuumed')} files): {verdict.get('reason')}")
+
+
+RENDERERS = {"data": show_data, "models": show_models, "negotiation": show_negotiation, "delivery": show_delivery,
+             "judge": show_judge}
+
+
+def show_event(event: LoopEvent) -> None:
+    RENDERERS.get(event.phase, lambda e: _heading(e, e.title))(event)
+
+
+def auc_story(events: list[LoopEvent]) -> dict[str, Any]:
+    """Before drift, after drift, after retraining with the shares, for every monitored model."""
+    story: dict[str, dict[str, float]] = {}
+    for event in events:
+        if event.phase != "models":
+            continue
+        for key, meta in _models(event.details["assets"], "_monitor").items():
+            model = key.removesuffix("_monitor")
+            entry = story.setdefault(model, {})
+            entry.setdefault("before_drift", meta["hurricane/auc_baseline"])
+            if "hurricane/data_need" in meta:
+                entry["after_drift"] = meta["hurricane/auc_current"]
+        for key, meta in _models(event.details["assets"], "_model").items():
+            if "hurricane/auc_without_shares" in meta and "after_retrain" not in story.get(key, {}):
+                story.setdefault(key, {}).update(after_retrain=meta["hurricane/auc"],
+                                                  retrain_without_shares=meta["hurricane/auc_without_shares"])
+    return story
