@@ -40,13 +40,11 @@ def active_shares(domain: str) -> list[ShareInput]:
     Joined on the finest entity the domain's models have in common with the share."""
     from hurricane_assets.contracts.contract import ContractStatus
     from hurricane_assets.contracts.store import ContractStore
-    from hurricane_assets.models.sources import share_from_contract
+    from hurricane_assets.models.sources import join_entities, share_from_contract
 
     catalog = load_catalog()
     specs = load_model_specs(domain, catalog=catalog).values()
-    entities = list(dict.fromkeys(
-        e for spec in specs
-        for e in sorted(spec.entity_keys, key=lambda e: e != catalog.dataset(domain, spec.rows).entity)))
+    entities = list(dict.fromkeys(e for spec in specs for e in join_entities(spec, catalog)))
     contracts = [c for c in ContractStore().list(status=ContractStatus.active) if c.consumer == domain]
     return [share_from_contract(c, catalog, entities) for c in sorted(contracts, key=lambda c: c.contract_id)]
 

@@ -30,6 +30,7 @@ from hurricane_assets.settings import hurricane_paths
 from hurricane_assets.sharing.ids import entry_id
 from hurricane_assets.storage import open_table, read_table, storage_options
 from negotiation_graph.ports import LedgerPort, LedgerReceipt, PolicyGate, SignerPort
+from negotiation_graph.terms import ShareTerms
 
 CONTENT_KEY = "dh.content_sha256"
 
@@ -95,6 +96,19 @@ def check_deliverable(contract: Contract, *, gate: PolicyGate, signer: SignerPor
         )
 
 
+def masked_share(terms: ShareTerms, *, catalog: Catalog, now: datetime) -> MaskedResult:
+    """The rows and columns `terms` let cross, masked for the target environment; nothing written.
+    The producer's table must still match its manifest (a change upstream fails closed)."""
+    spec = catalog.dataset(terms.producer, terms.dataset)
+    source = read_table(hurricane_paths().table_uri("prod", terms.producer, terms.dataset))
+    diff = schema_diff(arrow_schema(spec), source.schema)
+    if not diff.ok:
+        raise UpstreamSchemaChanged(f"{terms.producer}.{terms.dataset}", f"changed upstream: {diff.describe()}")
+    rows = apply_row_filter(source, terms.row_filter, event_time=spec.event_time, keys=spec.keys, now=now)
+    plan = plan_from_contract(spec, terms.environment.value, dict(terms.columns), name=f"{terms.producer}.{terms.dataset}")
+    return mask_table(rows, plan, Keyring.load(terms.environment.value))
+
+
 def deliver(
     contract: Contract,
     *,
@@ -120,24 +134,18 @@ def deliver(
             entry_id=entry_id(contract.contract_id, contract.version, "refused", refusal.reason),
         )
         raise
-    spec = catalog.dataset(terms.producer, terms.dataset)
     source_uri = hurricane_paths().table_uri("prod", terms.producer, terms.dataset)
-    source_table = open_table(source_uri)
-    source = read_table(source_uri)
-    diff = schema_diff(arrow_schema(spec), source.schema)
-    if not diff.ok:
-        raise UpstreamSchemaChanged(
-            contract.contract_id, f"{terms.producer}.{terms.dataset} changed upstream: {diff.describe()}"
-        )
-    rows = apply_row_filter(source, terms.row_filter, event_time=spec.event_time, keys=spec.keys, now=now)
-    plan = plan_from_contract(spec, terms.environment.value, dict(terms.columns), name=f"{terms.producer}.{terms.dataset}")
-    masked = mask_table(rows, plan, Keyring.load(terms.environment.value))
+    source_version = open_table(source_uri).version()
+    try:
+        masked = masked_share(terms, catalog=catalog, now=now)
+    except UpstreamSchemaChanged as exc:
+        raise UpstreamSchemaChanged(contract.contract_id, exc.reason) from None
     digest = content_sha256(masked.table)
     previous, version = _delivered_content(contract.share_uri)
     changed = previous != digest
     receipt = None
     if changed:
-        version, receipt = _write_share(contract, masked, digest, source_uri, source_table.version(), ledger, lineage)
+        version, receipt = _write_share(contract, masked, digest, source_uri, source_version, ledger, lineage)
     delivery = Delivery(
         contract_id=contract.contract_id,
         share_uri=contract.share_uri,
@@ -148,7 +156,7 @@ def deliver(
         table_version=version,
         privacy=masked.report,
         ledger=receipt,
-        source_version=source_table.version(),
+        source_version=source_version,
     )
     return delivery
 

@@ -14,6 +14,8 @@ NEGOTIATIONS_KEY = dg.AssetKey(["exchange", "negotiations"])
 class NeedConfig(dg.Config):
     need: str  # NeedSpec JSON, as the monitor emitted it
     strategy: str = "rules"
+    # > 0: the consumer measures a masked sample of this fraction before agreeing (declines useless data)
+    trial_sample_fraction: float = 0.0
 
 
 def transcript_markdown(outcome) -> str:
@@ -37,7 +39,13 @@ def negotiations(context: dg.AssetExecutionContext, config: NeedConfig) -> dg.Ma
     need = NeedSpec.model_validate_json(config.need)
     if need.need_id != context.partition_key:
         raise ValueError(f"partition {context.partition_key!r} does not match the need id {need.need_id!r}")
-    outcome = negotiate_need(need, SharingPlatform.from_environment(), strategy=config.strategy)
+    platform = SharingPlatform.from_environment()
+    estimator = None
+    if config.trial_sample_fraction > 0:
+        from hurricane_assets.sharing.trial import TrialSampleEstimator  # trains models: imported when used
+
+        estimator = TrialSampleEstimator(platform, sample_fraction=config.trial_sample_fraction)
+    outcome = negotiate_need(need, platform, strategy=config.strategy, estimator=estimator)
     summary = outcome.summary()
     context.log.info(f"negotiation {summary['negotiation_id']}: {len(summary['contracts'])} contract(s)")
     return dg.MaterializeResult(

@@ -3,6 +3,7 @@ event is seen once however many arrive between ticks, and each run has a run key
 evaluated twice launches nothing twice."""
 
 import json
+import os
 from collections.abc import Callable, Sequence
 
 import dagster as dg
@@ -64,7 +65,11 @@ def build_data_need_sensor(monitor_keys: KeyProvider) -> dg.SensorDefinition:
                 dg.RunRequest(
                     run_key=need_id,
                     partition_key=need_id,
-                    run_config={"ops": {"exchange__negotiations": {"config": {"need": need.model_dump_json()}}}},
+                    run_config={"ops": {"exchange__negotiations": {"config": {
+                        "need": need.model_dump_json(),
+                        "strategy": os.environ.get("HURRICANE_NEGOTIATION_STRATEGY", "rules"),
+                        "trial_sample_fraction": float(os.environ.get("HURRICANE_TRIAL_SAMPLE_FRACTION", "0")),
+                    }}}},
                     tags={"hurricane/need_id": need_id, "hurricane/consumer": need.consumer},
                 )
                 for need_id, need in needs.items()

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from hurricane_assets.catalog import Catalog, Column
 from hurricane_assets.storage import read_table
 from negotiation_graph.ports import ColumnFacts
+from negotiation_graph.terms import ShareTerms
 
 
 def column_facts(column: Column) -> ColumnFacts:
@@ -95,16 +96,27 @@ def source_from_catalog(
     return ShareInput(contract_id=contract_id, **args) if contract_id else TableSource(**args)
 
 
-def share_from_contract(contract, catalog: Catalog, entities: list[str]) -> ShareInput:
-    """The share a signed contract delivers, as a model reads it: the contracted (not dropped) columns
-    at the contract's share URI, joined on the first of `entities` (finest first, e.g. transaction,
-    then customer) that one of those columns refers to."""
-    spec = catalog.dataset(contract.producer, contract.dataset)
-    columns = [c for c in contract.terms.shared_columns() if c in spec.columns]
+def join_entities(spec, catalog: Catalog) -> list[str]:
+    """The entities a model's rows can join shares on, finest (the rows' own entity) first."""
+    own = catalog.dataset(spec.domain, spec.rows).entity
+    return sorted(spec.entity_keys, key=lambda e: e != own)
+
+
+def share_from_terms(terms: ShareTerms, uri: str, label: str, catalog: Catalog, entities: list[str]) -> ShareInput:
+    """The share `terms` describe, as a model reads it from `uri`: the shared (not dropped) columns,
+    joined on the first of `entities` (finest first, e.g. transaction, then customer) that one of
+    those columns refers to. `label` names the share in features and uplift reports."""
+    spec = catalog.dataset(terms.producer, terms.dataset)
+    columns = [c for c in terms.shared_columns() if c in spec.columns]
     refers = {spec.columns[c].refers_to for c in columns}
     join_entity = next((e for e in entities if e in refers), None)
     if join_entity is None:
-        raise ValueError(f"contract {contract.contract_id}: none of the shared columns of {contract.producer}.{contract.dataset} "
+        raise ValueError(f"{label}: none of the shared columns of {terms.producer}.{terms.dataset} "
                          f"({', '.join(columns)}) refers to {' or '.join(entities)}")
-    return source_from_catalog(catalog, contract.producer, contract.dataset, contract.share_uri,
-                               join_entity=join_entity, columns=columns, contract_id=contract.contract_id)
+    return source_from_catalog(catalog, terms.producer, terms.dataset, uri,
+                               join_entity=join_entity, columns=columns, contract_id=label)
+
+
+def share_from_contract(contract, catalog: Catalog, entities: list[str]) -> ShareInput:
+    """The share a signed contract delivers, read from the contract's share URI."""
+    return share_from_terms(contract.terms, contract.share_uri, contract.contract_id, catalog, entities)
