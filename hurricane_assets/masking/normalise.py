@@ -16,6 +16,9 @@ DEFAULT_PHONE_REGION = "GB"
 
 def normalise_text(value: str) -> str:
     """Case- and whitespace-insensitive form of identifiers and names."""
+    if " " not in value and value.isprintable():
+        # Every whitespace character but the space is unprintable: nothing to collapse, only case.
+        return value.casefold()
     return _SPACES.sub(" ", value).strip().casefold()
 
 
@@ -43,8 +46,12 @@ _NON_DIGITS = re.compile(r"\D+")
 
 
 def digits_only(value: str) -> str:
+    if value.isascii() and value.isdigit():  # the stored form: nothing to strip
+        return value
     return _NON_DIGITS.sub("", value)
 
 
 def alnum_upper(value: str) -> str:
+    if value.isalnum():  # the stored form: nothing to strip
+        return value.upper()
     return "".join(ch for ch in value if ch.isalnum()).upper()

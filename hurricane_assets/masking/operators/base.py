@@ -3,12 +3,16 @@
 Operators are small, stateless classes, so Presidio can build one per entity (it calls the
 constructor without arguments) and our engine can reuse one for a whole column. Key material only
 ever arrives in ``params["key"]`` as a `MaskingKey`, whose repr hides the secret.
+
+Per value, the same function masks on both paths: `masker(params)` returns it with everything that
+depends on the params alone (sub-keys, primed hash states) prepared once; Presidio's per-value
+`operate` prepares it for one value, the engine's `mask_distinct` once per column.
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from presidio_anonymizer.entities import InvalidParamError
@@ -57,12 +61,20 @@ class MaskingOperator(Operator):
         return self.mask(text, params or {})
 
     def mask(self, value: Any, params: dict) -> Any:
-        raise NotImplementedError
+        """One non-blank value. Operators override either this or `masker`."""
+        return self.masker(params)(value)
+
+    def masker(self, params: dict) -> Callable[[Any], Any]:
+        """The per-value function for these params, with its per-column work done up front."""
+        if type(self).mask is MaskingOperator.mask:
+            raise NotImplementedError(f"operator {self.name!r} implements neither mask nor masker")
+        return lambda value: self.mask(value, params)
 
     def mask_distinct(self, values: list, params: dict) -> list:
         """Mask distinct non-null values at once (the engine's path); same order, same Python types."""
         self.validate(params)
-        return [self.operate(v, params) for v in values]
+        one = self.masker(params)
+        return [v if v is None or (v.__class__ is str and not v.strip()) else one(v) for v in values]
 
     @classmethod
     def coarser(cls, params: dict) -> dict | None:
@@ -75,20 +87,64 @@ def require(condition: bool, operator: str, message: str) -> None:
         raise InvalidParamError(f"operator {operator!r}: {message}")
 
 
+class KeyedDigest:
+    """Keyed BLAKE2b (a PRF in keyed mode, ~2x faster than HMAC-SHA-256 here) under one purpose's
+    sub-key over ``entity ␟ value``; `size` beyond 64 bytes is extended with a counter.
+
+    Built once per column: the keyed state is primed with the entity prefix and copied per value,
+    which costs a third less than keying BLAKE2b afresh for every value."""
+
+    __slots__ = ("_sub_key", "_prefix", "_primed")
+
+    def __init__(self, key: MaskingKey, purpose: str, entity: str):
+        self._sub_key = key.derive(purpose, 64)
+        self._prefix = entity.encode() + FIELD_SEPARATOR
+        self._primed: dict[int, Any] = {}
+
+    def __call__(self, value: str | bytes, size: int = 32) -> bytes:
+        if size <= 64:
+            state = self._primed_state(size).copy()
+            state.update(value if value.__class__ is bytes else value.encode())
+            return state.digest()
+        return b"".join(self.block(value, i) for i in range(-(-size // 64)))[:size]
+
+    def block(self, value: str | bytes, index: int) -> bytes:
+        """The 64-byte block `index` of the extended output (sizes above 64 concatenate these), so a
+        caller that usually needs only the first block need not compute the rest."""
+        state = self._primed_state(64).copy()
+        state.update((value if value.__class__ is bytes else value.encode()) + index.to_bytes(4, "big"))
+        return state.digest()
+
+    def _primed_state(self, size: int):
+        primed = self._primed.get(size)
+        if primed is None:
+            primed = self._primed[size] = hashlib.blake2b(self._prefix, key=self._sub_key, digest_size=size)
+        return primed
+
+
 def keyed_digest(key: MaskingKey, purpose: str, entity: str, value: str | bytes, size: int = 32) -> bytes:
-    """Keyed BLAKE2b (a PRF in keyed mode, ~2x faster than HMAC-SHA-256 here) under the purpose's
-    sub-key over ``entity ␟ value``; `size` beyond 64 bytes is extended with a counter."""
-    message = entity.encode() + FIELD_SEPARATOR + (value if isinstance(value, bytes) else value.encode())
-    sub_key = key.derive(purpose, 64)
-    if size <= 64:
-        return hashlib.blake2b(message, key=sub_key, digest_size=size).digest()
-    blocks = (hashlib.blake2b(message + i.to_bytes(4, "big"), key=sub_key).digest() for i in range(-(-size // 64)))
-    return b"".join(blocks)[:size]
+    """One value through `KeyedDigest` (use the class directly for many values)."""
+    return KeyedDigest(key, purpose, entity)(value, size)
 
 
-def keyed_hmac_sha256(key: MaskingKey, purpose: str, entity: str, value: str) -> bytes:
-    message = entity.encode() + FIELD_SEPARATOR + value.encode()
-    return hmac.digest(key.derive(purpose), message, "sha256")
+class KeyedHmacSha256:
+    """HMAC-SHA-256 under one purpose's sub-key over ``entity ␟ value`` (RFC 2104), with the inner and
+    outer pad states hashed once per column and copied per value: 2.3x cheaper than `hmac.digest`."""
+
+    __slots__ = ("_inner", "_outer")
+
+    def __init__(self, key: MaskingKey, purpose: str, entity: str):
+        block = key.derive(purpose).ljust(64, b"\0")  # 32-byte sub-key, below SHA-256's 64-byte block
+        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
+        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
+        self._inner.update(entity.encode() + FIELD_SEPARATOR)
+
+    def __call__(self, value: str) -> bytes:
+        inner = self._inner.copy()
+        inner.update(value.encode())
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.digest()
 
 
 _DIGIT_OF_BYTE = bytes(48 + b % 10 for b in range(256))

@@ -7,27 +7,30 @@ fails validation breaks them, and a constant or random one breaks joins.
 from __future__ import annotations
 
 import string
+from collections.abc import Callable
 from typing import Any
 
 from hurricane_assets.masking.normalise import alnum_upper, digits_only
 from hurricane_assets.masking.operators.identifiers import keyed_characters
 from hurricane_assets.masking.operators.base import (
+    KeyedDigest,
     MaskingOperator,
-    keyed_digest,
     keyed_digits,
     replace_positions,
 )
 from negotiation_graph.terms import MaskingMethod
 
 
+_LUHN_DOUBLED = str.maketrans("0123456789", "0246813579")  # digit sum of 2d
+
+
 def luhn_check_digit(payload: str) -> str:
     """The digit that makes `payload + digit` pass the Luhn check."""
-    total = 0
-    for i, ch in enumerate(reversed(payload)):
-        d = int(ch)
-        if i % 2 == 0:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
+    if not payload.isascii():  # digits of other scripts (int() reads them) count like their ASCII twins
+        payload = "".join(str(int(ch)) for ch in payload)
+    backwards = payload[::-1]
+    # Every other digit from the right is doubled; summing the ASCII bytes sums the digits (+48 each).
+    total = sum(backwards[::2].translate(_LUHN_DOUBLED).encode()) + sum(backwards[1::2].encode()) - 48 * len(payload)
     return str((10 - total % 10) % 10)
 
 
@@ -59,18 +62,21 @@ class CardPseudonym(MaskingOperator):
     method = MaskingMethod.format_preserving
     params_allowed = frozenset({"entity"})
 
-    def mask(self, value: Any, params: dict) -> Any:
-        digits = digits_only(value)
-        if len(digits) < 2:
-            return value
-        entity = params.get("entity", "card")
-        for attempt in range(16):
-            seed = keyed_digest(params["key"], "card", entity, f"{digits}#{attempt}")
-            body = digits[0] + keyed_digits(seed, len(digits) - 2)
-            candidate = body + luhn_check_digit(body)
-            if candidate != digits:
-                break
-        return replace_positions(value, str.isdigit, candidate)
+    def masker(self, params: dict) -> Callable[[Any], Any]:
+        digest = KeyedDigest(params["key"], "card", params.get("entity", "card"))
+
+        def pseudonym(value: Any) -> str:
+            digits = digits_only(value)
+            if len(digits) < 2:
+                return value
+            for attempt in range(16):
+                body = digits[0] + keyed_digits(digest(f"{digits}#{attempt}"), len(digits) - 2)
+                candidate = body + luhn_check_digit(body)
+                if candidate != digits:
+                    break
+            return replace_positions(value, str.isdigit, candidate)
+
+        return pseudonym
 
 
 class IbanPseudonym(MaskingOperator):
@@ -80,16 +86,29 @@ class IbanPseudonym(MaskingOperator):
     method = MaskingMethod.format_preserving
     params_allowed = frozenset({"entity"})
 
-    def mask(self, value: Any, params: dict) -> Any:
-        compact = alnum_upper(value)
-        entity = params.get("entity", "iban")
-        seed = keyed_digest(params["key"], "iban", entity, compact, size=max(32, len(compact)))
-        country, bban = compact[:2], compact[4:]
-        new_bban = "".join(
-            str(b % 10) if ch.isdigit() else string.ascii_uppercase[b % 26]
-            for ch, b in zip(bban, seed)
-        )
-        if not (compact.isascii() and country.isalpha() and len(compact) > 4):
-            return keyed_characters(value, seed)
-        new_iban = country + iban_check_digits(country, new_bban) + new_bban
-        return replace_positions(value, str.isalnum, new_iban)
+    def masker(self, params: dict) -> Callable[[Any], Any]:
+        digest = KeyedDigest(params["key"], "iban", params.get("entity", "iban"))
+
+        def pseudonym(value: Any) -> str:
+            compact = alnum_upper(value)
+            seed = digest(compact, size=max(32, len(compact)))
+            if not (compact.isascii() and compact[:2].isalpha() and len(compact) > 4):
+                return keyed_characters(value, seed)
+            country, bban = compact[:2], compact[4:]
+            new_bban = _keyed_bban(bban, seed)
+            new_iban = country + iban_check_digits(country, new_bban) + new_bban
+            return replace_positions(value, str.isalnum, new_iban)
+
+        return pseudonym
+
+
+_LETTER_OF_BYTE = bytes(ord(string.ascii_uppercase[b % 26]) for b in range(256))
+
+
+def _keyed_bban(bban: str, seed: bytes) -> str:
+    """Digits stay digits (byte % 10), anything else becomes a letter (byte % 26)."""
+    digits = keyed_digits(seed, len(bban))
+    if bban.isdigit():
+        return digits
+    letters = seed[: len(bban)].translate(_LETTER_OF_BYTE).decode()
+    return "".join(d if ch.isdigit() else letter for ch, d, letter in zip(bban, digits, letters))

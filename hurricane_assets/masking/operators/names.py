@@ -8,10 +8,11 @@ impossible.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from hurricane_assets.masking.normalise import normalise_text
-from hurricane_assets.masking.operators.base import MaskingOperator, keyed_digest
+from hurricane_assets.masking.operators.base import KeyedDigest, MaskingOperator
 from negotiation_graph.terms import MaskingMethod
 
 _ONSETS = ("b", "br", "c", "ch", "d", "dr", "f", "g", "gr", "h", "j", "k", "l", "m", "n", "p", "r",
@@ -21,22 +22,33 @@ _CODAS = ("", "", "n", "r", "l", "s", "th", "m", "nd")
 MAX_NAME_PARTS = 3
 
 
+# Each seed byte picks its part through a 256-entry table (byte % len precomputed).
+_ONSET_OF_BYTE = tuple(_ONSETS[b % len(_ONSETS)] for b in range(256))
+_VOWEL_OF_BYTE = tuple(_VOWELS[b % len(_VOWELS)] for b in range(256))
+_CODA_OF_BYTE = tuple(_CODAS[b % len(_CODAS)] for b in range(256))
+
+
 def _syllable_word(seed: bytes) -> str:
-    syllables = 2 + seed[0] % 2
-    parts = []
-    for i in range(syllables):
-        onset, vowel, coda = seed[1 + 3 * i], seed[2 + 3 * i], seed[3 + 3 * i]
-        parts.append(_ONSETS[onset % len(_ONSETS)] + _VOWELS[vowel % len(_VOWELS)]
-                     + (_CODAS[coda % len(_CODAS)] if i == syllables - 1 else ""))
-    return "".join(parts).capitalize()
+    """Two or three onset+vowel syllables (seed bytes 1-2, 4-5, 7-8), the last one with a coda."""
+    onset, vowel, coda = _ONSET_OF_BYTE, _VOWEL_OF_BYTE, _CODA_OF_BYTE
+    word = onset[seed[1]] + vowel[seed[2]] + onset[seed[4]] + vowel[seed[5]]
+    if seed[0] % 2:
+        word += onset[seed[7]] + vowel[seed[8]] + coda[seed[9]]
+    else:
+        word += coda[seed[6]]
+    return word.capitalize()
 
 
 def fake_name(key, entity: str, name: str) -> str:
     """As many name parts as the original (at most three), each seeded by the keyed digest."""
+    return _fake_name(KeyedDigest(key, "fake-name", entity), name)
+
+
+def _fake_name(digest: KeyedDigest, name: str) -> str:
     normalised = normalise_text(name)
-    parts = min(max(len(normalised.split(" ")), 1), MAX_NAME_PARTS)
-    digest = keyed_digest(key, "fake-name", entity, normalised, size=16 * parts)
-    return " ".join(_syllable_word(digest[16 * i: 16 * (i + 1)]) for i in range(parts))
+    parts = min(normalised.count(" ") + 1, MAX_NAME_PARTS)
+    seed = digest(normalised, size=16 * parts)
+    return " ".join([_syllable_word(seed[16 * i: 16 * (i + 1)]) for i in range(parts)])
 
 
 class FakeName(MaskingOperator):
@@ -44,5 +56,6 @@ class FakeName(MaskingOperator):
     method = MaskingMethod.format_preserving
     params_allowed: ClassVar[frozenset[str]] = frozenset({"entity"})
 
-    def mask(self, value: Any, params: dict) -> Any:
-        return fake_name(params["key"], params.get("entity", "person"), str(value))
+    def masker(self, params: dict) -> Callable[[Any], Any]:
+        digest = KeyedDigest(params["key"], "fake-name", params.get("entity", "person"))
+        return lambda value: _fake_name(digest, str(value))

@@ -7,6 +7,7 @@ in every table but differently from an equal-looking device id.
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from cryptography.hazmat.primitives.ciphers.aead import AESSIV
@@ -14,9 +15,9 @@ from presidio_anonymizer.operators import OperatorType
 
 from hurricane_assets.masking.normalise import normalise_text
 from hurricane_assets.masking.operators.base import (
+    KeyedDigest,
+    KeyedHmacSha256,
     MaskingOperator,
-    keyed_digest,
-    keyed_hmac_sha256,
     require,
 )
 from negotiation_graph.terms import MaskingMethod
@@ -38,19 +39,22 @@ class KeyedToken(MaskingOperator):
         require(isinstance(length, int) and 16 <= length <= 64, self.name,
                 f"length must be an int in 16..64 (hex characters), got {length!r}")
 
-    def mask(self, value: Any, params: dict) -> Any:
+    def masker(self, params: dict) -> Callable[[Any], Any]:
         entity = params.get("entity", "value")
-        if isinstance(value, bool) or not isinstance(value, (str, int)):
-            raise TypeError(f"operator {self.name!r} tokenizes str or int values, got {type(value).__name__}")
-        text = normalise_text(value) if isinstance(value, str) else f"int:{value}"
         length = params.get("length", 24)
         if params.get("algorithm", "sha256") == "blake2b":
-            digest = keyed_digest(params["key"], "token-blake2b", entity, text)
+            digest = KeyedDigest(params["key"], "token-blake2b", entity)
         else:
-            digest = keyed_hmac_sha256(params["key"], "token-hmac", entity, text)
-        if isinstance(value, int):
-            return int.from_bytes(digest[:8], "big") >> (64 - INT_TOKEN_BITS)
-        return digest.hex()[:length]
+            digest = KeyedHmacSha256(params["key"], "token-hmac", entity)
+
+        def token(value: Any) -> Any:
+            if isinstance(value, str):
+                return digest(normalise_text(value)).hex()[:length]
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError(f"operator {self.name!r} tokenizes str or int values, got {type(value).__name__}")
+            return int.from_bytes(digest(f"int:{value}")[:8], "big") >> (64 - INT_TOKEN_BITS)
+
+        return token
 
 
 def _siv(params: dict) -> AESSIV:

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from hurricane_assets.masking.operators.financial import (
     CardPseudonym,
     IbanPseudonym,
     iban_valid,
+    luhn_check_digit,
     luhn_valid,
 )
 
@@ -32,3 +36,17 @@ def test_iban_keeps_country_length_and_checksum(key):
 def test_checksum_validators_reject_wrong_values():
     assert not luhn_valid("4111111111111112")
     assert not iban_valid("GB83WEST12345698765432")
+
+
+def _textbook_luhn(payload: str) -> str:
+    total = 0
+    for i, ch in enumerate(reversed(payload)):
+        d = int(ch) * 2 if i % 2 == 0 else int(ch)
+        total += d - 9 if d > 9 else d
+    return str((10 - total % 10) % 10)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="0123456789٠١٢٣", min_size=1, max_size=25))
+def test_luhn_check_digit_matches_the_textbook_algorithm(payload):
+    assert luhn_check_digit(payload) == _textbook_luhn(payload)

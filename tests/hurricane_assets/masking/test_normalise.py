@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hurricane_assets.masking.normalise import alnum_upper, digits_only, normalise_text
+
+# Whitespace of every kind Python knows (ASCII controls, NBSP, ideographic space, line separators).
+SPACES = " \t\n\v\f\r\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2007\u200a\u2028\u2029\u202f\u205f\u3000"
+TEXT = st.text(alphabet=st.one_of(st.sampled_from(SPACES), st.characters()), max_size=40)
+
+
+@settings(max_examples=500, deadline=None)
+@given(TEXT)
+def test_normalise_text_fast_path_agrees_with_the_whitespace_regex(value):
+    assert normalise_text(value) == re.sub(r"\s+", " ", value).strip().casefold()
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(TEXT, st.text(alphabet="0123456789٣²", max_size=20)))
+def test_digit_and_alnum_fast_paths_agree_with_the_character_filters(value):
+    assert digits_only(value) == re.sub(r"\D+", "", value)
+    assert alnum_upper(value) == "".join(ch for ch in value if ch.isalnum()).upper()
+
+
+def test_stored_forms_pass_through():
+    assert normalise_text("Cust_0008204") == "cust_0008204"
+    assert digits_only("5479250797218486") == "5479250797218486"
+    assert alnum_upper("gb50barc23965483113223") == "GB50BARC23965483113223"
