@@ -6,9 +6,6 @@ from datetime import timedelta
 
 import dagster as dg
 
-from hurricane_assets.sharing.lifecycle import sweep
-from hurricane_assets.sharing.platform import SharingPlatform
-from hurricane_assets.sharing.verdicts import judge_and_act, latest_verdicts
 
 
 class JudgeConfig(dg.Config):
@@ -21,6 +18,9 @@ class JudgeConfig(dg.Config):
 
 @dg.op(description="Record a verdict per measured share and revoke the shares that did not help.")
 def judge_shares(context: dg.OpExecutionContext, config: JudgeConfig) -> None:
+    from hurricane_assets.sharing.platform import SharingPlatform
+    from hurricane_assets.sharing.verdicts import judge_and_act
+
     verdicts = judge_and_act(
         SharingPlatform.from_environment(),
         config.consumer,
@@ -44,6 +44,10 @@ class SweepConfig(dg.Config):
 
 @dg.op(description="Expire contracts past their term; renew those ending soon whose share still helps.")
 def sweep_contracts(context: dg.OpExecutionContext, config: SweepConfig) -> None:
+    from hurricane_assets.sharing.lifecycle import sweep
+    from hurricane_assets.sharing.platform import SharingPlatform
+    from hurricane_assets.sharing.verdicts import latest_verdicts
+
     platform = SharingPlatform.from_environment()
     verdicts = latest_verdicts(platform.ledger)
     result = sweep(

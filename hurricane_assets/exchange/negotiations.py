@@ -3,8 +3,6 @@ and every negotiation (transcript, outcome, contracts) is visible in the UI."""
 
 import dagster as dg
 
-from hurricane_assets.sharing.negotiate import negotiate_need
-from hurricane_assets.sharing.platform import SharingPlatform
 from negotiation_graph.terms import NeedSpec
 
 DATA_NEEDS = dg.DynamicPartitionsDefinition(name="data_needs")
@@ -36,6 +34,10 @@ def transcript_markdown(outcome) -> str:
     description="One negotiation per data need: CFP, proposals, counter-offers, policy decisions, signed contracts.",
 )
 def negotiations(context: dg.AssetExecutionContext, config: NeedConfig) -> dg.MaterializeResult:
+    # imported on use: policy, LangGraph and masking must not slow the location's import
+    from hurricane_assets.sharing.negotiate import negotiate_need
+    from hurricane_assets.sharing.platform import SharingPlatform
+
     need = NeedSpec.model_validate_json(config.need)
     if need.need_id != context.partition_key:
         raise ValueError(f"partition {context.partition_key!r} does not match the need id {need.need_id!r}")

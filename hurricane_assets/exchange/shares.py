@@ -11,9 +11,6 @@ from hurricane_assets.contracts.contract import Contract, ContractStatus
 from hurricane_assets.contracts.odcs import share_table_name
 from hurricane_assets.contracts.store import ContractStore
 from hurricane_assets.dagster_layer.keys import domain_key
-from hurricane_assets.delivery.deliver import DeliveryRefused, deliver
-from hurricane_assets.sharing.contracting import active_share
-from hurricane_assets.sharing.platform import SharingPlatform
 
 SHARES_GROUP = "shares"
 
@@ -53,6 +50,11 @@ def build_share_asset(contract: Contract) -> dg.AssetsDefinition:
         metadata=contract_metadata(contract),
     )
     def _share(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        # imported on use: masking and policy must not slow the location's import
+        from hurricane_assets.delivery.deliver import DeliveryRefused, deliver
+        from hurricane_assets.sharing.contracting import active_share
+        from hurricane_assets.sharing.platform import SharingPlatform
+
         platform = SharingPlatform.from_environment()
         current = active_share(platform.store, consumer, producer, dataset)
         if current is None:

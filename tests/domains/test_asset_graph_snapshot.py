@@ -12,7 +12,7 @@ from hurricane_assets.dagster_layer.workspace import load_location, workspace_lo
 def describe_graph() -> dict:
     graph = {}
     for location, module in workspace_locations().items():
-        asset_graph = load_location(module).resolve_asset_graph()
+        asset_graph = load_location(module, reload=True).resolve_asset_graph()  # from this test's empty registry
         for key in sorted(asset_graph.materializable_asset_keys, key=lambda k: k.to_user_string()):
             node = asset_graph.get(key)
             graph[key.to_user_string()] = {

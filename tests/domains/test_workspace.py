@@ -11,7 +11,7 @@ from tests.domains.conftest import DOMAINS
 
 
 def all_locations() -> dict[str, dg.Definitions]:
-    return {name: load_location(module) for name, module in workspace_locations().items()}
+    return {name: load_location(module, reload=True) for name, module in workspace_locations().items()}
 
 
 def test_workspace_lists_every_domain_location():
