@@ -8,6 +8,7 @@ date (Delta enforces the schema).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -21,29 +22,56 @@ MICROS_PER_UNIT = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
 SECONDS_PER_DAY = 86_400
 
 
+@dataclass(frozen=True)
+class MaskedColumn:
+    """A masked column with the distinct counts the privacy report needs, taken from the dictionary
+    the engine builds anyway (counting them again over every row cost as much as the masking)."""
+
+    values: pa.Array
+    distinct_before: int
+    distinct_after: int
+
+
+def _distinct(arr: pa.Array) -> int:
+    return pc.count_distinct(arr).as_py()
+
+
 def map_distinct(arr: pa.Array, transform: Callable[[list], list], out_type: pa.DataType | None = None) -> pa.Array:
     """`transform` sees each distinct non-null value once; nulls stay null, the type stays the type
     (unless `out_type` asks for another)."""
+    return _map_distinct(arr, transform, out_type).values
+
+
+def _map_distinct(arr: pa.Array, transform: Callable[[list], list], out_type: pa.DataType | None = None) -> MaskedColumn:
     if pa.types.is_dictionary(arr.type):
         arr = arr.dictionary_decode()
     encoded = pc.dictionary_encode(arr)
     distinct = encoded.dictionary
     out = pa.array(transform(distinct.to_pylist()), type=out_type or distinct.type)
-    return pc.take(out, encoded.indices)
+    # Every dictionary entry occurs in the column, so the mapped dictionary has the column's distinct values.
+    return MaskedColumn(pc.take(out, encoded.indices), len(distinct), _distinct(out))
 
 
 def mask_column(arr: pa.Array, rule: ColumnRule, key: MaskingKey, table: pa.Table) -> pa.Array:
     """The masked column (`table` supplies other columns of the same rows to row-context operators)."""
+    return masked_column(arr, rule, key, table).values
+
+
+def masked_column(arr: pa.Array, rule: ColumnRule, key: MaskingKey, table: pa.Table) -> MaskedColumn:
+    """`mask_column` with the column's distinct counts before and after."""
     operator = operator_class(rule.operator)()
     params = {**rule.params, "key": key}
     operator.validate(params)
     if rule.operator == "keep":
-        return arr
+        distinct = _distinct(arr)
+        return MaskedColumn(arr, distinct, distinct)
     if operator.row_context == "entity_column":
-        return _shift_by_entity(arr, params, table)
+        shifted = _shift_by_entity(arr, params, table)
+        return MaskedColumn(shifted, _distinct(arr), _distinct(shifted))
     if operator.row_context == "row_columns" and params.get("row_columns"):
-        return _mask_with_row_values(arr, operator, params, table)
-    return map_distinct(arr, lambda values: operator.mask_distinct(values, params))
+        redacted = _mask_with_row_values(arr, operator, params, table)
+        return MaskedColumn(redacted, _distinct(arr), _distinct(redacted))
+    return _map_distinct(arr, lambda values: operator.mask_distinct(values, params))
 
 
 def _shift_by_entity(arr: pa.Array, params: dict, table: pa.Table) -> pa.Array:

@@ -9,10 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from hurricane_assets.catalog.schema import arrow_type, schema_diff
-from hurricane_assets.masking.columns import mask_column
+from hurricane_assets.masking.columns import MaskedColumn, mask_column, masked_column
 from hurricane_assets.masking.kanonymity import DEFAULT_K, enforce_k_anonymity
 from hurricane_assets.masking.keys import Keyring
 from hurricane_assets.masking.plans import ColumnRule, MaskingPlan
@@ -63,32 +62,38 @@ def mask_table(table: pa.Table, plan: MaskingPlan, keyring: Keyring, *, k: int |
     `k` is the k-anonymity target over the plan's quasi-identifiers (None: no gate, e.g. for prod).
     """
     check_table(table, plan)
-    masked_columns: dict[str, pa.Array] = {}
+    columns: dict[str, MaskedColumn] = {}
     for name in table.column_names:
         rule = plan.rules[name]
         if not rule.drops:
-            masked_columns[name] = mask_column(table.column(name).combine_chunks(), rule, keyring.key, table)
-    fields = [table.schema.field(name) for name in masked_columns]
-    masked = pa.Table.from_arrays(list(masked_columns.values()), schema=pa.schema(fields, metadata=table.schema.metadata))
-    _check_unique(table, masked, plan)
+            columns[name] = masked_column(table.column(name).combine_chunks(), rule, keyring.key, table)
+    fields = [table.schema.field(name) for name in columns]
+    masked = pa.Table.from_arrays([c.values for c in columns.values()],
+                                  schema=pa.schema(fields, metadata=table.schema.metadata))
+    _check_unique(columns, plan)
 
     def regeneralise(column: str, params: dict) -> pa.Array:
         rule = plan.rules[column].model_copy(update={"params": params})
         return mask_column(table.column(column).combine_chunks(), rule, keyring.key, table)
 
+    changed_by_gate: set[str] = set()
     if k is None:
         outcome_dict, final_params = {"k": None, "quasi_identifiers": plan.quasi_identifiers(), "actions": []}, {}
     else:
         masked, outcome = enforce_k_anonymity(masked, dict(plan.rules), regeneralise, k=k)
         outcome_dict, final_params = outcome.to_dict(), outcome.final_params
+        if outcome.actions:  # generalised further or suppressed: the QIs' counts are the gate's output's
+            changed_by_gate = set(outcome.quasi_identifiers)
     report = PrivacyReport(
         dataset=plan.dataset, env=plan.env, plan_version=plan.version, plan_source=plan.source,
         key_id=keyring.key_id, rows=table.num_rows,
         columns=[
             column_report(name, plan.rules[name], table.column(name),
-                          masked.column(name) if name in masked.column_names else None,
+                          masked.column(name) if name in columns else None,
                           keyring.key_id, final_params.get(name),
-                          unchanged=plan.rules[name].operator == "keep" and not plan.rules[name].quasi_identifier)
+                          distinct_before=columns[name].distinct_before if name in columns else None,
+                          distinct_after=columns[name].distinct_after
+                          if name in columns and name not in changed_by_gate else None)
             for name in table.column_names
         ],
         k_anonymity=outcome_dict,
@@ -97,11 +102,11 @@ def mask_table(table: pa.Table, plan: MaskingPlan, keyring: Keyring, *, k: int |
     return MaskedResult(table=masked, report=report)
 
 
-def _check_unique(before: pa.Table, after: pa.Table, plan: MaskingPlan) -> None:
+def _check_unique(columns: dict[str, MaskedColumn], plan: MaskingPlan) -> None:
     for name, rule in plan.rules.items():
-        if not rule.unique or name not in after.column_names:
+        if not rule.unique or name not in columns:
             continue
-        if pc.count_distinct(after.column(name)).as_py() < pc.count_distinct(before.column(name)).as_py():
+        if columns[name].distinct_after < columns[name].distinct_before:
             raise TokenCollisionError(
                 f"{plan.dataset}.{name}: {rule.operator} mapped distinct keys to the same value; "
                 "use a longer token or aes_siv for this column")

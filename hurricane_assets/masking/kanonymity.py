@@ -48,11 +48,15 @@ def group_sizes(table: pa.Table, columns: list[str]) -> tuple[np.ndarray, np.nda
     for name in columns:
         encoded = pc.dictionary_encode(table.column(name).combine_chunks())
         codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64) + 1
-        combined = combined * (len(encoded.dictionary) + 1) + codes
-        # Re-densify so the mixed-radix key never overflows, however many QIs there are.
-        combined = np.unique(combined, return_inverse=True)[1].astype(np.int64)
-    _, inverse, counts = np.unique(combined, return_inverse=True, return_counts=True)
-    return counts[inverse], inverse
+        combined = _dense_ids(combined * (len(encoded.dictionary) + 1) + codes)
+    counts = np.bincount(combined)
+    return counts[combined], combined
+
+
+def _dense_ids(keys: np.ndarray) -> np.ndarray:
+    """0..n-1 ids of the distinct keys (hashing, not sorting), so the mixed-radix key built from
+    them never overflows, however many QIs there are."""
+    return pc.dictionary_encode(pa.array(keys)).indices.to_numpy().astype(np.int64)
 
 
 def enforce_k_anonymity(

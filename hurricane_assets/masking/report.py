@@ -75,18 +75,20 @@ def _distinct(arr: pa.ChunkedArray | pa.Array) -> int:
 
 
 def column_report(name: str, rule: ColumnRule, before: pa.ChunkedArray | pa.Array,
-                  after: pa.ChunkedArray | pa.Array | None, key_id: str, final_params: dict | None,
-                  unchanged: bool = False) -> ColumnReport:
-    """`unchanged`: the column passed through as it was (its statistics are not computed twice)."""
+                  after: pa.ChunkedArray | pa.Array | None, key_id: str, final_params: dict | None, *,
+                  distinct_before: int | None = None, distinct_after: int | None = None) -> ColumnReport:
+    """Distinct counts the caller already knows are passed in; the others are counted here."""
     from hurricane_assets.masking.registry import operator_class
 
     status: ColumnStatus = "dropped" if after is None else ("kept" if rule.operator == "keep" else "masked")
     params = {p: v for p, v in (final_params or rule.params).items() if p not in SENSITIVE_PARAMS}
+    if after is not None and distinct_after is None:
+        distinct_after = _distinct(after)
     return ColumnReport(
         column=name, status=status, operator=rule.operator, method=rule.method.value, params=params,
         key_id=key_id if operator_class(rule.operator).keyed and status == "masked" else None,
         quasi_identifier=rule.quasi_identifier,
         null_rate_before=_null_rate(before), null_rate_after=None if after is None else _null_rate(after),
-        distinct_before=(distinct_before := _distinct(before)),
-        distinct_after=None if after is None else (distinct_before if unchanged else _distinct(after)),
+        distinct_before=_distinct(before) if distinct_before is None else distinct_before,
+        distinct_after=None if after is None else distinct_after,
     )
