@@ -10,15 +10,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import sys
 import tempfile
 import time
-from pathlib import Path
+
+from results_file import machine, write_results
 
 from deltalake import DeltaTable, write_deltalake
 
-RESULTS = Path(__file__).parent / "results" / "ledger.json"
 ACTORS = ["agent:payments/producer", "agent:risk/consumer", "system:ledger"]
 
 
@@ -114,18 +112,10 @@ def main() -> None:
         },
         "sizes": {"entries": args.entries, "batch": args.batch, "single_appends": args.single},
         "target": {"verify_100k_s_max": 2.0, "met": verify_s * 100_000 / args.entries < 2.0},
-        "machine": {
-            "cpu_count": os.cpu_count(),
-            "platform": platform.platform(),
-            "python": sys.version.split()[0],
-            "processor": platform.processor() or platform.machine(),
-            # other work on the machine skews timings; record how busy it was
-            "load_avg_1m_at_start": round(load_at_start, 2),
-            "load_avg_1m_at_end": round(os.getloadavg()[0], 2),
-        },
+        # other work on the machine skews timings; record how busy it was
+        "machine": machine(load_avg_1m_at_start=load_at_start),
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(figures, indent=2) + "\n")
+    write_results("ledger", figures)
     print(json.dumps(figures, indent=2))
 
 

@@ -7,9 +7,7 @@ Writes bench/results/load_time.json.
 
 from __future__ import annotations
 
-import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -17,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 import yaml
+from results_file import machine, write_results
 
 ROOT = Path(__file__).resolve().parents[1]
 REPEATS = 3
@@ -47,11 +46,9 @@ def main() -> None:
         "max_import_s": max(v["import_s"] for v in locations.values()),
         "locations": locations,
         "repeats": REPEATS,
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        "machine": machine(),
     }
-    out = ROOT / "bench" / "results" / "load_time.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    out = write_results("load_time", result)
     print(f"baseline import dagster: {baseline:.2f} s; wrote {out.relative_to(ROOT)}")
 
 

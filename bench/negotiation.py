@@ -21,13 +21,14 @@ import multiprocessing
 import hashlib
 import json
 import os
-import platform
 import random
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from results_file import machine, write_results
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -229,12 +230,10 @@ def main() -> None:
         "checkpointer": "SqliteSaver, durability=sync, strict msgpack",
         "cases": cases,
         "bench_seconds": round(time.perf_counter() - started, 1),
-        "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(), "python": sys.version.split()[0],
-                    # the host is shared: a load average above the core count means noisy figures
-                    "load_average_1m_before": round(load_before, 2)},
+        # the host is shared: a load average above the core count means noisy figures
+        "machine": machine(load_average_1m_before=load_before),
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    write_results("negotiation", result)
     print(json.dumps(result, indent=2))
 
 

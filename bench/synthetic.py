@@ -9,12 +9,12 @@ caches do not help. Writes bench/results/synthetic.json.
 from __future__ import annotations
 
 import json
-import os
-import platform
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from results_file import machine, write_results
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = (100_000, 1_000_000)
@@ -60,11 +60,9 @@ def main() -> None:
         "target": "1M transactions, every dataset, well under 60 s",
         "baseline_faker_per_row_rows_per_s": round(baseline),
         "sizes": sizes,
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        "machine": machine(),
     }
-    path = ROOT / "bench" / "results" / "synthetic.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result, indent=2) + "\n")
+    path = write_results("synthetic", result)
     print(f"wrote {path.relative_to(ROOT)}")
 
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from hurricane_assets.catalog import Catalog, load_catalog
+from hurricane_assets.catalog.facts import column_facts
 from hurricane_assets.identity.signer import Signer
 from hurricane_assets.ledger import Ledger
 from hurricane_assets.policy.gate import CedarPolicyGate
@@ -20,7 +21,7 @@ from hurricane_assets.settings import hurricane_paths
 from negotiation_graph.checkpointing import sqlite_checkpointer
 from negotiation_graph.context import NegotiationContext, utc_now
 from negotiation_graph.messages import Message
-from negotiation_graph.ports import ColumnFacts, ProducerListing, ValueEstimator
+from negotiation_graph.ports import ProducerListing, ValueEstimator
 from negotiation_graph.runner import NegotiationNotFound, NegotiationReport, Negotiator, NotAwaitingHuman
 from negotiation_graph.strategies import RuleStrategy, Strategy
 from negotiation_graph.strategies.llm import LLMStrategy
@@ -63,18 +64,7 @@ class CatalogDirectory:
                     entity=dataset.entity,
                     description=dataset.description,
                     join_entities=entities,
-                    columns={
-                        column: ColumnFacts(
-                            type=spec.type,
-                            classification=spec.classification.value,
-                            sensitivity=spec.classification.rank,
-                            pii=spec.pii.value if spec.pii else None,
-                            refers_to=spec.refers_to,
-                            tags=spec.tags,
-                            description=spec.description,
-                        )
-                        for column, spec in dataset.columns.items()
-                    },
+                    columns={column: column_facts(spec) for column, spec in dataset.columns.items()},
                     allowed_purposes=dataset.allowed_purposes,
                     allowed_environments=dataset.allowed_environments,
                     freshness_hours=dataset.freshness.materialize_every_hours,

@@ -12,12 +12,13 @@ from __future__ import annotations
 import re
 from enum import Enum
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
+BaseModelT = TypeVar("BaseModelT", bound=BaseModel)
 
 
 class ManifestError(ValueError):
@@ -131,27 +132,32 @@ class DataProduct(_Strict):
         return datasets
 
 
-def load_manifest(path: str | Path, expected_domain: str | None = None) -> DataProduct:
-    """Load and validate one manifest; raise `ManifestError` naming file, field and reason."""
-    path = Path(path)
+def load_validated_yaml(path: Path, model: type[BaseModelT], error: type[ManifestError], root_hint: str) -> BaseModelT:
+    """Parse a YAML file into `model`; every failure raises `error` naming file, field and reason."""
     try:
         raw = yaml.safe_load(path.read_text())
     except FileNotFoundError:
-        raise ManifestError(path, "<file>", "manifest file not found") from None
+        raise error(path, "<file>", "file not found") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "<yaml>"
-        raise ManifestError(path, where, f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
+        raise error(path, where, f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
     if not isinstance(raw, dict):
-        raise ManifestError(path, "<root>", "manifest must be a mapping")
+        raise error(path, "<root>", root_hint)
     try:
-        product = DataProduct.model_validate(raw)
+        return model.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "<root>"
         value = first.get("input")
         shown = f" (got {value!r})" if not isinstance(value, (dict, list)) else ""
-        raise ManifestError(path, field, f"{first['msg']}{shown}") from None
+        raise error(path, field, f"{first['msg']}{shown}") from None
+
+
+def load_manifest(path: str | Path, expected_domain: str | None = None) -> DataProduct:
+    """Load and validate one manifest; raise `ManifestError` naming file, field and reason."""
+    path = Path(path)
+    product = load_validated_yaml(path, DataProduct, ManifestError, "manifest must be a mapping")
     if expected_domain is not None and product.domain != expected_domain:
         raise ManifestError(
             path, "domain", f"domain {product.domain!r} does not match its folder {expected_domain!r}"

@@ -32,7 +32,6 @@ from hurricane_assets.ledger.entry import (
     ID_PATTERN,
     KEY_ID_PATTERN,
     EntryType,
-    header_bytes,
     identity_of,
 )
 from hurricane_assets.ledger.ledger import group_message

@@ -9,22 +9,11 @@ from __future__ import annotations
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from hurricane_assets.catalog import Catalog, Column
+from hurricane_assets.catalog import Catalog
+from hurricane_assets.catalog.facts import column_facts
 from hurricane_assets.storage import read_table
 from negotiation_graph.ports import ColumnFacts
 from negotiation_graph.terms import ShareTerms
-
-
-def column_facts(column: Column) -> ColumnFacts:
-    return ColumnFacts(
-        type=column.type,
-        classification=column.classification.value,
-        sensitivity=column.classification.rank,
-        pii=column.pii.value if column.pii else None,
-        refers_to=column.refers_to,
-        tags=column.tags,
-        description=column.description,
-    )
 
 
 class TableSource(BaseModel):

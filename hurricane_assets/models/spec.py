@@ -12,10 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from hurricane_assets.catalog import Catalog, ManifestError, load_catalog
+from hurricane_assets.catalog.manifest import load_validated_yaml
 from hurricane_assets.catalog.catalog import default_domains_dir
 
 SPEC_NAME = "models.yaml"
@@ -141,22 +141,8 @@ def load_model_specs(domain: str, *, path: str | Path | None = None, catalog: Ca
     path = Path(path) if path else default_domains_dir() / domain / SPEC_NAME
     if not path.exists():
         return {}
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else "<yaml>"
-        raise ModelSpecError(path, where, f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
-    if not isinstance(raw, dict):
-        raise ModelSpecError(path, "<root>", "a model spec file must be a mapping with a `models` key")
-    try:
-        parsed = ModelSpecFile.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "<root>"
-        value = first.get("input")
-        shown = f" (got {value!r})" if not isinstance(value, (dict, list)) else ""
-        raise ModelSpecError(path, field, f"{first['msg']}{shown}") from None
+    parsed = load_validated_yaml(path, ModelSpecFile, ModelSpecError,
+                                 "a model spec file must be a mapping with a `models` key")
     catalog = catalog or load_catalog()
     specs = {}
     for name, spec in parsed.models.items():

@@ -1,7 +1,22 @@
-"""Real components for the share lifecycle: prod Delta tables from the generator, the Cedar gate,
-the Delta ledger, domain signatures and the contract store, all under the test's HURRICANE_HOME."""
+"""Real components for the tests under hurricane_assets/.
+
+Share lifecycle: prod Delta tables from the generator, the Cedar gate, the Delta ledger, domain
+signatures and the contract store, all under the test's HURRICANE_HOME.
+
+Synthetic worlds on real Delta tables: prod from the generator, preprod from the masking engine.
+Two worlds are built once per session in a template home: CALM (no drift) and DRIFTED (the same
+tables overwritten by the drifted generation, so its Delta logs continue CALM's). A test installs
+one into its own HURRICANE_HOME by copying; installing DRIFTED after CALM is "the drift arrives".
+The masking key is copied too, so tokens stay consistent between the worlds and the test.
+"""
 
 from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 from deltalake import write_deltalake
@@ -10,9 +25,83 @@ from hurricane_assets.catalog import load_catalog
 from hurricane_assets.contracts.store import ContractStore
 from hurricane_assets.identity.signer import Signer
 from hurricane_assets.ledger.ledger import Ledger
+from hurricane_assets.masking.copy import copy_masked
+from hurricane_assets.models.sources import ShareInput, source_from_catalog
 from hurricane_assets.policy import CedarPolicyGate
 from hurricane_assets.settings import hurricane_paths
-from hurricane_assets.synthetic import SyntheticConfig, generate_dataset
+from hurricane_assets.synthetic import SyntheticConfig, generate, generate_dataset
+
+AS_OF = datetime(2025, 6, 1, tzinfo=timezone.utc)
+CALM = SyntheticConfig(transactions=10_000, seed=7, as_of=AS_OF, history_days=60, drift_days=None)
+DRIFTED = replace(CALM, drift_days=30)
+WORLDS = {"calm": CALM, "drifted": DRIFTED}
+STATE = ("envs", "keys")
+
+
+def write_world(config: SyntheticConfig) -> None:
+    """Every dataset to prod, and its masked copy to preprod where the manifest allows it."""
+    catalog = load_catalog()
+    for (domain, dataset), frame in generate(config).items():
+        uri = hurricane_paths().table_uri("prod", domain, dataset)
+        write_deltalake(uri, frame, mode="overwrite", schema_mode="overwrite")
+        if "preprod" in catalog.dataset(domain, dataset).allowed_environments:
+            copy_masked(catalog, domain, dataset, "preprod")
+
+
+@pytest.fixture(scope="session")
+def world_templates(tmp_path_factory) -> dict[str, Path]:
+    home = tmp_path_factory.mktemp("world_home")
+    saved = os.environ.get("HURRICANE_HOME")
+    os.environ["HURRICANE_HOME"] = str(home)
+    templates = {}
+    try:
+        for name, config in WORLDS.items():
+            write_world(config)
+            target = tmp_path_factory.mktemp(f"world_{name}")
+            for part in STATE:
+                shutil.copytree(home / part, target / part)
+            templates[name] = target
+    finally:
+        if saved is None:
+            os.environ.pop("HURRICANE_HOME", None)
+        else:
+            os.environ["HURRICANE_HOME"] = saved
+    return templates
+
+
+@pytest.fixture
+def install_world(hurricane_home, world_templates):
+    """`install_world("calm")` copies that world's tables and keys into this test's home."""
+
+    def install(name: str) -> SyntheticConfig:
+        for part in STATE:
+            shutil.copytree(world_templates[name] / part, hurricane_home / part, dirs_exist_ok=True)
+        return WORLDS[name]
+
+    return install
+
+
+def preprod_share(producer: str, dataset: str, columns: list[str], join_entity: str) -> ShareInput:
+    """A share as the exchange would describe it: the producer's masked preprod table."""
+    return source_from_catalog(
+        load_catalog(), producer, dataset, hurricane_paths().table_uri("preprod", producer, dataset),
+        join_entity=join_entity, columns=columns, contract_id=f"ctr-{producer}-{dataset}",
+    )
+
+
+@pytest.fixture
+def payments_share() -> ShareInput:
+    return preprod_share("payments", "transactions", ["txn_id", "customer_id", "channel", "device_id", "event_ts"], "transaction")
+
+
+@pytest.fixture
+def customers_share() -> ShareInput:
+    return preprod_share("customers", "profiles", ["customer_id", "account_opened_at"], "customer")
+
+
+@pytest.fixture
+def support_share() -> ShareInput:
+    return preprod_share("support", "tickets", ["customer_id", "category", "priority", "satisfaction", "created_at"], "customer")
 
 
 @pytest.fixture(scope="session")

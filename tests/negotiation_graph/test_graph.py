@@ -5,7 +5,7 @@ import pytest
 from negotiation_graph.context import NegotiationLimits
 from negotiation_graph.messages import Performative
 from negotiation_graph.runner import Negotiator
-from tests.negotiation_graph.ports_in_memory import MemoryLedger, ShareRule, SeededSigner, TableGate
+from tests.negotiation_graph.ports_in_memory import ShareRule, TableGate
 from tests.negotiation_graph.sample_world import M, context, fraud_need, rules, ticking_clock
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dagster as dg
-import pytest
 
 from hurricane_assets.dagster_layer.models import (
     DATA_NEED_KEY,
