@@ -5,6 +5,8 @@ The definitions are a snapshot of the registry; a run re-reads it, so a share re
 location loaded fails to deliver instead of copying data (the delivery re-checks the contract).
 """
 
+from datetime import timedelta
+
 import dagster as dg
 
 from hurricane_assets.contracts.contract import Contract, ContractStatus
@@ -48,6 +50,8 @@ def build_share_asset(contract: Contract) -> dg.AssetsDefinition:
         owners=[f"team:{consumer}"],
         tags={"hurricane/producer": producer, "hurricane/consumer": consumer},
         metadata=contract_metadata(contract),
+        # the contract's refresh promise: the UI flags a copy older than that
+        freshness_policy=dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=contract.terms.freshness_hours)),
     )
     def _share(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         # imported on use: masking and policy must not slow the location's import
