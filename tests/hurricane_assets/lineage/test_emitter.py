@@ -13,8 +13,8 @@ from hurricane_assets.lineage import CONTRACT_FACET_KEY, LineageEmitter, dataset
 from hurricane_assets.settings import hurricane_paths
 from negotiation_graph.terms import Predicate, RowFilter, ShareTerms
 
-# shared/ sits beside the repository (in the work tree and in CI's clone)
-SPEC = Path(__file__).resolve().parents[3].parent / "shared" / "specs" / "OpenLineage.RunEvent.schema.json"
+# the RunEvent JSON schema of the OpenLineage spec, vendored beside this test (from shared/specs/)
+SPEC = Path(__file__).with_name("OpenLineage.RunEvent.schema.json")
 
 
 @pytest.fixture
