@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 
 from hurricane_assets.masking.keys import MaskingKey
 from hurricane_assets.masking.operators.dates import shift_days
+from hurricane_assets.masking.parallel import run_split
 from hurricane_assets.masking.plans import ColumnRule
 from hurricane_assets.masking.registry import operator_class
 
@@ -36,20 +37,33 @@ def _distinct(arr: pa.Array) -> int:
     return pc.count_distinct(arr).as_py()
 
 
+@dataclass(frozen=True)
+class DistinctValues:
+    """A column's dictionary encoding with its distinct non-null values as Python objects: what an
+    operator transforms, prepared apart from the transform so the transforms can run elsewhere."""
+
+    encoded: pa.DictionaryArray
+    values: list
+
+    @classmethod
+    def of(cls, arr: pa.Array) -> DistinctValues:
+        if pa.types.is_dictionary(arr.type):
+            arr = arr.dictionary_decode()
+        encoded = pc.dictionary_encode(arr)
+        return cls(encoded, encoded.dictionary.to_pylist())
+
+    def mapped(self, transformed: list, out_type: pa.DataType | None = None) -> MaskedColumn:
+        """The column with each distinct value replaced by its transform; nulls stay null."""
+        out = pa.array(transformed, type=out_type or self.encoded.dictionary.type)
+        # Every dictionary entry occurs in the column, so the mapped dictionary has the column's distinct values.
+        return MaskedColumn(pc.take(out, self.encoded.indices), len(self.values), _distinct(out))
+
+
 def map_distinct(arr: pa.Array, transform: Callable[[list], list], out_type: pa.DataType | None = None) -> pa.Array:
     """`transform` sees each distinct non-null value once; nulls stay null, the type stays the type
     (unless `out_type` asks for another)."""
-    return _map_distinct(arr, transform, out_type).values
-
-
-def _map_distinct(arr: pa.Array, transform: Callable[[list], list], out_type: pa.DataType | None = None) -> MaskedColumn:
-    if pa.types.is_dictionary(arr.type):
-        arr = arr.dictionary_decode()
-    encoded = pc.dictionary_encode(arr)
-    distinct = encoded.dictionary
-    out = pa.array(transform(distinct.to_pylist()), type=out_type or distinct.type)
-    # Every dictionary entry occurs in the column, so the mapped dictionary has the column's distinct values.
-    return MaskedColumn(pc.take(out, encoded.indices), len(distinct), _distinct(out))
+    distinct = DistinctValues.of(arr)
+    return distinct.mapped(transform(distinct.values), out_type).values
 
 
 def mask_column(arr: pa.Array, rule: ColumnRule, key: MaskingKey, table: pa.Table) -> pa.Array:
@@ -59,19 +73,58 @@ def mask_column(arr: pa.Array, rule: ColumnRule, key: MaskingKey, table: pa.Tabl
 
 def masked_column(arr: pa.Array, rule: ColumnRule, key: MaskingKey, table: pa.Table) -> MaskedColumn:
     """`mask_column` with the column's distinct counts before and after."""
+    job = _distinct_job(arr, rule, key)
+    if job is not None:
+        distinct, transform = job
+        return distinct.mapped(transform())
     operator = operator_class(rule.operator)()
     params = {**rule.params, "key": key}
     operator.validate(params)
     if rule.operator == "keep":
-        distinct = _distinct(arr)
-        return MaskedColumn(arr, distinct, distinct)
+        distinct_count = _distinct(arr)
+        return MaskedColumn(arr, distinct_count, distinct_count)
     if operator.row_context == "entity_column":
         shifted = _shift_by_entity(arr, params, table)
         return MaskedColumn(shifted, _distinct(arr), _distinct(shifted))
-    if operator.row_context == "row_columns" and params.get("row_columns"):
-        redacted = _mask_with_row_values(arr, operator, params, table)
-        return MaskedColumn(redacted, _distinct(arr), _distinct(redacted))
-    return _map_distinct(arr, lambda values: operator.mask_distinct(values, params))
+    redacted = _mask_with_row_values(arr, operator, params, table)
+    return MaskedColumn(redacted, _distinct(arr), _distinct(redacted))
+
+
+def masked_columns(table: pa.Table, rules: dict[str, ColumnRule], key: MaskingKey, *,
+                   split: bool | None = None) -> dict[str, MaskedColumn]:
+    """Every column the rules do not drop, masked, in table order. The per-distinct-value work of all
+    columns is shared with a forked helper process when it is large (`parallel.run_split`)."""
+    out: dict[str, MaskedColumn] = {}
+    jobs: dict[str, tuple[DistinctValues, Callable[[], list]]] = {}
+    for name in table.column_names:
+        rule = rules[name]
+        if rule.drops:
+            continue
+        arr = table.column(name).combine_chunks()
+        job = _distinct_job(arr, rule, key)
+        if job is None:
+            out[name] = masked_column(arr, rule, key, table)
+        else:
+            jobs[name] = job
+    weights = [len(distinct.values) * operator_class(rules[name].operator).cost_per_value
+               for name, (distinct, _) in jobs.items()]
+    results = run_split([transform for _, transform in jobs.values()], weights, split=split)
+    for (name, (distinct, _)), transformed in zip(jobs.items(), results):
+        out[name] = distinct.mapped(transformed)
+    return {name: out[name] for name in table.column_names if name in out}
+
+
+def _distinct_job(arr: pa.Array, rule: ColumnRule, key: MaskingKey) -> tuple[DistinctValues, Callable[[], list]] | None:
+    """The column's distinct values and their transform, for operators that need nothing but the
+    value; None for keep and for operators that read other columns of the row."""
+    operator = operator_class(rule.operator)()
+    params = {**rule.params, "key": key}
+    operator.validate(params)
+    if rule.operator == "keep" or operator.row_context == "entity_column" or (
+            operator.row_context == "row_columns" and params.get("row_columns")):
+        return None
+    distinct = DistinctValues.of(arr)
+    return distinct, lambda: operator.mask_distinct(distinct.values, params)
 
 
 def _shift_by_entity(arr: pa.Array, params: dict, table: pa.Table) -> pa.Array:

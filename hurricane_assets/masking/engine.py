@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from hurricane_assets.catalog.schema import arrow_type, schema_diff
-from hurricane_assets.masking.columns import MaskedColumn, mask_column, masked_column
+from hurricane_assets.masking.columns import MaskedColumn, mask_column, masked_columns
 from hurricane_assets.masking.kanonymity import DEFAULT_K, enforce_k_anonymity
 from hurricane_assets.masking.keys import Keyring
 from hurricane_assets.masking.plans import ColumnRule, MaskingPlan
@@ -56,17 +56,16 @@ def check_table(table: pa.Table, plan: MaskingPlan) -> None:
         raise UnclassifiedColumnError(plan.dataset, plan.source, uncovered)
 
 
-def mask_table(table: pa.Table, plan: MaskingPlan, keyring: Keyring, *, k: int | None = DEFAULT_K) -> MaskedResult:
+def mask_table(table: pa.Table, plan: MaskingPlan, keyring: Keyring, *, k: int | None = DEFAULT_K,
+               split: bool | None = None) -> MaskedResult:
     """The masked copy of `table` (the input is never changed) and its privacy report.
 
     `k` is the k-anonymity target over the plan's quasi-identifiers (None: no gate, e.g. for prod).
+    `split`: share the per-value work with a forked helper process (None: when safe and worth it,
+    see `parallel.py`; the output is the same either way).
     """
     check_table(table, plan)
-    columns: dict[str, MaskedColumn] = {}
-    for name in table.column_names:
-        rule = plan.rules[name]
-        if not rule.drops:
-            columns[name] = masked_column(table.column(name).combine_chunks(), rule, keyring.key, table)
+    columns = masked_columns(table, plan.rules, keyring.key, split=split)
     fields = [table.schema.field(name) for name in columns]
     masked = pa.Table.from_arrays([c.values for c in columns.values()],
                                   schema=pa.schema(fields, metadata=table.schema.metadata))

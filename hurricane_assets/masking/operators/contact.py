@@ -53,6 +53,7 @@ class EmailPseudonym(MaskingOperator):
 
     name = "email"
     method = MaskingMethod.format_preserving
+    cost_per_value = 3.5
     params_allowed: ClassVar[frozenset[str]] = frozenset({"entity", "keep_domains"})
 
     def check_params(self, params: dict) -> None:
@@ -86,6 +87,7 @@ class PhonePseudonym(MaskingOperator):
 
     name = "phone"
     method = MaskingMethod.format_preserving
+    cost_per_value = 5.3
     params_allowed: ClassVar[frozenset[str]] = frozenset({"entity", "region"})
     ATTEMPTS_PER_PREFIX = 24
 

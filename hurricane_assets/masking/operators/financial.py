@@ -60,6 +60,7 @@ class CardPseudonym(MaskingOperator):
 
     name = "credit_card"
     method = MaskingMethod.format_preserving
+    cost_per_value = 2.8
     params_allowed = frozenset({"entity"})
 
     def masker(self, params: dict) -> Callable[[Any], Any]:
@@ -84,6 +85,7 @@ class IbanPseudonym(MaskingOperator):
 
     name = "iban"
     method = MaskingMethod.format_preserving
+    cost_per_value = 4.8
     params_allowed = frozenset({"entity"})
 
     def masker(self, params: dict) -> Callable[[Any], Any]:

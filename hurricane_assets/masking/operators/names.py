@@ -54,6 +54,7 @@ def _fake_name(digest: KeyedDigest, name: str) -> str:
 class FakeName(MaskingOperator):
     name = "fake_name"
     method = MaskingMethod.format_preserving
+    cost_per_value = 4.0
     params_allowed: ClassVar[frozenset[str]] = frozenset({"entity"})
 
     def masker(self, params: dict) -> Callable[[Any], Any]:

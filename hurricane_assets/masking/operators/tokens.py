@@ -30,6 +30,7 @@ class KeyedToken(MaskingOperator):
 
     name = "hmac_token"
     method = MaskingMethod.tokenize
+    cost_per_value = 1.4
     params_allowed: ClassVar[frozenset[str]] = frozenset({"entity", "algorithm", "length"})
 
     def check_params(self, params: dict) -> None:

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import os
+import threading
+
+import pytest
+
+from hurricane_assets.masking.parallel import run_split, split_available
+
+PARENT = os.getpid()
+
+
+def test_split_runs_tasks_in_a_helper_and_keeps_their_order():
+    assert split_available()  # pytest (also under xdist) runs tests in the main thread with no others
+    tasks = [lambda i=i: [i, os.getpid()] for i in range(6)]
+    results = run_split(tasks, [5, 1, 4, 2, 3, 3], split=True)
+    assert [r[0] for r in results] == list(range(6))
+    assert {r[1] for r in results} == {PARENT, next(r[1] for r in results if r[1] != PARENT)}
+
+
+def test_without_split_everything_runs_here():
+    results = run_split([lambda: [os.getpid()]] * 3, [1e9] * 3, split=False)
+    assert results == [[PARENT]] * 3
+
+
+def test_small_work_is_not_worth_a_fork():
+    assert run_split([lambda: [os.getpid()]] * 2, [10, 10]) == [[PARENT]] * 2
+
+
+def test_another_thread_alive_keeps_the_work_here():
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert not split_available()
+        assert run_split([lambda: [os.getpid()]] * 2, [1e9, 1e9], split=True) == [[PARENT]] * 2
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _fail_in_helper(exc: BaseException):
+    def task():
+        if os.getpid() != PARENT:
+            raise exc
+        return ["parent"]
+    return task
+
+
+def test_an_error_in_the_helper_is_raised_here():
+    with pytest.raises(ValueError, match="bad value in column"):
+        run_split([lambda: ["parent"], _fail_in_helper(ValueError("bad value in column"))], [10, 1], split=True)
+
+
+class Unpicklable(Exception):
+    def __reduce__(self):
+        raise TypeError("no pickling")
+
+
+def test_an_unpicklable_error_arrives_as_its_text():
+    with pytest.raises(RuntimeError, match="Unpicklable: kept as text"):
+        run_split([lambda: ["parent"], _fail_in_helper(Unpicklable("kept as text"))], [10, 1], split=True)
+
+
+def test_a_helper_that_dies_fails_the_masking():
+    def die():
+        if os.getpid() != PARENT:
+            os._exit(3)
+        return ["parent"]
+
+    with pytest.raises(RuntimeError, match="exited with code 3 before returning its columns"):
+        run_split([lambda: ["parent"], die], [10, 1], split=True)
