@@ -188,7 +188,11 @@ def _contract_rule(name: str, column: Column, method: MaskingMethod, dataset: Da
         raise PlanError(f"{where}: column {name!r} has type {column.type}; format_preserving has no operator for it")
     if method is MaskingMethod.generalize:
         if column.type in ("date", "timestamp"):
-            return _rule("generalize_date", quasi_identifier=qi, years=1)
+            # A quasi-identifier (birth date) needs year bands against re-identification; any other
+            # date is a feature whose recency matters (account age), and a month keeps it.
+            if qi:
+                return _rule("generalize_date", quasi_identifier=True, years=1)
+            return _rule("generalize_date", months=1)
         if column.type in ("int64", "float64"):
             return _rule("bucket", quasi_identifier=qi, width=10)
         if column.type == "string":

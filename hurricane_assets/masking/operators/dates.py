@@ -7,6 +7,7 @@ the engine passes it per distinct entity and shifts whole columns with Arrow ari
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from hurricane_assets.masking.normalise import normalise_text
@@ -14,6 +15,7 @@ from hurricane_assets.masking.operators.base import MaskingOperator, keyed_diges
 from negotiation_graph.terms import MaskingMethod
 
 GENERALISATION_LADDER = (1, 5, 10)  # years per band, finest first
+MONTH_LADDER = (1, 3, 6)  # months per band, finest first; the next step is a year
 
 
 def shift_days(key, entity: str, entity_value: Any, max_days: int) -> int:
@@ -55,27 +57,53 @@ class DateShift(MaskingOperator):
 
 
 class DateGeneralisation(MaskingOperator):
-    """Floor to the first day of a band of `years` (1 → birth year); dates stay dates, timestamps timestamps."""
+    """Floor to the first day of a band of `months` (1 → the month) or of `years` (1 → the year, the
+    default); dates stay dates, timestamps timestamps (at midnight).
+
+    Months serve features that live on recency (account age: "opened in the last 90 days" survives a
+    month, not a year); year bands serve quasi-identifiers such as a birth date. The k-anonymity
+    ladder runs 1 → 3 → 6 months, then 1 → 5 → 10 years."""
 
     name = "generalize_date"
     method = MaskingMethod.generalize
     keyed = False
-    params_allowed: ClassVar[frozenset[str]] = frozenset({"years"})
+    params_allowed: ClassVar[frozenset[str]] = frozenset({"years", "months"})
 
     def check_params(self, params: dict) -> None:
+        both = "years" in params and "months" in params
+        require(not both, self.name, f"give years or months, not both (got {params.get('years')!r} years, "
+                                     f"{params.get('months')!r} months)")
+        if "months" in params:
+            months = params["months"]
+            require(isinstance(months, int) and not isinstance(months, bool) and months >= 1 and 12 % months == 0,
+                    self.name, f"months must divide a year (1, 2, 3, 4, 6 or 12), got {months!r}")
+            return
         years = params.get("years", 1)
-        require(isinstance(years, int) and years >= 1, self.name, f"years must be an int >= 1, got {years!r}")
+        require(isinstance(years, int) and not isinstance(years, bool) and years >= 1, self.name,
+                f"years must be an int >= 1, got {years!r}")
 
-    def mask(self, value: Any, params: dict) -> Any:
-        when, was_text = _as_date_value(value)
+    def masker(self, params: dict) -> Callable[[Any], Any]:
+        months = params.get("months")
         years = params.get("years", 1)
-        year = when.year - when.year % years
-        out = when.replace(year=year, month=1, day=1)
-        if isinstance(out, dt.datetime):
-            out = out.replace(hour=0, minute=0, second=0, microsecond=0)
-        return out.isoformat() if was_text else out
+
+        def floor(value: Any) -> Any:
+            when, was_text = _as_date_value(value)
+            if months is not None:
+                out = when.replace(month=(when.month - 1) // months * months + 1, day=1)
+            else:
+                out = when.replace(year=when.year - when.year % years, month=1, day=1)
+            if isinstance(out, dt.datetime):
+                out = out.replace(hour=0, minute=0, second=0, microsecond=0)
+            return out.isoformat() if was_text else out
+
+        return floor
 
     @classmethod
     def coarser(cls, params: dict) -> dict | None:
+        if "months" in params:
+            wider_months = [m for m in MONTH_LADDER if m > params["months"]]
+            if wider_months:
+                return {**params, "months": wider_months[0]}
+            return {**{p: v for p, v in params.items() if p != "months"}, "years": GENERALISATION_LADDER[0]}
         wider = [y for y in GENERALISATION_LADDER if y > params.get("years", 1)]
         return {**params, "years": wider[0]} if wider else None

@@ -77,3 +77,11 @@ def test_prod_contract_may_pass_pii_through(profiles):
     assert plan_from_contract(profiles, "prod", {"email": M.none}).rules["email"].operator == "keep"
     with pytest.raises(PlanError, match="unknown environment 'qa'"):
         default_plan(profiles, "qa")
+
+
+def test_generalize_keeps_the_month_of_a_feature_date_and_year_bands_for_a_quasi_identifier(profiles):
+    plan = plan_from_contract(profiles, "preprod", {"customer_id": M.tokenize, "account_opened_at": M.generalize,
+                                                   "date_of_birth": M.generalize}, name="customers.profiles")
+    opened, born = plan.rules["account_opened_at"], plan.rules["date_of_birth"]
+    assert (opened.operator, opened.params, opened.quasi_identifier) == ("generalize_date", {"months": 1}, False)
+    assert (born.operator, born.params, born.quasi_identifier) == ("generalize_date", {"years": 1}, True)
