@@ -1,0 +1,229 @@
+"""The notebook client: what a data scientist does with the platform, as pandas frames and typed
+results, over the same functions the CLI, the sensors and the exchange call.
+
+It holds no logic of its own beyond shaping results into frames: catalog search, contracts and
+their masking, negotiation transcripts, the model monitor and the data need it raises, negotiating
+and delivering a need, reading a delivered share, the ledger. Every path comes from
+`hurricane_paths()` at call time, so one client follows `$HURRICANE_HOME` as it changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+import pandas as pd
+from pydantic import BaseModel
+
+from hurricane_assets.catalog import Catalog, load_catalog
+from hurricane_assets.contracts.contract import Contract, ContractStatus
+from hurricane_assets.contracts.store import ContractStore
+from hurricane_assets.delivery.deliver import Delivery
+from hurricane_assets.delivery.deliver import deliver as deliver_contract
+from hurricane_assets.ledger import Ledger
+from hurricane_assets.ledger.verify import VerificationResult, verify_ledger
+from hurricane_assets.models.spec import ModelSpec, load_model_spec, load_model_specs
+from hurricane_assets.models.store import versions
+from hurricane_assets.monitoring.monitor import MonitorResult, run_monitor
+from hurricane_assets.monitoring.need import DataNeed, NeedError, build_data_need
+from hurricane_assets.negotiation_runtime import NegotiationNotFound, load_result
+from hurricane_assets.settings import hurricane_paths
+from hurricane_assets.sharing.negotiate import NeedOutcome, negotiate_need
+from hurricane_assets.sharing.platform import SharingPlatform
+from hurricane_assets.storage import read_table, table_exists
+from negotiation_graph.terms import NeedSpec
+
+
+class ShareUnavailable(LookupError):
+    """A contract's copy cannot be read: it is no longer active, or was never delivered."""
+
+
+@dataclass(frozen=True)
+class DataRequest:
+    """A need, negotiated to signed contracts, and each contract's delivery (empty when not delivered)."""
+
+    outcome: NeedOutcome
+    deliveries: tuple[Delivery, ...]
+
+    @property
+    def negotiation_id(self) -> str:
+        return self.outcome.negotiation.negotiation_id
+
+    @property
+    def contracts(self) -> tuple[Contract, ...]:
+        return self.outcome.contracts
+
+    def table(self) -> pd.DataFrame:
+        """One row per signed contract, with what its delivery wrote."""
+        delivered = {d.contract_id: d for d in self.deliveries}
+        rows = []
+        for c in self.contracts:
+            d = delivered.get(c.contract_id)
+            rows.append({
+                "contract_id": c.contract_id,
+                "producer": c.producer,
+                "dataset": c.dataset,
+                "environment": c.terms.environment.value,
+                "columns": len(c.terms.columns),
+                "rows_delivered": d.rows if d else None,
+                "table_version": d.table_version if d else None,
+                "share_uri": c.share_uri,
+            })
+        return pd.DataFrame(rows, columns=["contract_id", "producer", "dataset", "environment", "columns",
+                                           "rows_delivered", "table_version", "share_uri"])
+
+
+def records(items: Iterable[BaseModel]) -> pd.DataFrame:
+    """Typed results (drifted features, wanted items …) as a frame, one row per item."""
+    return pd.DataFrame([item.model_dump(mode="python") for item in items])
+
+
+class HurricaneClient:
+    def __init__(self, catalog: Catalog | None = None):
+        self.catalog = catalog if catalog is not None else load_catalog()
+
+    # -- the world -------------------------------------------------------------------------------
+
+    def world_exists(self) -> bool:
+        """Every dataset has a prod table and every model has been trained at least once."""
+        paths = hurricane_paths()
+        tables = all(table_exists(paths.table_uri("prod", domain, name)) for domain, name, _ in self.catalog.datasets())
+        return tables and all(versions(spec.domain, spec.name) for spec in self._model_specs())
+
+    def build_world(self, *, rows: int = 3_000, seed: int = 7, drift_days: int = 30) -> pd.DataFrame:
+        """The reference organisation up to a failing monitor, as real Dagster runs on the instance
+        under `$HURRICANE_HOME/dagster` (the embedded loop's first steps): prod data, models trained,
+        the drift arrives, monitors re-run. One row per step."""
+        if rows < 1 or drift_days < 1:
+            raise ValueError(f"build_world: rows and drift_days must be at least 1, got rows={rows}, drift_days={drift_days}")
+        # Dagster is imported only here: everything else in the client is the pure core.
+        from hurricane_assets.dagster_layer.embedded_loop import EmbeddedLoop, LoopSettings
+        from hurricane_assets.dagster_layer.workspace import hurricane_instance
+
+        loop = EmbeddedLoop(hurricane_instance(), LoopSettings(rows=rows, seed=seed, drift_days=drift_days))
+        loop.materialize_domains(drift_days=None)
+        loop.models(train=True)
+        loop.materialize_domains(drift_days=drift_days)
+        loop.models(train=False)
+        return pd.DataFrame([{"phase": e.phase, "step": e.title, "seconds": e.seconds} for e in loop.events])
+
+    def ensure_world(self, **settings) -> pd.DataFrame:
+        """`build_world(**settings)` unless a world already exists (then an empty frame)."""
+        if self.world_exists():
+            return pd.DataFrame(columns=["phase", "step", "seconds"])
+        return self.build_world(**settings)
+
+    # -- the catalog -----------------------------------------------------------------------------
+
+    def catalog_search(self, **criteria) -> pd.DataFrame:
+        """Columns matching every criterion of `Catalog.search` (entity, column, tag, classification,
+        max_classification), one row per column with its manifest facts."""
+        rows = [
+            {"domain": ref.domain, "dataset": ref.dataset, "column": ref.column, "type": ref.spec.type,
+             "classification": ref.spec.classification.value, "pii": ref.spec.pii.value if ref.spec.pii else None,
+             "quasi_identifier": ref.spec.quasi_identifier, "refers_to": ref.spec.refers_to,
+             "nullable": ref.spec.nullable, "tags": ref.spec.tags}
+            for ref in self.catalog.search(**criteria)
+        ]
+        return pd.DataFrame(rows, columns=["domain", "dataset", "column", "type", "classification", "pii",
+                                           "quasi_identifier", "refers_to", "nullable", "tags"])
+
+    # -- models ----------------------------------------------------------------------------------
+
+    def _model_specs(self) -> list[ModelSpec]:
+        return [spec for domain in self.catalog.domains for spec in load_model_specs(domain, catalog=self.catalog).values()]
+
+    def monitor(self, domain: str, model: str) -> MonitorResult:
+        """Run the model's monitor now: drift against its training window and live ROC AUC."""
+        return run_monitor(load_model_spec(domain, model, catalog=self.catalog), catalog=self.catalog)
+
+    def data_need(self, domain: str, model: str, result: MonitorResult | None = None) -> DataNeed:
+        """The need the failing monitor raises (the monitor is run unless `result` is given); a
+        monitor that passes raises no need, as in the Dagster monitor asset."""
+        spec = load_model_spec(domain, model, catalog=self.catalog)
+        result = result if result is not None else run_monitor(spec, catalog=self.catalog)
+        if result.passed:
+            raise NeedError(f"{domain}.{model} {result.model_version}: monitor {result.monitor_id} passed "
+                            f"(ROC AUC {result.auc_current:.3f}, drift share {result.drift_share:.2f}): no data need")
+        return build_data_need(result, spec, catalog=self.catalog)
+
+    # -- negotiation, contracts, delivery --------------------------------------------------------
+
+    def request_data(self, need: NeedSpec | DataNeed, deliver: bool = True, *, strategy: str = "rules",
+                     now: datetime | None = None) -> DataRequest:
+        """Negotiate the need under policy, sign what was agreed, and deliver each signed contract."""
+        spec = need.to_need_spec() if isinstance(need, DataNeed) else need
+        platform = SharingPlatform.from_environment(self.catalog)
+        outcome = negotiate_need(spec, platform, strategy=strategy, now=now)
+        deliveries: tuple[Delivery, ...] = ()
+        if deliver:
+            deliveries = tuple(deliver_contract(c, **platform.delivering, now=now) for c in outcome.contracts)
+        return DataRequest(outcome, deliveries)
+
+    def contracts(self, consumer: str | None = None, status: ContractStatus | str | None = None) -> pd.DataFrame:
+        """Contracts, newest first, optionally of one consumer and/or one status."""
+        wanted = ContractStatus(status) if status is not None else None
+        found = [c for c in ContractStore(catalog=self.catalog).list(status=wanted)
+                 if consumer is None or c.consumer == consumer]
+        rows = [
+            {"contract_id": c.contract_id, "version": c.version, "status": c.status.value, "producer": c.producer,
+             "consumer": c.consumer, "dataset": c.dataset, "environment": c.terms.environment.value,
+             "purpose": c.terms.purpose, "signed_at": c.signed_at, "expires_at": c.expires_at,
+             "negotiation_id": c.negotiation_id}
+            for c in sorted(found, key=lambda c: c.signed_at, reverse=True)
+        ]
+        return pd.DataFrame(rows, columns=["contract_id", "version", "status", "producer", "consumer", "dataset",
+                                           "environment", "purpose", "signed_at", "expires_at", "negotiation_id"])
+
+    def contract(self, contract_id: str) -> Contract:
+        return ContractStore(catalog=self.catalog).get(contract_id)
+
+    def contract_columns(self, contract_id: str) -> pd.DataFrame:
+        """What crosses under a contract: each column's masking next to its catalog classification."""
+        contract = self.contract(contract_id)
+        spec = self.catalog.dataset(contract.producer, contract.dataset)
+        rows = [{"column": column, "masking": method.value, "classification": spec.columns[column].classification.value,
+                 "pii": spec.columns[column].pii.value if spec.columns[column].pii else None}
+                for column, method in contract.terms.columns.items()]
+        return pd.DataFrame(rows, columns=["column", "masking", "classification", "pii"])
+
+    def read_share(self, contract_id: str) -> pd.DataFrame:
+        """The consumer's delivered copy under an active contract."""
+        contract = self.contract(contract_id)
+        if contract.status is not ContractStatus.active:
+            raise ShareUnavailable(f"contract {contract_id} is {contract.status.value}, not active: "
+                                   f"its copy at {contract.share_uri} may not be read")
+        if not table_exists(contract.share_uri):
+            raise ShareUnavailable(f"contract {contract_id} is active but not delivered yet: no table at {contract.share_uri}")
+        return read_table(contract.share_uri).to_pandas()
+
+    def transcript(self, negotiation_id: str) -> pd.DataFrame:
+        """Every message of a negotiation: who said what, the terms offered, the policy's decision."""
+        try:
+            result = load_result(negotiation_id)
+        except NegotiationNotFound:
+            raise NegotiationNotFound(f"no negotiation {negotiation_id!r} in {hurricane_paths().checkpoints}") from None
+        rows = [
+            {"round": m.round, "performative": m.performative.value, "sender": m.sender, "receiver": m.receiver,
+             "dataset": m.terms.dataset if m.terms else None,
+             "masking": {c: method.value for c, method in m.terms.columns.items()} if m.terms else None,
+             "policy_allowed": m.policy_decision.allowed if m.policy_decision else None,
+             "reason_codes": m.reason_codes, "rationale": m.rationale}
+            for m in result.transcript
+        ]
+        return pd.DataFrame(rows, columns=["round", "performative", "sender", "receiver", "dataset", "masking",
+                                           "policy_allowed", "reason_codes", "rationale"])
+
+    # -- the ledger ------------------------------------------------------------------------------
+
+    def ledger(self, tail: int = 20) -> pd.DataFrame:
+        """The latest `tail` entries (payloads hold hashes and references, never data)."""
+        if tail < 1:
+            raise ValueError(f"ledger: tail must be at least 1, got {tail}")
+        rows = Ledger().tail(tail)
+        columns = ["seq", "ts", "entry_type", "actor", "negotiation_id", "contract_id", "payload_json", "entry_hash"]
+        return pd.DataFrame([{k: r[k] for k in columns} for r in rows], columns=columns)
+
+    def verify_ledger(self) -> VerificationResult:
+        return verify_ledger()
