@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+import warnings
+
 import pandas as pd
 from pydantic import BaseModel
 
@@ -102,10 +104,15 @@ class HurricaneClient:
         from hurricane_assets.dagster_layer.workspace import hurricane_instance
 
         loop = EmbeddedLoop(hurricane_instance(), LoopSettings(rows=rows, seed=seed, drift_days=drift_days))
-        loop.materialize_domains(drift_days=None)
-        loop.models(train=True)
-        loop.materialize_domains(drift_days=drift_days)
-        loop.models(train=False)
+        with warnings.catch_warnings():
+            # In a notebook kernel an event loop is already running, so each in-process run's own
+            # loop cleanup is skipped (by Dagster, on purpose) and leaves this harmless warning.
+            warnings.filterwarnings("ignore", "coroutine 'BaseEventLoop.shutdown_asyncgens' was never awaited",
+                                    RuntimeWarning)
+            loop.materialize_domains(drift_days=None)
+            loop.models(train=True)
+            loop.materialize_domains(drift_days=drift_days)
+            loop.models(train=False)
         return pd.DataFrame([{"phase": e.phase, "step": e.title, "seconds": e.seconds} for e in loop.events])
 
     def ensure_world(self, **settings) -> pd.DataFrame:
