@@ -93,8 +93,10 @@ def masked_column(arr: pa.Array, rule: ColumnRule, key: MaskingKey, table: pa.Ta
 def masked_columns(table: pa.Table, rules: dict[str, ColumnRule], key: MaskingKey, *,
                    split: bool | None = None) -> dict[str, MaskedColumn]:
     """Every column the rules do not drop, masked, in table order. The per-distinct-value work of all
-    columns is shared with a forked helper process when it is large (`parallel.run_split`)."""
+    columns is shared with a forked helper process when it is large (`parallel.run_split`), and the
+    distinct counts of kept columns (Arrow, outside the GIL) are taken in a thread meanwhile."""
     out: dict[str, MaskedColumn] = {}
+    kept: dict[str, pa.Array] = {}
     jobs: dict[str, tuple[DistinctValues, Callable[[], list]]] = {}
     for name in table.column_names:
         rule = rules[name]
@@ -102,13 +104,21 @@ def masked_columns(table: pa.Table, rules: dict[str, ColumnRule], key: MaskingKe
             continue
         arr = table.column(name).combine_chunks()
         job = _distinct_job(arr, rule, key)
-        if job is None:
-            out[name] = masked_column(arr, rule, key, table)
-        else:
+        if job is not None:
             jobs[name] = job
+        elif rule.operator == "keep":
+            kept[name] = arr
+        else:
+            out[name] = masked_column(arr, rule, key, table)
+
+    def count_kept() -> None:
+        for name, arr in kept.items():
+            distinct = _distinct(arr)
+            out[name] = MaskedColumn(arr, distinct, distinct)
+
     weights = [len(distinct.values) * operator_class(rules[name].operator).cost_per_value
                for name, (distinct, _) in jobs.items()]
-    results = run_split([transform for _, transform in jobs.values()], weights, split=split)
+    results = run_split([transform for _, transform in jobs.values()], weights, split=split, alongside=count_kept)
     for (name, (distinct, _)), transformed in zip(jobs.items(), results):
         out[name] = distinct.mapped(transformed)
     return {name: out[name] for name in table.column_names if name in out}

@@ -28,56 +28,103 @@ def split_available() -> bool:
 
 
 def run_split(tasks: Sequence[Callable[[], list]], weights: Sequence[float], *,
-              split: bool | None = None) -> list[list]:
-    """Each task's result, in order; `weights` are estimated µs per task. `split`: None splits when available and the work is large enough,
-    True whenever available (tests), False never."""
-    if split is False or len(tasks) < 2 or not split_available() or (split is None and sum(weights) < MIN_SPLIT_MICROS):
-        return [task() for task in tasks]
-    mine, theirs = _halves(weights)
-    ctx = multiprocessing.get_context("fork")
-    reader, writer = ctx.Pipe(duplex=False)
+              split: bool | None = None, alongside: Callable[[], None] | None = None) -> list[list]:
+    """Each task's result, in order; `weights` are estimated µs per task. `split`: None splits when
+    available and the work is large enough, True whenever available (tests), False never.
 
-    def helper() -> None:
-        try:
-            writer.send(("ok", [tasks[i]() for i in theirs]))
-        except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent to be raised there
-            try:
-                writer.send(("error", exc))
-            except Exception:  # an exception that does not pickle still arrives, as its text
-                writer.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
-
-    process = ctx.Process(target=helper, name="hurricane-masking-helper", daemon=True)
-    # Without this, the child's first garbage collection walks every inherited object, writing
-    # their headers and so copying most of the parent's heap (it tripled the child's first task).
-    gc.freeze()
-    try:
-        process.start()
-    finally:
-        gc.unfreeze()
-    writer.close()
+    `alongside` runs in a thread of this process meanwhile, started after the fork (so the child
+    inherits no thread): work in Arrow kernels, which release the GIL, then costs no wall time."""
+    splitting = not (split is False or len(tasks) < 2 or not split_available()
+                     or (split is None and sum(weights) < MIN_SPLIT_MICROS))
+    mine, theirs = _halves(weights) if splitting else (list(range(len(tasks))), [])
+    helper = _Helper(tasks, theirs) if theirs else None
+    background = _Background(alongside)
     try:
         results: dict[int, list] = {i: tasks[i]() for i in mine}
+        if helper is not None:
+            results.update(helper.results())
+    finally:
+        if helper is not None:
+            helper.close()
+        background.join()
+    background.raise_error()
+    return [results[i] for i in range(len(tasks))]
+
+
+class _Helper:
+    """One forked child computing `tasks[i]` for the given indices and piping the results back."""
+
+    def __init__(self, tasks: Sequence[Callable[[], list]], indices: list[int]):
+        self._indices = indices
+        ctx = multiprocessing.get_context("fork")
+        self._reader, writer = ctx.Pipe(duplex=False)
+
+        def helper() -> None:
+            try:
+                writer.send(("ok", [tasks[i]() for i in indices]))
+            except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent to be raised there
+                try:
+                    writer.send(("error", exc))
+                except Exception:  # an exception that does not pickle still arrives, as its text
+                    writer.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
+
+        self._process = ctx.Process(target=helper, name="hurricane-masking-helper", daemon=True)
+        # Without this, the child's first garbage collection walks every inherited object, writing
+        # their headers and so copying most of the parent's heap.
+        gc.freeze()
         try:
-            status, payload = reader.recv()
+            self._process.start()
+        finally:
+            gc.unfreeze()
+        writer.close()
+
+    def results(self) -> dict[int, list]:
+        try:
+            status, payload = self._reader.recv()
         except EOFError:
-            process.join()  # the pipe closes as the helper dies: wait for its exit code
-            raise RuntimeError(f"the masking helper process exited with code {process.exitcode} "
+            self._process.join()  # the pipe closes as the helper dies: wait for its exit code
+            raise RuntimeError(f"the masking helper process exited with code {self._process.exitcode} "
                                "before returning its columns; nothing was written") from None
         if status == "error":
             raise payload
-        results.update(zip(theirs, payload))
-    finally:
-        reader.close()
-        if process.is_alive():
-            process.kill()
-        process.join()
-    return [results[i] for i in range(len(tasks))]
+        return dict(zip(self._indices, payload))
+
+    def close(self) -> None:
+        self._reader.close()
+        if self._process.is_alive():
+            self._process.kill()
+        self._process.join()
+
+
+class _Background:
+    """`work` in a thread from now until `join`; its error is kept for `raise_error`."""
+
+    def __init__(self, work: Callable[[], None] | None):
+        self._error: BaseException | None = None
+        self._thread = None
+        if work is not None:
+            self._thread = threading.Thread(target=self._run, args=(work,), name="hurricane-masking-statistics")
+            self._thread.start()
+
+    def _run(self, work: Callable[[], None]) -> None:
+        try:
+            work()
+        except BaseException as exc:  # noqa: BLE001 - raised in the caller's thread
+            self._error = exc
+
+    def join(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+
+    def raise_error(self) -> None:
+        if self._error is not None:
+            raise self._error
 
 
 def _halves(weights: Sequence[float]) -> tuple[list[int], list[int]]:
     """Task indices for here and for the helper, heaviest first onto the lighter side."""
     sides: tuple[list[int], list[int]] = ([], [])
-    loads = [0, 0]
+    loads = [0.0, 0.0]
     for i in sorted(range(len(weights)), key=lambda i: -weights[i]):
         side = 0 if loads[0] <= loads[1] else 1
         sides[side].append(i)

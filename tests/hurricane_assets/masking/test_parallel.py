@@ -70,3 +70,28 @@ def test_a_helper_that_dies_fails_the_masking():
 
     with pytest.raises(RuntimeError, match="exited with code 3 before returning its columns"):
         run_split([lambda: ["parent"], die], [10, 1], split=True)
+
+
+def test_alongside_work_runs_in_a_thread_the_helper_does_not_inherit():
+    parent_done = threading.Event()
+
+    def alongside():
+        parent_done.wait(5)  # alive while the tasks run
+
+    def task():
+        seen = [os.getpid(), threading.active_count()]
+        if os.getpid() == PARENT:
+            parent_done.set()
+        return seen
+
+    results = run_split([task, task], [10, 9], split=True, alongside=alongside)
+    here, helper = sorted(results, key=lambda r: r[0] != PARENT)
+    assert here == [PARENT, 2] and helper[0] != PARENT and helper[1] == 1
+
+
+def test_an_error_alongside_is_raised_after_the_tasks():
+    def alongside():
+        raise OSError("statistics failed")
+
+    with pytest.raises(OSError, match="statistics failed"):
+        run_split([lambda: [1]], [1], alongside=alongside)
