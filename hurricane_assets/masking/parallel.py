@@ -22,8 +22,10 @@ MIN_SPLIT_MICROS = 100_000  # estimated work: below ~0.1 s one core finishes bef
 
 
 def split_available() -> bool:
-    """Whether this process may fork a helper now (Linux-like fork, >1 core, no other Python threads)."""
+    """Whether this process may fork a helper now (Linux-like fork, >1 core, no other Python threads,
+    not itself a daemonic worker, which multiprocessing forbids to have children)."""
     return ("fork" in multiprocessing.get_all_start_methods() and (os.cpu_count() or 1) > 1
+            and not multiprocessing.current_process().daemon
             and threading.current_thread() is threading.main_thread() and threading.active_count() == 1)
 
 

@@ -95,3 +95,19 @@ def test_an_error_alongside_is_raised_after_the_tasks():
 
     with pytest.raises(OSError, match="statistics failed"):
         run_split([lambda: [1]], [1], alongside=alongside)
+
+
+def _split_from_a_daemonic_worker(queue) -> None:
+    queue.put((split_available(), run_split([lambda: [os.getpid()]] * 2, [1e9, 1e9], split=True)))
+
+
+def test_a_daemonic_worker_masks_in_its_own_process():
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    worker = ctx.Process(target=_split_from_a_daemonic_worker, args=(queue,), daemon=True)
+    worker.start()
+    available, results = queue.get(timeout=30)
+    worker.join()
+    assert not available and results[0] == results[1] == [worker.pid]
