@@ -2,6 +2,7 @@
 event is seen once however many arrive between ticks, and each run has a run key, so a sensor
 evaluated twice launches nothing twice."""
 
+import hashlib
 import json
 import os
 from collections.abc import Callable, Sequence
@@ -82,8 +83,9 @@ def build_data_need_sensor(monitor_keys: KeyProvider) -> dg.SensorDefinition:
 
 
 def build_share_delivery_sensor(share_keys: Sequence[dg.AssetKey], job) -> dg.SensorDefinition:
-    """Deliver a share when it has never been delivered or its producer's table has a newer version
-    (the producer refreshed its data, so the consumer's copy would go stale)."""
+    """Deliver a share when it has never been delivered or its producer's table has a newer Delta
+    version (the producer refreshed its data, so the consumer's copy would go stale). Every share due
+    in one tick goes into one run; the cursor remembers what each share was last requested for."""
 
     @dg.sensor(
         name="share_delivery_sensor",
@@ -92,8 +94,9 @@ def build_share_delivery_sensor(share_keys: Sequence[dg.AssetKey], job) -> dg.Se
         default_status=dg.DefaultSensorStatus.RUNNING,
         description="Delivers each active share when it is missing or its producer's table changed.",
     )
-    def share_delivery_sensor(context: dg.SensorEvaluationContext):
-        requests = []
+    def share_delivery_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
+        requested = json.loads(context.cursor) if context.cursor else {}
+        due: dict[str, dg.AssetKey] = {}
         for contract in ContractStore().list(status=ContractStatus.active):
             key = share_key(contract)
             if key not in share_keys:
@@ -101,15 +104,20 @@ def build_share_delivery_sensor(share_keys: Sequence[dg.AssetKey], job) -> dg.Se
             source = hurricane_paths().table_uri("prod", contract.producer, contract.dataset)
             if not table_exists(source):
                 continue
-            version = open_table(source).version()
-            requests.append(
-                dg.RunRequest(
-                    run_key=f"{contract.contract_id}:{contract.version}:{version}",
-                    asset_selection=[key],
-                    tags={"hurricane/contract_id": contract.contract_id},
-                )
-            )
-        return requests or dg.SkipReason("no active share needs a delivery")
+            state = f"{contract.version}@{open_table(source).version()}"
+            if requested.get(contract.contract_id) != state:
+                requested[contract.contract_id] = state
+                due[f"{contract.contract_id}:{state}"] = key
+        if not due:
+            return dg.SkipReason("no active share needs a delivery")
+        return dg.SensorResult(
+            run_requests=[dg.RunRequest(
+                run_key=hashlib.sha256("|".join(sorted(due)).encode()).hexdigest()[:32],
+                asset_selection=list(due.values()),
+                tags={"hurricane/shares": str(len(due))},
+            )],
+            cursor=json.dumps(requested, sort_keys=True),
+        )
 
     return share_delivery_sensor
 

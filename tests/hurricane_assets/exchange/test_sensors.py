@@ -57,8 +57,11 @@ def test_signed_shares_are_delivered_by_real_runs_once(instance, share_prod_tabl
     for contract in ContractStore().list(status=ContractStatus.active):
         share = DeltaTable(contract.share_uri).to_pyarrow_table()
         assert share.column_names == list(contract.terms.shared_columns())
+    assert len(tick.results) == 1 and tick.requested == 1  # every due share in one run
+    delivered = {e.event_specific_data.materialization.asset_key for e in tick.results[0].get_asset_materialization_events()}
+    assert delivered == {dg.AssetKey(["risk", f"{c.producer}__{c.dataset}"]) for c in ContractStore().list(status=ContractStatus.active)}
     second = run_sensor_tick(defs, "share_delivery_sensor", instance, QUIET)
-    assert not second.results and len(second.skipped_run_keys) == tick.requested
+    assert second.requested == 0 and not second.results
 
 
 def test_retrain_uplift_is_judged_and_useless_share_revoked(instance, share_prod_tables):
