@@ -235,7 +235,8 @@ def main() -> None:
         breakdown[label] = {k: fastest[k] for k in ("rows", "seconds", "negotiation_s", "delivery_s", "retrain_s",
                                                      "plain_copy_s", "delivery_vs_plain_copy_ratio", "delivery_runs_s",
                                                      "delivery_runs_vs_plain_copy_ratio", "rows_delivered",
-                                                     "rows_read_from_producers")}
+                                                     "rows_read_from_producers", "delivery_work_s",
+                                                     "delivery_work_vs_plain_copy_ratio")}
         breakdown[label]["rows_delivered_per_share"] = {s["asset"]: s["rows_delivered"] for s in fastest["shares"]}
     if "100k" in runs:
         best = breakdown["100k"]

@@ -127,21 +127,31 @@ class EmbeddedLoop:
                   started, assets=outputs, checks=checks)
         return outputs
 
-    def models(self, *, train: bool) -> dict[str, dict]:
-        """Train (and monitor) every model, or only re-run the monitors."""
+    def models(self, *, train: bool, monitor: bool = True, fed_by_shares_only: bool = False) -> dict[str, dict]:
+        """Train and/or monitor the models. `fed_by_shares_only` retrains just the models that depend on
+        a delivered share, as the consumers' automation sensors would after a delivery."""
         started = time.perf_counter()
         outputs: dict[str, dict] = {}
         checks = []
         for name, defs in self.locations().items():
-            keys = [k for k in self._model_keys(defs) if train or k.path[-1].endswith("_monitor")]
+            graph = defs.resolve_asset_graph()
+            keys = [k for k in self._model_keys(defs)
+                    if (monitor if k.path[-1].endswith("_monitor") else train)
+                    and not (fed_by_shares_only and not self._fed_by_shares(graph, k))]
             if not keys:
                 continue
             result = self._run(defs.resolve_implicit_global_asset_job_def(), asset_selection=keys, run_config=QUIET)
             outputs.update(materializations(result))
             checks += check_evaluations(result)
-        self.emit("models", "models trained and monitored" if train else "monitors re-run", started,
-                  assets=outputs, checks=checks)
+        title = {(True, True): "models trained and monitored", (False, True): "monitors re-run",
+                 (True, False): "models retrained on their shares"}[(train, monitor)]
+        self.emit("models", title, started, assets=outputs, checks=checks)
         return outputs
+
+    @staticmethod
+    def _fed_by_shares(graph, key: dg.AssetKey) -> bool:
+        shares = graph.get(key).metadata.get("hurricane/shares")
+        return bool(getattr(shares, "data", None))
 
     def negotiate(self) -> Tick:
         started = time.perf_counter()
@@ -177,7 +187,7 @@ class EmbeddedLoop:
         self.models(train=False)
         self.negotiate()
         self.deliver()
-        self.models(train=True)
+        self.models(train=True, monitor=False, fed_by_shares_only=True)
         self.judge()
         self.models(train=True)
         return self.events
