@@ -217,20 +217,23 @@ class LineageEmitter:
             OutputDataset(namespace=out_ns, name=out_name, facets=output_facets),
         )
 
-    def delivery_started(self, contract: Contract, *, source_uri: str | None = None, source_version: int | None = None) -> tuple[str, EmittedEvent]:
-        """START of a delivery run; returns its run id for the matching COMPLETE or FAIL."""
-        run_id = str(uuid.uuid4())
-        source, target = self._datasets(contract, source_uri, source_version, None)
-        event = RunEvent(
-            eventType=RunState.START,
+    def _delivery_event(self, state: RunState, run_id: str, contract: Contract, source_uri: str | None,
+                        source_version: int | None, delta_version: int | None) -> EmittedEvent:
+        source, target = self._datasets(contract, source_uri, source_version, delta_version)
+        return self._emit(RunEvent(
+            eventType=state,
             eventTime=_now(),
             run=Run(runId=run_id, facets=self._run_facets(contract)),
             job=self._delivery_job(contract),
             inputs=[source],
             outputs=[target],
             producer=PRODUCER_URI,
-        )
-        return run_id, self._emit(event)
+        ))
+
+    def delivery_started(self, contract: Contract, *, source_uri: str | None = None, source_version: int | None = None) -> tuple[str, EmittedEvent]:
+        """START of a delivery run; returns its run id for the matching COMPLETE or FAIL."""
+        run_id = str(uuid.uuid4())
+        return run_id, self._delivery_event(RunState.START, run_id, contract, source_uri, source_version, None)
 
     def delivery_completed(
         self,
@@ -241,17 +244,7 @@ class LineageEmitter:
         source_uri: str | None = None,
         source_version: int | None = None,
     ) -> EmittedEvent:
-        source, target = self._datasets(contract, source_uri, source_version, delta_version)
-        event = RunEvent(
-            eventType=RunState.COMPLETE,
-            eventTime=_now(),
-            run=Run(runId=run_id, facets=self._run_facets(contract)),
-            job=self._delivery_job(contract),
-            inputs=[source],
-            outputs=[target],
-            producer=PRODUCER_URI,
-        )
-        return self._emit(event)
+        return self._delivery_event(RunState.COMPLETE, run_id, contract, source_uri, source_version, delta_version)
 
     def delivery_failed(self, run_id: str, contract: Contract, error: str) -> EmittedEvent:
         facets = self._run_facets(contract)
