@@ -17,7 +17,7 @@ from hurricane_assets.synthetic.countries import COUNTRIES, DIASPORA_LOCALES, DI
 from hurricane_assets.synthetic.identifiers import card_numbers, ibans, mobile_numbers, national_ids
 from hurricane_assets.synthetic.pools import email_local_part, locale_pools
 from hurricane_assets.synthetic.randomness import stream
-from hurricane_assets.synthetic.timeline import US_PER_DAY, to_us, uniform_times, utc_column
+from hurricane_assets.synthetic.timeline import US_PER_DAY, US_PER_SECOND, to_us, uniform_times, utc_column
 
 ACCOUNT_HISTORY_DAYS = 8 * 365
 YOUNG_ACCOUNT_DAYS = 90
@@ -173,3 +173,16 @@ def customer_base(config: SyntheticConfig) -> CustomerBase:
         home_ip=ipv4_addresses(rng, n),
         profiles=profiles,
     )
+
+
+def customer_events(
+    config: SyntheticConfig, base: CustomerBase, rng: np.random.Generator, n: int, weight: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """`n` events by customers drawn in proportion to `weight`, each at a time between the customer's
+    account opening (or the history start) and `as_of`, in time order: (customer index, time in µs)."""
+    customer = rng.choice(len(base), size=n, p=weight / weight.sum())
+    # Drawn over each customer's own open time, so event counts carry no account-age signal.
+    opened = np.maximum(base.opened_us[customer], to_us(config.start))
+    times_us = uniform_times(rng, opened, to_us(config.as_of) - 60 * US_PER_SECOND, n)
+    by_time = np.argsort(times_us, kind="stable")
+    return customer[by_time], times_us[by_time]

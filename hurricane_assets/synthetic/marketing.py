@@ -13,11 +13,11 @@ import pandas as pd
 
 from hurricane_assets.synthetic import messages
 from hurricane_assets.synthetic.config import SyntheticConfig
-from hurricane_assets.synthetic.customers import customer_base
+from hurricane_assets.synthetic.customers import customer_base, customer_events
 from hurricane_assets.synthetic.fraud import sigmoid
 from hurricane_assets.synthetic.randomness import stream
 from hurricane_assets.synthetic.support import tickets
-from hurricane_assets.synthetic.timeline import US_PER_HOUR, US_PER_SECOND, to_us, uniform_times, utc_column
+from hurricane_assets.synthetic.timeline import US_PER_HOUR, to_us, utc_column
 
 SESSIONS_PER_TRANSACTION = 1 / 2
 CAMPAIGN_SHARE = 0.35
@@ -49,11 +49,7 @@ def web_sessions(config: SyntheticConfig) -> pd.DataFrame:
     rng = stream(config.seed, "web_sessions")
     n = max(100, round(config.transactions * SESSIONS_PER_TRANSACTION))
     weight = np.exp(0.7 * base.engagement)
-    customer = rng.choice(len(base), size=n, p=weight / weight.sum())
-    opened = np.maximum(base.opened_us[customer], to_us(config.start))
-    start_us = uniform_times(rng, opened, to_us(config.as_of) - 60 * US_PER_SECOND, n)
-    by_time = np.argsort(start_us, kind="stable")
-    customer, start_us = customer[by_time], start_us[by_time]
+    customer, start_us = customer_events(config, base, rng, n, weight)
     pages = 1 + rng.poisson(np.exp(1.3 + 0.25 * base.engagement[customer]))
     duration = np.round(pages * rng.gamma(2.0, 25.0, size=n), 1)
     has_campaign = rng.random(n) < CAMPAIGN_SHARE

@@ -10,10 +10,10 @@ import phonenumbers
 
 from hurricane_assets.synthetic import messages
 from hurricane_assets.synthetic.config import SyntheticConfig
-from hurricane_assets.synthetic.customers import CustomerBase, customer_base
+from hurricane_assets.synthetic.customers import CustomerBase, customer_base, customer_events
 from hurricane_assets.synthetic.identifiers import london_landlines
 from hurricane_assets.synthetic.randomness import stream
-from hurricane_assets.synthetic.timeline import US_PER_SECOND, to_us, uniform_times, utc_column
+from hurricane_assets.synthetic.timeline import utc_column
 
 TICKETS_PER_TRANSACTION = 1 / 20
 UNRATED_SHARE = 0.3
@@ -70,12 +70,7 @@ def tickets(config: SyntheticConfig) -> pd.DataFrame:
     rng = stream(config.seed, "tickets")
     n = max(20, round(config.transactions * TICKETS_PER_TRANSACTION))
     weight = np.exp(0.9 * base.unhappiness)
-    customer = rng.choice(len(base), size=n, p=weight / weight.sum())
-    # Drawn over each customer's own open time, so ticket counts carry no account-age signal.
-    opened = np.maximum(base.opened_us[customer], to_us(config.start))
-    created_us = uniform_times(rng, opened, to_us(config.as_of) - 60 * US_PER_SECOND, n)
-    by_time = np.argsort(created_us, kind="stable")
-    customer, created_us = customer[by_time], created_us[by_time]
+    customer, created_us = customer_events(config, base, rng, n, weight)
     category = np.array(messages.TICKET_CATEGORIES)[rng.integers(0, len(messages.TICKET_CATEGORIES), size=n)]
     score = np.clip(np.round(3.6 - 0.8 * base.unhappiness[customer] + rng.normal(0, 0.7, size=n)), 1, 5)
     satisfaction = np.where(rng.random(n) < UNRATED_SHARE, np.nan, score)
