@@ -5,7 +5,7 @@ STAMP   := $(VENV)/.installed
 HURRICANE_HOME ?= $(CURDIR)/.hurricane
 export HURRICANE_HOME
 
-.PHONY: install demo test ui bench clean
+.PHONY: install demo demo-services test ui bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -18,12 +18,17 @@ install: $(STAMP)
 demo: install
 	$(VENV)/bin/hurricane demo
 
+# The same loop on a throwaway PostgreSQL, a moto S3 server and one code server per location.
+demo-services: install
+	$(VENV)/bin/hurricane demo --stack services --rows 5000
+
 test: install
 	$(VENV)/bin/python -m pytest -n 2 --timeout 900 -q
 
 ui: install
 	@mkdir -p $(HURRICANE_HOME)/dagster
 	@test -f $(HURRICANE_HOME)/dagster/dagster.yaml || cp dagster.yaml $(HURRICANE_HOME)/dagster/dagster.yaml
+	$(VENV)/bin/hurricane keys init
 	DAGSTER_HOME=$(HURRICANE_HOME)/dagster $(VENV)/bin/dagster dev -w workspace.yaml
 
 bench: install

@@ -9,32 +9,49 @@ and delivering a need, reading a delivered share, the ledger. Every path comes f
 
 from __future__ import annotations
 
+import os
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-
-import warnings
 
 import pandas as pd
 from pydantic import BaseModel
 
 from hurricane_assets.catalog import Catalog, load_catalog
+from hurricane_assets.clock import utc_now
+from hurricane_assets.contracts.check import ContractRejected, check_contract, share_uri_for
 from hurricane_assets.contracts.contract import Contract, ContractStatus
+from hurricane_assets.contracts.odcs import odcs_path
 from hurricane_assets.contracts.store import ContractStore
 from hurricane_assets.delivery.deliver import Delivery
 from hurricane_assets.delivery.deliver import deliver as deliver_contract
+from hurricane_assets.identity.signer import Signer
 from hurricane_assets.ledger import Ledger
 from hurricane_assets.ledger.verify import VerificationResult, verify_ledger
+from hurricane_assets.lineage.reader import contract_events, read_events
 from hurricane_assets.models.spec import ModelSpec, load_model_spec, load_model_specs
 from hurricane_assets.models.store import versions
 from hurricane_assets.monitoring.monitor import MonitorResult, run_monitor
 from hurricane_assets.monitoring.need import DataNeed, NeedError, build_data_need
 from hurricane_assets.negotiation_runtime import NegotiationNotFound, load_result
+from hurricane_assets.progress import steps
 from hurricane_assets.settings import hurricane_paths
 from hurricane_assets.sharing.negotiate import NeedOutcome, negotiate_need
 from hurricane_assets.sharing.platform import SharingPlatform
+from hurricane_assets.sharing.request import (
+    RequestDenied,
+    RequestError,
+    granted_contract,
+    parse_request,
+    refusals,
+    request_need,
+)
 from hurricane_assets.storage import read_table, table_exists
+from negotiation_graph.runner import negotiation_id_for
 from negotiation_graph.terms import NeedSpec
+
+__all__ = ["DataRequest", "HurricaneClient", "RequestDenied", "RequestError", "ShareUnavailable", "records"]
 
 
 class ShareUnavailable(LookupError):
@@ -70,7 +87,7 @@ class DataRequest:
                 "columns": len(c.terms.columns),
                 "rows_delivered": d.rows if d else None,
                 "table_version": d.table_version if d else None,
-                "share_uri": c.share_uri,
+                "share_uri": share_uri_for(c.terms),
             })
         return pd.DataFrame(rows, columns=["contract_id", "producer", "dataset", "environment", "columns",
                                            "rows_delivered", "table_version", "share_uri"])
@@ -82,8 +99,10 @@ def records(items: Iterable[BaseModel]) -> pd.DataFrame:
 
 
 class HurricaneClient:
-    def __init__(self, catalog: Catalog | None = None):
+    def __init__(self, catalog: Catalog | None = None, *, domain: str | None = None):
+        """`domain`: who this client asks as in `request` (default `$HURRICANE_DOMAIN`)."""
         self.catalog = catalog if catalog is not None else load_catalog()
+        self.domain = domain if domain is not None else os.environ.get("HURRICANE_DOMAIN")
 
     # -- the world -------------------------------------------------------------------------------
 
@@ -155,6 +174,43 @@ class HurricaneClient:
                             f"(ROC AUC {result.auc_current:.3f}, drift share {result.drift_share:.2f}): no data need")
         return build_data_need(result, spec, catalog=self.catalog)
 
+    def model_history(self, domain: str, model: str) -> pd.DataFrame:
+        """Every monitor run of the model recorded by Dagster, oldest first: time, model version,
+        baseline and current ROC AUC, drift share, whether it raised a need."""
+        from hurricane_assets.dagster_layer.history import monitor_history
+        from hurricane_assets.dagster_layer.workspace import hurricane_instance
+
+        rows = monitor_history(hurricane_instance(), load_model_spec(domain, model, catalog=self.catalog))
+        frame = pd.DataFrame([{k: v for k, v in r.items() if k != "drift_scores"} for r in rows],
+                             columns=["time", "run_id", "model_version", "auc_baseline", "auc_current", "drift_share",
+                                      "raised_need"])
+        frame["time"] = pd.to_datetime(frame["time"], unit="s", utc=True)
+        return frame
+
+    def drift_history(self, domain: str, model: str) -> pd.DataFrame:
+        """Each feature's drift score at every monitor run: one row per run, one column per feature."""
+        from hurricane_assets.dagster_layer.history import monitor_history
+        from hurricane_assets.dagster_layer.workspace import hurricane_instance
+
+        rows = monitor_history(hurricane_instance(), load_model_spec(domain, model, catalog=self.catalog))
+        frame = pd.DataFrame([r["drift_scores"] for r in rows], index=pd.to_datetime([r["time"] for r in rows], unit="s", utc=True))
+        frame.index.name = "time"
+        return frame
+
+    def retrain(self, domain: str, model: str) -> pd.DataFrame:
+        """Retrain the model on its own data and its active shares and re-run its monitor, as one
+        real Dagster run; one row per materialized asset with its ROC AUC."""
+        from hurricane_assets.dagster_layer.history import retrain_run
+        from hurricane_assets.dagster_layer.workspace import hurricane_instance
+
+        outputs = retrain_run(hurricane_instance(), load_model_spec(domain, model, catalog=self.catalog))
+        # the AUC without the shares is measured by the `<model>_share_uplift` asset of the same run
+        without = next((m["hurricane/auc_without_shares"] for m in outputs.values() if "hurricane/auc_without_shares" in m), None)
+        return pd.DataFrame([{"asset": key, "auc": meta.get("hurricane/auc", meta.get("hurricane/auc_current")),
+                              "auc_without_shares": without if key == f"{domain}/{model}" else None,
+                              "shares": meta.get("hurricane/shares")} for key, meta in outputs.items()
+                             if key.startswith(f"{domain}/{model}")])
+
     # -- negotiation, contracts, delivery --------------------------------------------------------
 
     def request_data(self, need: NeedSpec | DataNeed, deliver: bool = True, *, strategy: str = "rules",
@@ -165,8 +221,60 @@ class HurricaneClient:
         outcome = negotiate_need(spec, platform, strategy=strategy, now=now)
         deliveries: tuple[Delivery, ...] = ()
         if deliver:
-            deliveries = tuple(deliver_contract(c, **platform.delivering, now=now) for c in outcome.contracts)
+            # a contract of this need may since have been renewed or revoked (a later request for
+            # the same dataset supersedes it): only what is active now is delivered
+            current = [platform.store.get(c.contract_id) for c in outcome.contracts]
+            deliveries = tuple(deliver_contract(c, **platform.delivering, now=now) for c in current
+                               if c.status is ContractStatus.active)
         return DataRequest(outcome, deliveries)
+
+    def request(self, dataset: str, columns: Iterable[str], purpose: str, env: str = "preprod", *,
+                consumer: str | None = None, strategy: str = "rules", progress: bool = True) -> pd.DataFrame:
+        """Ask for `columns` of `dataset` ("payments.transactions") for `purpose` in `env`, as
+        `consumer` (default: the client's domain). The request becomes a data need and takes the
+        sensor path's negotiation and delivery as real Dagster runs; returns the delivered, masked
+        copy (the join key and the granted columns). Raises `RequestDenied` naming each refused
+        column with the producer policy and reason that refused it (`.delivered` holds what was
+        granted, if anything), `RequestError` for a malformed request."""
+        request = parse_request(self.catalog, dataset, list(columns), purpose, env, consumer or self.domain)
+        platform = SharingPlatform.from_environment(self.catalog)
+        need = self._current_need(request, platform)
+        # Dagster is imported only here and in build_world: the rest of the client is the pure core.
+        from hurricane_assets.dagster_layer.request import deliver_run, negotiate_run
+        from hurricane_assets.dagster_layer.workspace import hurricane_instance
+
+        instance = hurricane_instance()
+        with steps(progress) as step, warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "coroutine 'BaseEventLoop.shutdown_asyncgens' was never awaited",
+                                    RuntimeWarning)
+            with step(f"negotiating {request.name} for {request.purpose} in {request.environment}"):
+                negotiate_run(need, instance, strategy=strategy)
+            report = load_result(negotiation_id_for(need, platform.gate.bundle_sha256))
+            contract = granted_contract([c for c in platform.store.list() if c.negotiation_id == report.negotiation_id
+                                         and c.status is ContractStatus.active], request)
+            frame = None
+            if contract is not None:
+                with step(f"delivering {request.name} masked into {request.consumer}'s {request.environment}"):
+                    deliver_run(contract, instance)
+                frame = self.read_share(contract.contract_id)
+            with step("explaining what was refused"):
+                refused = refusals(request, report, contract, platform.gate)
+        if refused or frame is None:
+            raise RequestDenied(request.name, refused, report.negotiation_id, frame)
+        return frame
+
+    def _current_need(self, request, platform: SharingPlatform) -> NeedSpec:
+        """The request's need: the same one while its contract is active (asking again changes
+        nothing), a fresh one once that contract was superseded, revoked or expired."""
+        contracts = platform.store.list()
+        for attempt in range(len(contracts) + 1):
+            need = request_need(self.catalog, request, attempt=attempt)
+            negotiation_id = negotiation_id_for(need, platform.gate.bundle_sha256)
+            ours = [c for c in contracts if c.negotiation_id == negotiation_id
+                    and (c.producer, c.dataset, c.consumer) == (request.producer, request.dataset, request.consumer)]
+            if not ours or any(c.status is ContractStatus.active for c in ours):
+                return need
+        return need
 
     def contracts(self, consumer: str | None = None, status: ContractStatus | str | None = None) -> pd.DataFrame:
         """Contracts, newest first, optionally of one consumer and/or one status."""
@@ -195,15 +303,39 @@ class HurricaneClient:
                 for column, method in contract.terms.columns.items()]
         return pd.DataFrame(rows, columns=["column", "masking", "classification", "pii"])
 
-    def read_share(self, contract_id: str) -> pd.DataFrame:
-        """The consumer's delivered copy under an active contract."""
+    def contract_odcs(self, contract_id: str) -> str:
+        """The contract's ODCS export (YAML), as OpenMetadata and other catalogs import it."""
+        self.contract(contract_id)  # an unknown or malformed id fails here, naming it
+        return odcs_path(contract_id).read_text()
+
+    def lineage(self, contract_id: str) -> pd.DataFrame:
+        """The OpenLineage events of a contract's share: its negotiation runs, delivery runs and
+        drop, oldest first (from the default file transport)."""
+        events = contract_events(self.contract(contract_id), read_events())
+        rows = [{"time": e.get("eventTime"), "event": e.get("eventType", "DROP"),
+                 "job": (e.get("job") or {}).get("name"), "run_id": (e.get("run") or {}).get("runId"),
+                 "parent_run_id": (((e.get("run") or {}).get("facets") or {}).get("parent") or {}).get("run", {}).get("runId"),
+                 "inputs": [i["name"] for i in e.get("inputs", [])], "outputs": [o["name"] for o in e.get("outputs", [])]}
+                for e in events]
+        return pd.DataFrame(rows, columns=["time", "event", "job", "run_id", "parent_run_id", "inputs", "outputs"])
+
+    def read_share(self, contract_id: str, *, now: datetime | None = None) -> pd.DataFrame:
+        """The consumer's delivered copy under an active contract, checked first (signatures, the
+        ledger's record and status, expiry); the copy is read where settings put it, never from a
+        path in the contract file."""
         contract = self.contract(contract_id)
         if contract.status is not ContractStatus.active:
             raise ShareUnavailable(f"contract {contract_id} is {contract.status.value}, not active: "
-                                   f"its copy at {contract.share_uri} may not be read")
-        if not table_exists(contract.share_uri):
-            raise ShareUnavailable(f"contract {contract_id} is active but not delivered yet: no table at {contract.share_uri}")
-        return read_table(contract.share_uri).to_pandas()
+                                   "its copy may not be read")
+        try:
+            check_contract(contract, signer=Signer(), ledger=Ledger(),
+                           now=now if now is not None else utc_now())
+        except ContractRejected as exc:
+            raise ShareUnavailable(f"contract {contract_id} may not be read: {exc.reason}") from None
+        uri = share_uri_for(contract.terms)
+        if not table_exists(uri):
+            raise ShareUnavailable(f"contract {contract_id} is active but not delivered yet: no table at {uri}")
+        return read_table(uri).to_pandas()
 
     def transcript(self, negotiation_id: str) -> pd.DataFrame:
         """Every message of a negotiation: who said what, the terms offered, the policy's decision."""

@@ -1,5 +1,6 @@
 """The negotiation graph wired to the real platform: the catalog as directory, the Cedar policy
-gate, the Delta ledger, the domains' Ed25519 keys, and SQLite checkpoints under HURRICANE_HOME.
+gate, the Delta ledger, the domains' Ed25519 keys, and durable checkpoints: SQLite under HURRICANE_HOME,
+or PostgreSQL when `HURRICANE_POSTGRES_HOST` is set.
 
 This is the only place `hurricane_assets` builds a negotiation; Dagster sensors, the CLI and the
 notebook client call `run_negotiation`, `resume_negotiation` and `load_transcript`.
@@ -11,17 +12,22 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Literal
 
+from hurricane_assets.agents.exchange import Exchange, exchange_from_environment
+from hurricane_assets.approval.approval import ApprovalError, negotiation_approval_payload, record_approval
 from hurricane_assets.catalog import Catalog, load_catalog
 from hurricane_assets.catalog.facts import column_facts
-from hurricane_assets.identity.signer import Signer
-from hurricane_assets.ledger import Ledger
+from hurricane_assets.clock import utc_now
+from hurricane_assets.identity import SignedEnvelope
 from hurricane_assets.policy.gate import CedarPolicyGate
-from hurricane_assets.settings import hurricane_paths
-from negotiation_graph.checkpointing import sqlite_checkpointer
-from negotiation_graph.context import NegotiationContext, utc_now
+from hurricane_assets.policy.pin import pin_bundle
+from hurricane_assets.settings import hurricane_paths, postgres_settings
+from negotiation_graph.checkpointing import postgres_checkpointer, sqlite_checkpointer
+from negotiation_graph.context import NegotiationContext
+from negotiation_graph.decision_cache import DecisionCache
 from negotiation_graph.messages import Message
-from negotiation_graph.ports import ProducerListing, ValueEstimator
+from negotiation_graph.ports import PolicyGate, ProducerListing, ValueEstimator
 from negotiation_graph.runner import NegotiationNotFound, NegotiationReport, Negotiator, NotAwaitingHuman
 from negotiation_graph.strategies import RuleStrategy, Strategy
 from negotiation_graph.strategies.llm import LLMStrategy
@@ -79,25 +85,51 @@ def platform_context(
     estimator: ValueEstimator | None = None,
     catalog: Catalog | None = None,
     clock: Callable[[], datetime] = utc_now,
+    gate: PolicyGate | None = None,
+    ledger_commits: Literal["step", "negotiation"] = "negotiation",
+    exchange: Exchange | None = None,
 ) -> NegotiationContext:
+    """The real ports; `gate` lets a long-lived caller share one loaded Cedar bundle. The ledger
+    gets one Delta commit per negotiation (and one before a pause for a human) by default.
+
+    Every domain signature comes from that domain's own agent and the ledger is written with the log's
+    key only: `exchange` (`hurricane_assets.agents.exchange.Exchange`), else the one `$HURRICANE_AGENTS`
+    selects (in-process agents by default)."""
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown negotiation strategy {strategy!r}; expected one of {', '.join(STRATEGIES)}")
     catalog = catalog if catalog is not None else load_catalog()
+    gate = gate if gate is not None else DecisionCache(CedarPolicyGate(catalog))
+    exchange = exchange if exchange is not None else exchange_from_environment()
+    ledger = exchange.ledger
+    pin_bundle(gate, ledger)  # a negotiation under a bundle the ledger has not seen records it first
     return NegotiationContext(
-        gate=CedarPolicyGate(catalog),
-        ledger=Ledger(),
-        signer=Signer(),
+        gate=gate,
+        ledger=ledger,
+        signer=exchange.signer,
         directory=CatalogDirectory(catalog),
         strategy=STRATEGIES[strategy](),
         estimator=estimator,
         clock=clock,
+        ledger_commits=ledger_commits,
     )
 
 
 @contextmanager
+def checkpointer(checkpointer_path: str | Path | None = None):
+    """An explicit SQLite path wins; else PostgreSQL when `HURRICANE_POSTGRES_HOST` is set; else
+    `$HURRICANE_HOME/checkpoints.sqlite`."""
+    postgres = postgres_settings() if checkpointer_path is None else None
+    if postgres:
+        with postgres_checkpointer(postgres.url) as saver:
+            yield saver
+        return
+    with sqlite_checkpointer(checkpointer_path if checkpointer_path is not None else hurricane_paths().checkpoints) as saver:
+        yield saver
+
+
+@contextmanager
 def negotiator(context: NegotiationContext, checkpointer_path: str | Path | None = None) -> Iterator[Negotiator]:
-    path = checkpointer_path if checkpointer_path is not None else hurricane_paths().checkpoints
-    with sqlite_checkpointer(path) as saver:
+    with checkpointer(checkpointer_path) as saver:
         yield Negotiator(context, saver)
 
 
@@ -108,21 +140,38 @@ def run_negotiation(
     checkpointer_path: str | Path | None = None,
     estimator: ValueEstimator | None = None,
     clock: Callable[[], datetime] = utc_now,
+    exchange: Exchange | None = None,
 ) -> NegotiationResult:
     """Negotiate `need` with every producer the catalog lists, durably; running the same need again
-    resumes an interrupted run or returns the finished one."""
-    with negotiator(platform_context(strategy=strategy, estimator=estimator, clock=clock), checkpointer_path) as n:
+    resumes an interrupted run or returns the finished one. With an `exchange`, through the domains'
+    own agents (`hurricane_assets.agents`)."""
+    context = platform_context(strategy=strategy, estimator=estimator, clock=clock, exchange=exchange)
+    with negotiator(context, checkpointer_path) as n:
         return n.run(need)
 
 
 def resume_negotiation(
-    negotiation_id: str, approve: bool, by: str, *, checkpointer_path: str | Path | None = None
+    negotiation_id: str, approval: SignedEnvelope, *, now: datetime, checkpointer_path: str | Path | None = None
 ) -> NegotiationResult:
-    """Answer a negotiation paused for a human (`requires_human`); the ledger records `by`."""
-    if not by.strip():
-        raise ValueError("resume needs the name of who decides (--by)")
-    with negotiator(platform_context(), checkpointer_path) as n:
-        return n.resume(negotiation_id, approve=approve, by=by)
+    """Answer a negotiation paused for a human (`requires_human`) with an approver's signed envelope.
+
+    The envelope must be signed by an approver registered (in the ledger) for every escalated
+    agreement's producer, be fresh and unreplayed, and name this negotiation and exactly the terms
+    it escalated; it is recorded as a HUMAN_APPROVAL entry before the graph resumes. Raises
+    `ApprovalError` otherwise, leaving the negotiation paused."""
+    pending = load_result(negotiation_id, checkpointer_path=checkpointer_path)
+    if pending.status != "awaiting_human":
+        raise NotAwaitingHuman(f"negotiation {negotiation_id} is not waiting for a human decision")
+    payload = approval.payload
+    approve = payload.get("approve")
+    expected = negotiation_approval_payload(negotiation_id, pending.pending_approval, bool(approve))
+    if not isinstance(approve, bool) or payload != expected:
+        raise ApprovalError(f"approval {approval.nonce} does not answer negotiation {negotiation_id}'s escalation "
+                            "(it must name this negotiation and exactly the escalated terms)")
+    context = platform_context()
+    approver, _ = record_approval(context.ledger, approval, now=now)
+    with negotiator(context, checkpointer_path) as n:
+        return n.resume(negotiation_id, approve=approve, by=f"{approver.name} (approver key {approver.key_id})")
 
 
 def load_transcript(negotiation_id: str, *, checkpointer_path: str | Path | None = None) -> list[Message]:
@@ -131,8 +180,8 @@ def load_transcript(negotiation_id: str, *, checkpointer_path: str | Path | None
 
 def load_result(negotiation_id: str, *, checkpointer_path: str | Path | None = None) -> NegotiationResult:
     path = Path(checkpointer_path) if checkpointer_path is not None else hurricane_paths().checkpoints
-    if not path.exists():
+    if not (postgres_settings() and checkpointer_path is None) and not path.exists():
         raise NegotiationNotFound(negotiation_id)
-    with sqlite_checkpointer(path) as saver:
+    with checkpointer(checkpointer_path) as saver:
         # reading needs no ports: a context is only used when the graph runs
         return Negotiator(None, saver).report(negotiation_id)  # type: ignore[arg-type]

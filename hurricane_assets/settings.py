@@ -8,8 +8,10 @@ setting ``HURRICANE_HOME`` and nothing else. Table roots may be ``s3://bucket/pr
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 ENVIRONMENTS = ("prod", "preprod", "dev")
 
@@ -29,7 +31,14 @@ class HurricanePaths:
         return _join(self.envs, env)
 
     def table_uri(self, env: str, domain: str, dataset: str) -> str:
-        return _join(self.env_root(env), domain, dataset)
+        """`<root>/envs/<env>/<domain>/<dataset>`, under the domain's own storage root when it has one."""
+        return _join(self.domain_env_root(env, domain), domain, dataset)
+
+    def domain_env_root(self, env: str, domain: str) -> str:
+        """The env root holding `domain`'s tables: `HURRICANE_STORAGE_ROOT_<DOMAIN>/envs/<env>` or the
+        shared one. A domain's Delta IO manager writes `[domain, dataset]` under it."""
+        self.env_root(env)  # validates env
+        return _join(domain_storage_root(domain) or self.storage_root, "envs", env)
 
     @property
     def ledger(self) -> str:
@@ -42,6 +51,14 @@ class HurricanePaths:
     @property
     def contracts(self) -> Path:
         return self.home / "contracts"
+
+    @property
+    def contracts_root(self) -> Path | str:
+        """Where contract records live: `<storage root>/contracts` on S3, shared by every host that
+        reads the registry (exchange, consumers' model locations); else `$HOME/contracts`."""
+        if self.storage_root.startswith(("s3://", "s3a://")):
+            return _join(self.storage_root, "contracts")
+        return self.contracts
 
     @property
     def keys(self) -> Path:
@@ -60,12 +77,110 @@ class HurricanePaths:
         return self.home / "reports"
 
 
+def _domain_variable(prefix: str, domain: str) -> str:
+    return f"{prefix}_{domain.upper()}"
+
+
+def domain_storage_root(domain: str) -> str | None:
+    """`HURRICANE_STORAGE_ROOT_<DOMAIN>` (e.g. ``s3://risk-bucket/hurricane``), or None for the shared root."""
+    value = os.environ.get(_domain_variable("HURRICANE_STORAGE_ROOT", domain), "").strip()
+    return value.rstrip("/") or None
+
+
+DOMAIN_SEGMENT = re.compile(r"/envs/(?:prod|preprod|dev)/([A-Za-z0-9_-]+)(?:/|$)")
+DOMAIN_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "HURRICANE_AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY": "HURRICANE_AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN": "HURRICANE_AWS_SESSION_TOKEN",
+}
+
+
+def domain_of_uri(uri: str) -> str | None:
+    """The domain whose tables a URI names (`.../envs/<env>/<domain>/...`); a consumer's share inbox
+    `envs/<env>/<consumer>/<producer>__<dataset>` belongs to the consumer."""
+    match = DOMAIN_SEGMENT.search(uri)
+    return match.group(1) if match else None
+
+
+def domain_credentials(domain: str) -> dict[str, str]:
+    """`HURRICANE_AWS_{ACCESS_KEY_ID,SECRET_ACCESS_KEY,SESSION_TOKEN}_<DOMAIN>`: credentials scoped
+    (by the object store's own policy) to that domain's prefix. Empty when the domain has none."""
+    found = {option: os.environ[_domain_variable(name, domain)] for option, name in DOMAIN_CREDENTIALS.items()
+             if os.environ.get(_domain_variable(name, domain))}
+    if found and not {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"} <= found.keys():
+        raise ValueError(f"{domain}: set both HURRICANE_AWS_ACCESS_KEY_ID_{domain.upper()} and "
+                         f"HURRICANE_AWS_SECRET_ACCESS_KEY_{domain.upper()}, or neither")
+    return found
+
+
+def domain_credentials_for(uri: str) -> dict[str, str]:
+    domain = domain_of_uri(uri)
+    return domain_credentials(domain) if domain else {}
+
+
 def _join(root: str, *parts: str) -> str:
     return "/".join([root.rstrip("/"), *parts])
 
 
+POSTGRES_VARIABLES = {
+    "host": "HURRICANE_POSTGRES_HOST",
+    "port": "HURRICANE_POSTGRES_PORT",
+    "user": "HURRICANE_POSTGRES_USER",
+    "password": "HURRICANE_POSTGRES_PASSWORD",
+    "database": "HURRICANE_POSTGRES_DB",
+}
+
+
+@dataclass(frozen=True)
+class PostgresSettings:
+    """Where the Dagster instance and the LangGraph checkpoints live when not in SQLite files.
+
+    Separate fields rather than one URL: dagster.postgres.yaml reads the same variables (Dagster's
+    `postgres_db` form), and a deployment injects the password alone from its secrets manager."""
+
+    host: str
+    port: int
+    user: str
+    password: str = field(repr=False)
+    database: str
+
+    @property
+    def url(self) -> str:
+        """libpq URL (psycopg 3, the LangGraph checkpointer); holds the password: never log it."""
+        auth = quote(self.user, safe="") + (f":{quote(self.password, safe='')}" if self.password else "")
+        return f"postgresql://{auth}@{self.host}:{self.port}/{quote(self.database, safe='')}"
+
+    def environ(self) -> dict[str, str]:
+        return {name: str(getattr(self, key)) for key, name in POSTGRES_VARIABLES.items()}
+
+
+def postgres_settings() -> PostgresSettings | None:
+    """None (SQLite under `$HURRICANE_HOME`) unless `HURRICANE_POSTGRES_HOST` is set; then every
+    `HURRICANE_POSTGRES_*` variable must be (the password may be empty for trust authentication)."""
+    if not os.environ.get(POSTGRES_VARIABLES["host"], "").strip():
+        return None
+    missing = [name for name in POSTGRES_VARIABLES.values() if os.environ.get(name) is None]
+    if missing:
+        raise ValueError(f"HURRICANE_POSTGRES_HOST is set but {', '.join(missing)} is not: set every HURRICANE_POSTGRES_* variable")
+    values = {key: os.environ[name] for key, name in POSTGRES_VARIABLES.items()}
+    try:
+        port = int(values["port"])
+    except ValueError:
+        raise ValueError(f"HURRICANE_POSTGRES_PORT must be a port number, got {values['port']!r}") from None
+    return PostgresSettings(values["host"], port, values["user"], values["password"], values["database"])
+
+
+_resolved_homes: dict[tuple[str, str], Path] = {}
+
+
 def hurricane_paths() -> HurricanePaths:
     """Paths for the current process, read from the environment on every call (tests change it)."""
-    home = Path(os.environ.get("HURRICANE_HOME", ".hurricane")).expanduser().resolve()
+    raw = os.environ.get("HURRICANE_HOME", ".hurricane")
+    # resolving walks every path component (a ledger append asks several times): once per value
+    # and working directory, which is all a relative home depends on
+    key = (raw, os.getcwd() if not raw.startswith(("/", "~")) else "")
+    home = _resolved_homes.get(key)
+    if home is None:
+        home = _resolved_homes[key] = Path(raw).expanduser().resolve()
     storage_root = os.environ.get("HURRICANE_STORAGE_ROOT", str(home))
     return HurricanePaths(home=home, storage_root=storage_root)

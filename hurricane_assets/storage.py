@@ -2,6 +2,13 @@
 
 One place decides the storage options for a URI, so the same code reads and writes a local
 `envs/` tree in the embedded default and `s3://bucket/prefix/envs` when scaled out.
+
+Concurrent writers on S3 (the ledger has several: the exchange and every domain's delivery runs,
+on different hosts): every Delta commit is a put-if-absent of `_delta_log/<version>.json` with S3
+conditional writes (`If-None-Match: *`, `aws_conditional_put=etag`), which AWS S3, MinIO, R2 and moto
+honour. Two writers racing for one version: one wins, the other gets `CommitFailedError` and (the
+ledger) re-chains on the new tip. No lock service; `AWS_S3_ALLOW_UNSAFE_RENAME` is never set, because
+its copy-then-check commit lets two writers both "win" a version and lose one's entries.
 """
 
 from __future__ import annotations
@@ -12,29 +19,28 @@ import pyarrow as pa
 from deltalake import DeltaTable
 from deltalake.exceptions import TableNotFoundError
 
+from hurricane_assets.settings import domain_credentials_for
+
 
 def is_s3(uri: str) -> bool:
     return uri.startswith("s3://") or uri.startswith("s3a://")
 
 
+AWS_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION", "AWS_ENDPOINT_URL")
+
+
 def storage_options(uri: str) -> dict[str, str]:
-    """Object-store options for deltalake, from the standard AWS variables (never logged)."""
+    """Object-store options for deltalake, from the standard AWS variables (never logged); a domain's
+    own `HURRICANE_AWS_*_<DOMAIN>` credentials for URIs under that domain's storage root."""
     if not is_s3(uri):
         return {}
-    options: dict[str, str] = {}
-    for env_name, option in (
-        ("AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID"),
-        ("AWS_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY"),
-        ("AWS_SESSION_TOKEN", "AWS_SESSION_TOKEN"),
-        ("AWS_REGION", "AWS_REGION"),
-        ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL"),
-    ):
-        if os.environ.get(env_name):
-            options[option] = os.environ[env_name]
+    options = {name: os.environ[name] for name in AWS_VARIABLES if os.environ.get(name)}
+    if "AWS_REGION" not in options and os.environ.get("AWS_DEFAULT_REGION"):
+        options["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"]
+    options.update(domain_credentials_for(uri))
     if options.get("AWS_ENDPOINT_URL", "").startswith("http://"):
         options["AWS_ALLOW_HTTP"] = "true"
-    # One writer per table (the owning domain) makes unsafe rename acceptable without a lock service.
-    options.setdefault("AWS_S3_ALLOW_UNSAFE_RENAME", "true")
+    options["aws_conditional_put"] = "etag"  # put-if-absent commits: safe with concurrent writers
     return options
 
 
@@ -50,10 +56,10 @@ def table_exists(uri: str) -> bool:
     return True
 
 
-def read_table(uri: str, columns: list[str] | None = None) -> pa.Table:
-    """The current version of a Delta table as Arrow; raises `TableNotFoundError` naming the URI."""
+def read_table(uri: str, columns: list[str] | None = None, *, version: int | None = None) -> pa.Table:
+    """The current version (or `version`) of a Delta table as Arrow; raises `TableNotFoundError` naming the URI."""
     try:
-        table = open_table(uri)
+        table = open_table(uri, version)
     except TableNotFoundError:
         raise TableNotFoundError(f"no Delta table at {uri}") from None
     return pa.table(table.to_pyarrow_dataset().to_table(columns=columns))

@@ -1,8 +1,8 @@
 """The concession path: a finite chain of feasible offers from the producer's anchor to the
 consumer's ideal, both sides' utilities monotone along it.
 
-Each step relaxes one issue by one level (one column's masking one step weaker, or retention, term
-or refresh one step closer to the ask), choosing the step that buys the consumer the most value per
+Each step relaxes one issue by one level (one column's masking one step weaker, or retention, term,
+refresh or a row filter one step closer to the ask), choosing the step that buys the consumer the most value per
 unit of producer risk. Strategies then only choose a position on this path, so every offer either
 side can make is inside the feasible region by construction.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from negotiation_graph.feasibility import FeasibleRegion, offer
 from negotiation_graph.ports import ProducerListing
+from negotiation_graph.rows import RowShape, row_filter
 from negotiation_graph.scoring import MASK_VALUE, consumer_utility, producer_risk, serves
 from negotiation_graph.terms import NeedSpec, ShareTerms
 
@@ -37,6 +38,7 @@ def concession_path(
     wanted = sorted(set(columns_for(listing, region, features).values()))
     ladders = {f"mask:{c}": region.columns[c] for c in wanted}
     ladders |= {"retention": region.retention_days, "term": region.term_days, "freshness": region.freshness_hours}
+    ladders |= {"rows:window": region.windows, "rows:consent": region.consents, "rows:sample": region.samples}
     position = dict.fromkeys(ladders, 0)
 
     def build(pos: dict[str, int]) -> ShareTerms:
@@ -49,20 +51,30 @@ def concession_path(
             ladders["retention"][pos["retention"]],
             ladders["term"][pos["term"]],
             ladders["freshness"][pos["freshness"]],
+            row_filter(
+                need,
+                listing,
+                RowShape(
+                    ladders["rows:window"][pos["rows:window"]],
+                    ladders["rows:consent"][pos["rows:consent"]],
+                    ladders["rows:sample"][pos["rows:sample"]],
+                ),
+            ),
         )
 
     current = build(position)
     path = [current]
     while True:
         best: tuple[float, str, ShareTerms] | None = None
+        # the current offer's scores, once per step rather than once per candidate issue
+        current_utility = consumer_utility(need, listing, current, features, value_scale)
+        current_risk = producer_risk(listing, current)
         for issue in sorted(ladders):
             if position[issue] + 1 >= len(ladders[issue]):
                 continue
             step = build(position | {issue: position[issue] + 1})
-            gain = consumer_utility(need, listing, step, features, value_scale) - consumer_utility(
-                need, listing, current, features, value_scale
-            )
-            cost = producer_risk(listing, step) - producer_risk(listing, current)
+            gain = consumer_utility(need, listing, step, features, value_scale) - current_utility
+            cost = producer_risk(listing, step) - current_risk
             score = gain / max(cost, 1e-9)
             if best is None or score > best[0] + 1e-12:
                 best = (score, issue, step)

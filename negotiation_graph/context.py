@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -49,3 +50,7 @@ class NegotiationContext:
     estimator: ValueEstimator | None = None
     clock: Callable[[], datetime] = utc_now
     limits: NegotiationLimits = field(default_factory=NegotiationLimits)
+    # when drafts reach the ledger: at the start of every next step (one commit per step), or
+    # all at the end and before a pause for a human (one commit per negotiation; the checkpoints
+    # hold the drafts meanwhile, so a crash loses nothing and the ledger still equals the transcript)
+    ledger_commits: Literal["step", "negotiation"] = "step"

@@ -8,6 +8,10 @@ refresh can go towards what the consumer asked. The join key is not bargained ov
 weakest join-preserving masking the gate allows (plain for a non-PII id where policy permits,
 tokenized for a PII id), because that is how the consumer's own copies hold it. Every offer the engine later makes lies inside
 this region and is gated again before it is sent.
+
+Row filters (`rows.py`) are issues too: every probe above is made with the narrowest rows the
+producer could offer, then each row issue keeps only the values the policy allows; an issue whose
+widest value (all rows) is allowed anyway is not bargained over, unless the consumer asked for less.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from negotiation_graph.messages import PolicySummary, ReasonCode
 from negotiation_graph.ports import PolicyDecision, PolicyGate, ProducerListing
+from negotiation_graph.rows import RowShape, candidates, row_filter
 from negotiation_graph.scoring import JOIN_PRESERVING, VALUE_BEARING, applicable_maskings, serves
 from negotiation_graph.terms import MaskingMethod, NeedSpec, RowFilter, ShareTerms
 
@@ -33,6 +38,10 @@ class FeasibleRegion(BaseModel):
     retention_days: tuple[int, ...]  # ascending
     term_days: tuple[int, ...]  # ascending
     freshness_hours: tuple[int, ...]  # descending: slower refresh is cheaper for the producer
+    # row issues, narrowest (producer's favourite) first: None is all history / no sampling
+    windows: tuple[int | None, ...] = (None,)
+    consents: tuple[bool, ...] = (False,)
+    samples: tuple[float | None, ...] = (None,)
     refused_columns: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     policy: PolicySummary
 
@@ -69,13 +78,16 @@ def wanted_columns(need: NeedSpec, listing: ProducerListing) -> list[str]:
 
 
 def knob_ladders(need: NeedSpec, listing: ProducerListing) -> tuple[list[int], list[int], list[int]]:
-    """Candidate retention, term (ascending) and refresh hours (descending) around the consumer's ask."""
+    """Candidate retention, term (ascending) and refresh hours (descending) around the consumer's ask.
+    The model's training window is a retention step of its own: the consumer's utility rises up to it
+    (`scoring.retention_cover`), so the bargain can stop exactly there."""
 
-    def fractions(asked: int) -> list[int]:
-        return sorted({max(1, asked // 4), max(1, asked // 2), asked})
+    def fractions(asked: int, *also: int | None) -> list[int]:
+        return sorted({max(1, asked // 4), max(1, asked // 2), asked, *(a for a in also if a and a <= asked)})
 
     fastest = max(need.freshness_hours, listing.freshness_hours)
-    return fractions(need.retention_days), fractions(need.term_days), [4 * fastest, 2 * fastest, fastest]
+    return (fractions(need.retention_days, need.training_days), fractions(need.term_days),
+            [4 * fastest, 2 * fastest, fastest])
 
 
 def offer(
@@ -85,13 +97,14 @@ def offer(
     retention_days: int,
     term_days: int,
     freshness_hours: int,
+    rows: RowFilter = RowFilter(),
 ) -> ShareTerms:
     return ShareTerms(
         producer=listing.producer,
         consumer=need.consumer,
         dataset=listing.dataset,
         columns=columns,
-        row_filter=RowFilter(),
+        row_filter=rows,
         purpose=need.purpose,
         environment=need.environment,
         freshness_hours=freshness_hours,
@@ -110,12 +123,19 @@ def explore(gate: PolicyGate, need: NeedSpec, listing: ProducerListing) -> Feasi
         return Infeasible(reason_codes=(ReasonCode.NO_MATCHING_COLUMNS.value,))
     asked = [key, *wanted]
     retention, term, freshness = knob_ladders(need, listing)
+    windows, consents, samples = candidates(need, listing)
+    # the narrowest rows the producer could offer: a policy that wants a row filter still lets the
+    # columns be mapped, and the row issues are narrowed down below
+    narrowest = RowShape(windows[0], consents[0], samples[0])
+    narrow_rows = row_filter(need, listing, narrowest)
 
     allowed: dict[str, list[MaskingMethod]] = {c: [] for c in asked}
     reasons: dict[str, set[str]] = {c: set() for c in asked}
     share_reasons: set[str] = set()
     for method in VALUE_BEARING:
-        decision = gate.evaluate(offer(need, listing, dict.fromkeys(asked, method), retention[0], term[0], freshness[0]))
+        decision = gate.evaluate(
+            offer(need, listing, dict.fromkeys(asked, method), retention[0], term[0], freshness[0], narrow_rows)
+        )
         share_reasons.update(decision.reasons)
         for column in asked:
             verdict = decision.columns.get(column)
@@ -148,13 +168,16 @@ def explore(gate: PolicyGate, need: NeedSpec, listing: ProducerListing) -> Feasi
     def columns_at_weakest() -> dict[str, MaskingMethod]:
         return {c: ladder[-1] for c, ladder in ladders.items()}
 
-    def gate_allows(r: int, t: int, f: int) -> PolicyDecision:
-        return gate.evaluate(offer(need, listing, columns_at_weakest(), r, t, f))
+    def gate_allows(r: int, t: int, f: int, shape: RowShape = narrowest) -> PolicyDecision:
+        return gate.evaluate(offer(need, listing, columns_at_weakest(), r, t, f, row_filter(need, listing, shape)))
 
     conservative = gate_allows(retention[0], term[0], freshness[0])
     if not conservative.allowed:
         codes = sorted(set(conservative.reasons) | {ReasonCode.POLICY_DENIED.value})
         return Infeasible(reason_codes=tuple(codes), column_reasons=refused)
+    windows, consents, samples = _row_ladders(
+        need, windows, consents, samples, lambda shape: gate_allows(retention[0], term[0], freshness[0], shape).allowed
+    )
     if not gate_allows(retention[-1], term[-1], freshness[-1]).allowed:
         retention = [r for r in retention if gate_allows(r, term[0], freshness[0]).allowed]
         term = [t for t in term if gate_allows(retention[0], t, freshness[0]).allowed]
@@ -166,13 +189,37 @@ def explore(gate: PolicyGate, need: NeedSpec, listing: ProducerListing) -> Feasi
         retention_days=tuple(retention),
         term_days=tuple(term),
         freshness_hours=tuple(freshness),
+        windows=windows,
+        consents=consents,
+        samples=samples,
         refused_columns=refused,
         policy=PolicySummary.of(conservative),
     )
 
 
+def _row_ladders(need: NeedSpec, windows: tuple, consents: tuple, samples: tuple, allows) -> tuple[tuple, tuple, tuple]:
+    """Each row issue's allowed values, the others held at their narrowest (where the conservative
+    check passed, so every ladder keeps at least its first value). An issue whose widest value is
+    allowed there is not a concession the policy needs: it collapses to that value, except a window
+    the consumer asked for, which is bargained like retention."""
+    if need.window_days is None and allows(RowShape(windows[-1], consents[-1], samples[-1])):
+        return (windows[-1],), (consents[-1],), (samples[-1],)  # all rows: one evaluation, the usual case
+    narrow = RowShape(windows[0], consents[0], samples[0])
+    ladders = {"window_days": windows, "consented_only": consents, "sample_fraction": samples}
+    out = {}
+    for field, ladder in ladders.items():
+        allowed = tuple(v for v in ladder if v == ladder[0] or allows(_with(narrow, field, v)))
+        asked_window = field == "window_days" and need.window_days is not None
+        out[field] = allowed if asked_window or allowed[-1] != ladder[-1] else (ladder[-1],)
+    return out["window_days"], out["consented_only"], out["sample_fraction"]
+
+
+def _with(shape: RowShape, field: str, value) -> RowShape:
+    return RowShape(**{**shape.__dict__, field: value})
+
+
 def anchor(need: NeedSpec, listing: ProducerListing, region: FeasibleRegion) -> ShareTerms:
-    """The producer's favourite offer in its region: strongest masking, shortest, slowest."""
+    """The producer's favourite offer in its region: strongest masking, shortest, slowest, fewest rows."""
     return offer(
         need,
         listing,
@@ -180,4 +227,5 @@ def anchor(need: NeedSpec, listing: ProducerListing, region: FeasibleRegion) -> 
         region.retention_days[0],
         region.term_days[0],
         region.freshness_hours[0],
+        row_filter(need, listing, RowShape(region.windows[0], region.consents[0], region.samples[0])),
     )

@@ -59,6 +59,7 @@ class ReasonCode(str, Enum):
     NO_PRODUCERS = "no_producers"
     HUMAN_DENIED = "human_denied"
     LLM_FALLBACK = "llm_fallback"
+    PARTY_UNAVAILABLE = "party_unavailable"  # the party's agent did not answer; the exchange said so for it
 
 
 class ProtocolError(ValueError):

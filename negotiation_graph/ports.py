@@ -6,6 +6,7 @@ trial-sample estimator); tests may implement them in memory.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
@@ -40,6 +41,11 @@ class PolicyGate(Protocol):
     def evaluate(self, terms: ShareTerms) -> PolicyDecision: ...
 
 
+class LedgerConflict(ValueError):
+    """An append named an entry id the ledger already holds with other content. Never skipped: a
+    re-run step that would write other bytes under a known id means the transcript diverged."""
+
+
 class LedgerReceipt(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -59,8 +65,14 @@ class LedgerPort(Protocol):
         contract_id: str | None = None,
         entry_id: str | None = None,
     ) -> LedgerReceipt:
-        """Append one signed entry. With an `entry_id` already in the ledger, return its receipt
-        instead of appending again (resumed nodes re-run)."""
+        """Append one signed entry. With an `entry_id` already in the ledger holding the same
+        content (type, actor, ids, payload), return its receipt instead of appending again (resumed
+        steps re-send); with other content, raise `LedgerConflict`."""
+        ...
+
+    def append_batch(self, entries: Sequence[Any]) -> list[LedgerReceipt]:
+        """Append entries (objects with the `append` keywords as attributes) in order, in one
+        atomic write where the ledger can; same idempotence and `LedgerConflict` rule per entry."""
         ...
 
 
@@ -70,6 +82,15 @@ class SignatureBlock(BaseModel):
     signer: str  # domain
     key_id: str
     signature: str  # base64
+
+
+class PartyUnavailable(RuntimeError):
+    """A party's agent did not answer (stopped, unreachable, timed out): it could not sign. The graph
+    records the party as gone instead of failing the whole negotiation."""
+
+    def __init__(self, domain: str, reason: str):
+        super().__init__(f"{domain}'s agent is unavailable: {reason}")
+        self.domain = domain
 
 
 @runtime_checkable

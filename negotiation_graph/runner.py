@@ -1,7 +1,8 @@
 """Running, resuming and reading negotiations: the API callers use instead of raw graph calls.
 
-The thread id is the negotiation id (derived from the need), so running the same need again
-resumes or returns the stored negotiation instead of starting a second one.
+The thread id is the negotiation id (derived from the need and the gate's policy bundle hash), so
+running the same need again under the same policy resumes or returns the stored negotiation
+instead of starting a second one; under a changed policy it is a new negotiation.
 """
 
 from __future__ import annotations
@@ -41,9 +42,12 @@ class NegotiationReport(BaseModel):
     transcript: tuple[Message, ...] = ()
 
 
-def negotiation_id_for(need: NeedSpec) -> str:
+def negotiation_id_for(need: NeedSpec, policy_sha256: str | None = None) -> str:
+    """The need and the policy bundle it is negotiated under: after a policy change the same need
+    is a new negotiation (the stored one was agreed under other rules), not the old result."""
     digest = sha256_hex(canonical_json(need.model_dump(mode="json")))
-    return str(uuid.uuid5(MESSAGE_NAMESPACE, f"negotiation/{need.need_id}/{digest}"))
+    under = f"/{policy_sha256}" if policy_sha256 else ""
+    return str(uuid.uuid5(MESSAGE_NAMESPACE, f"negotiation/{need.need_id}/{digest}{under}"))
 
 
 def thread(negotiation_id: str) -> dict:
@@ -59,14 +63,16 @@ class Negotiator:
         self.graph = build_graph(checkpointer)
 
     def run(self, need: NeedSpec) -> NegotiationReport:
-        nid = negotiation_id_for(need)
+        nid = negotiation_id_for(need, getattr(self.context.gate, "bundle_sha256", None))
         if self.checkpointer is None or self.checkpointer.get_tuple(thread(nid)) is None:
             # a new negotiation: its final values are the invoke's output, no need to read them back
             values = self._invoke({"negotiation_id": nid, "need": need}, nid)
             return report(nid, values, awaiting=INTERRUPT in values)
         snapshot = self.graph.get_state(thread(nid))
-        if snapshot.next and not snapshot.interrupts:
-            self._invoke(None, nid)  # a run that died mid-way: continue from its last checkpoint
+        # a run that died mid-way: continue from its last checkpoint. `tasks`, not `next`: a task
+        # whose writes were saved just before the kill is no longer "next", yet its step never ended
+        if snapshot.tasks and not snapshot.interrupts:
+            self._invoke(None, nid)
         return self.report(nid)
 
     def resume(self, negotiation_id: str, *, approve: bool, by: str) -> NegotiationReport:
@@ -75,7 +81,8 @@ class Negotiator:
             raise NegotiationNotFound(negotiation_id)
         if not snapshot.interrupts:
             raise NotAwaitingHuman(f"negotiation {negotiation_id} is not waiting for a human decision")
-        self._invoke(Command(resume={"approved": approve, "by": by}), negotiation_id)
+        at = self.context.clock()  # the decision's time, fixed in the checkpoint with the answer
+        self._invoke(Command(resume={"approved": approve, "by": by, "at": at}), negotiation_id)
         return self.report(negotiation_id)
 
     def report(self, negotiation_id: str) -> NegotiationReport:

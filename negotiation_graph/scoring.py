@@ -2,7 +2,9 @@
 
 Consumer: the wanted features an offer serves (a column serves a feature by name or by tag), each
 worth its weight times how much of it survives the masking, scaled down a little for a shorter
-term or retention and a slower refresh than asked. Producer: minus the risk it takes: sensitivity
+term or retention and a slower refresh than asked, and by the share of the model's training window
+the retention covers (rows past retention are deleted from the share, so a retention shorter than
+the window leaves its older rows without the feature). Producer: minus the risk it takes: sensitivity
 of every exposed column times how weakly it is masked, plus retention, term, refresh rate and the
 target environment's exposure.
 """
@@ -10,6 +12,7 @@ target environment's exposure.
 from __future__ import annotations
 
 from negotiation_graph.ports import ColumnFacts, ProducerListing
+from negotiation_graph.rows import row_share
 from negotiation_graph.terms import MaskingMethod, NeedSpec, ShareTerms
 
 # share of a feature's worth that survives each masking; redact and drop leave nothing to learn from
@@ -35,6 +38,11 @@ RISK_PER_YEAR_OF_ACCESS = 1.0
 RISK_PER_DAILY_REFRESH = 0.2
 RISK_PER_ENVIRONMENT_STEP = 0.25
 RISK_OFF_PURPOSE = 10.0
+# a row filter keeping share s of the rows: the consumer keeps s ** 0.25 of the value (a model's
+# learning curve: a tenth of the rows is worth more than a tenth), the producer exposes its columns
+# with weight 0.5 + 0.5 s (fewer rows, less exposed, but the columns still cross)
+ROWS_VALUE_EXPONENT = 0.25
+ROWS_RISK_FLOOR = 0.5
 
 
 def serves(column: str, facts: ColumnFacts, feature: str) -> bool:
@@ -73,6 +81,15 @@ def consumer_value(need: NeedSpec, listing: ProducerListing, terms: ShareTerms, 
     return total
 
 
+def retention_cover(need: NeedSpec, terms: ShareTerms) -> float:
+    """Share of the model's training window the retention keeps rows of (1.0 without a known window).
+    Linear, not a learning curve like `ROWS_VALUE_EXPONENT`: the rows a short retention deletes are
+    not a sample but the whole older part of the window, where the model then sees no feature."""
+    if need.training_days is None:
+        return 1.0
+    return min(1.0, terms.retention_days / need.training_days)
+
+
 def consumer_utility(
     need: NeedSpec, listing: ProducerListing, terms: ShareTerms, features: tuple[str, ...], value_scale: float = 1.0
 ) -> float:
@@ -81,7 +98,8 @@ def consumer_utility(
         + RETENTION_SHORTFALL_COST * (1 - min(1.0, terms.retention_days / need.retention_days))
         + FRESHNESS_SHORTFALL_COST * (1 - min(1.0, need.freshness_hours / terms.freshness_hours))
     )
-    return value_scale * consumer_value(need, listing, terms, features) * (1 - shortfall)
+    rows = row_share(listing, terms.row_filter, need.window_days) ** ROWS_VALUE_EXPONENT * retention_cover(need, terms)
+    return value_scale * consumer_value(need, listing, terms, features) * (1 - shortfall) * rows
 
 
 def producer_risk(listing: ProducerListing, terms: ShareTerms) -> float:
@@ -90,8 +108,9 @@ def producer_risk(listing: ProducerListing, terms: ShareTerms) -> float:
         for column, method in terms.columns.items()
         if column in listing.columns
     )
+    rows = ROWS_RISK_FLOOR + (1 - ROWS_RISK_FLOOR) * row_share(listing, terms.row_filter)
     return (
-        exposure * (1 + RISK_PER_ENVIRONMENT_STEP * terms.environment.exposure)
+        exposure * rows * (1 + RISK_PER_ENVIRONMENT_STEP * terms.environment.exposure)
         + RISK_PER_YEAR_RETAINED * terms.retention_days / 365
         + RISK_PER_YEAR_OF_ACCESS * terms.term_days / 365
         + RISK_PER_DAILY_REFRESH * 24 / terms.freshness_hours

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from negotiation_graph.feasibility import FeasibleRegion, Infeasible
 from negotiation_graph.messages import Agreement, Message, Outcome, PolicySummary
+from negotiation_graph.outbox import Outgoing, outbox_after
 from negotiation_graph.ports import ProducerListing
 from negotiation_graph.terms import NeedSpec, ShareTerms
 
@@ -60,6 +61,7 @@ class Escalation(BaseModel):
 
     approved: bool
     by: str
+    at: datetime | None = None  # when the human answered (the resume's clock), for HUMAN_DECISION
 
 
 def answers_until_award(answers: list[ProducerAnswer], update: list[ProducerAnswer] | None) -> list[ProducerAnswer]:
@@ -77,7 +79,8 @@ class NegotiationState(TypedDict, total=False):
     opened_at: datetime
     producers_asked: int
     answers: Annotated[list[ProducerAnswer], answers_until_award]
-    transcript: Annotated[list[Message], operator.add]
+    transcript: Annotated[list[Message], operator.add]  # every message drafted, in order
+    outbox: Annotated[list[Outgoing], outbox_after]  # drafted by the last step, delivered by the next
     bargains: list[Bargain]
     agreements: list[Agreement]
     escalation: Escalation | None
@@ -97,6 +100,7 @@ class ProducerState(ProducerTask, total=False):
     assessment: FeasibleRegion | Infeasible
     answers: Annotated[list[ProducerAnswer], operator.add]
     transcript: Annotated[list[Message], operator.add]
+    outbox: Annotated[list[Outgoing], outbox_after]
 
 
 class ProducerOutput(TypedDict):
@@ -104,3 +108,4 @@ class ProducerOutput(TypedDict):
 
     answers: Annotated[list[ProducerAnswer], operator.add]
     transcript: Annotated[list[Message], operator.add]
+    outbox: Annotated[list[Outgoing], outbox_after]

@@ -11,7 +11,7 @@ from enum import Enum
 from functools import cached_property
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from negotiation_graph.canonical import canonical_json
 
@@ -28,7 +28,7 @@ class MaskingMethod(str, Enum):
 
     @property
     def strength(self) -> int:
-        return list(MaskingMethod).index(self)
+        return MASKING_STRENGTH[self]  # (a lookup: scoring asks for it tens of thousands of times)
 
 
 class Environment(str, Enum):
@@ -40,7 +40,11 @@ class Environment(str, Enum):
 
     @property
     def exposure(self) -> int:
-        return list(Environment).index(self)
+        return ENVIRONMENT_EXPOSURE[self]
+
+
+MASKING_STRENGTH = {method: rank for rank, method in enumerate(MaskingMethod)}
+ENVIRONMENT_EXPOSURE = {environment: rank for rank, environment in enumerate(Environment)}
 
 
 Scalar = str | int | float | bool
@@ -144,4 +148,18 @@ class NeedSpec(BaseModel):
     freshness_hours: int = 24
     retention_days: int = 90
     term_days: int = 90
+    # rows wanted: the last `window_days` (None: all history) of the given `countries` (empty: all)
+    window_days: int | None = Field(default=None, gt=0)
+    countries: tuple[str, ...] = ()
+    # the model trains on its last `training_days` of rows: a share whose retention is shorter leaves
+    # the older part of that window without the feature (rows past retention are deleted from the
+    # share), so the consumer values retention up to this length (`scoring.retention_cover`)
+    training_days: int | None = Field(default=None, gt=0)
     prompt: str = ""
+
+    @model_validator(mode="after")
+    def _asks_what_it_uses(self):
+        if self.training_days is not None and self.retention_days < self.training_days:
+            raise ValueError(f"retention_days {self.retention_days} is shorter than training_days "
+                             f"{self.training_days}: ask for at least the window the model trains on")
+        return self

@@ -8,8 +8,8 @@ from pathlib import Path
 from hurricane_assets.catalog.manifest import (
     Classification,
     Column,
-    Dataset,
     DataProduct,
+    Dataset,
     ManifestError,
     load_manifest,
 )

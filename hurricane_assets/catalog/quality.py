@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 
 from hurricane_assets.catalog.manifest import Dataset
 from hurricane_assets.catalog.schema import arrow_schema, schema_diff
+from hurricane_assets.clock import utc_now
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ def check_data_freshness(dataset: Dataset, table: pa.Table, now: datetime) -> Ch
 
 
 def evaluate_dataset_checks(dataset: Dataset, table: pa.Table, now: datetime | None = None) -> list[CheckOutcome]:
-    now = now or datetime.now(timezone.utc)
+    now = now or utc_now()
     return [
         check_schema(dataset, table),
         check_keys(dataset, table),

@@ -8,26 +8,18 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from hurricane_assets.cli.display import short_path
+from hurricane_assets.cli.errors import fail
+from hurricane_assets.contracts.check import ContractRejected, share_uri_for
 from hurricane_assets.contracts.contract import ContractStatus, IllegalTransitionError
 from hurricane_assets.contracts.odcs import odcs_path
-from hurricane_assets.contracts.store import ContractNotFoundError, ContractStore
+from hurricane_assets.contracts.store import ContractStore
+from hurricane_assets.delivery.erase import ErasureRefused
 from hurricane_assets.sharing.lifecycle import end_share
 from hurricane_assets.sharing.platform import SharingPlatform
 
 app = typer.Typer(help="Share contracts: list, show, revoke.", no_args_is_help=True)
 console = Console()
-
-
-def _fail_input(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code=2)
-
-
-def _get(store: ContractStore, contract_id: str):
-    try:
-        return store.get(contract_id)
-    except (ContractNotFoundError, ValueError) as exc:
-        _fail_input(str(exc).strip("'\""))
 
 
 def _row(contract) -> dict:
@@ -51,25 +43,34 @@ def list_contracts(
 ) -> None:
     """Every contract, newest first."""
     if status is not None and status not in {s.value for s in ContractStatus}:
-        _fail_input(f"unknown status {status!r}; expected one of {', '.join(s.value for s in ContractStatus)}")
+        fail(f"unknown status {status!r}; expected one of {', '.join(s.value for s in ContractStatus)}")
     contracts = ContractStore().list(status=ContractStatus(status) if status else None)
     rows = [_row(c) for c in sorted(contracts, key=lambda c: c.signed_at, reverse=True)]
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
-    table = Table(title=f"{len(rows)} contract(s)")
-    for header in ("id", "version", "status", "producer → consumer", "dataset", "environment", "expires"):
-        table.add_column(header, overflow="fold")
+    # at 80 columns: the id whole (it is what the other commands take), the rest folds
+    table = Table(title=f"{len(rows)} contract(s)", title_justify="left", box=None, padding=(0, 1))
+    table.add_column("id", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("share (producer.dataset → consumer/env)", overflow="fold")
+    table.add_column("expires", no_wrap=True)
     for r in rows:
-        table.add_row(r["id"], r["version"], r["status"], f"{r['producer']} → {r['consumer']}", r["dataset"],
-                      r["environment"], r["expires_at"][:10])
+        table.add_row(r["id"], r["status"], f"{r['producer']}.{r['dataset']} → {r['consumer']}/{r['environment']}",
+                      r["expires_at"][:10])
     console.print(table)
 
 
 @app.command("show")
-def show(contract_id: str) -> None:
+def show(
+    contract_id: str,
+    as_json: bool = typer.Option(False, "--json", help="print the contract record as JSON"),
+) -> None:
     """One contract: terms, masking per column, signatures, ledger entry, ODCS export."""
-    contract = _get(ContractStore(), contract_id)
+    contract = ContractStore().get(contract_id)
+    if as_json:
+        typer.echo(contract.model_dump_json(indent=2))
+        return
     terms = contract.terms
     console.print(f"[bold]contract {contract.contract_id}[/] v{contract.version} — {contract.status.value}")
     console.print(f"{terms.producer}.{terms.dataset} → {terms.consumer} for {terms.purpose} in {terms.environment.value}")
@@ -88,8 +89,8 @@ def show(contract_id: str) -> None:
     if contract.ledger:
         console.print(f"ledger entry #{contract.ledger.seq} {contract.ledger.entry_hash}")
     console.print(f"policy bundle {contract.policy_bundle_sha256}")
-    console.print(f"share: {contract.share_uri}")
-    console.print(f"ODCS: {odcs_path(contract.contract_id)}")
+    console.print(f"share: {short_path(share_uri_for(contract.terms))}")
+    console.print(f"ODCS: {short_path(str(odcs_path(contract.contract_id)))}")
 
 
 @app.command("revoke")
@@ -98,12 +99,14 @@ def revoke(
     reason: str = typer.Option("revoked by the consumer", help="Why; recorded in the ledger."),
     by: str = typer.Option(None, help="Who revokes (default: the consumer agent)."),
 ) -> None:
-    """Revoke a contract: the delivered copy is erased and the revocation recorded."""
+    """Revoke a contract: the contract is checked (signatures, the ledger's record), the delivered
+    copy (where settings put it) is erased and the revocation recorded."""
     platform = SharingPlatform.from_environment()
-    contract = _get(platform.store, contract_id)
+    contract = platform.store.get(contract_id)
     try:
         ended = end_share(contract, ContractStatus.revoked, reason=reason, by=by or f"agent:{contract.consumer}/consumer",
-                          store=platform.store, ledger=platform.ledger, lineage=platform.lineage)
-    except IllegalTransitionError as exc:
-        _fail_input(str(exc))
-    typer.echo(f"revoked {ended.contract_id}; copy at {ended.share_uri} erased")
+                          store=platform.store, ledger=platform.ledger, lineage=platform.lineage,
+                          signer=platform.signer)
+    except (IllegalTransitionError, ContractRejected, ErasureRefused) as exc:
+        fail(f"refused: {exc}")
+    typer.echo(f"revoked {ended.contract_id}; copy at {short_path(share_uri_for(ended.terms))} erased")

@@ -10,53 +10,112 @@ from __future__ import annotations
 
 import os
 import shutil
+from contextlib import ExitStack
+from enum import Enum
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from hurricane_assets.cli.display import short_path
 from hurricane_assets.cli.timeline import auc_story, show_event
 from hurricane_assets.dagster_layer.embedded_loop import EmbeddedLoop, LoopFailed, LoopSettings
 from hurricane_assets.dagster_layer.workspace import hurricane_instance
+from hurricane_assets.ledger.ledger import Ledger
 from hurricane_assets.ledger.verify import verify_ledger
+from hurricane_assets.lineage.reader import read_events, run_problems
 from hurricane_assets.settings import hurricane_paths
 
 console = Console()
-KEPT_ON_RESET = {"keys"}  # signing and masking keys survive a fresh start; everything else is state
+
+
+class Stack(str, Enum):
+    embedded = "embedded"
+    services = "services"
+KEPT_ON_RESET = {"keys", "trust", "exchange"}  # masking keys, trust root, the log's key; everything else is state
 
 
 def reset_home() -> None:
+    """Empty the home but keep keys: each domain keeps `domains/<d>/keys`, its witness copy goes with the ledger."""
     home = hurricane_paths().home
     if not home.exists():
         return
     for child in home.iterdir():
-        if child.name not in KEPT_ON_RESET:
+        if child.name == "domains" and child.is_dir():
+            for domain in child.iterdir():
+                for part in domain.iterdir() if domain.is_dir() else []:
+                    if part.name != "keys":
+                        shutil.rmtree(part) if part.is_dir() else part.unlink()
+        elif child.name not in KEPT_ON_RESET:
             shutil.rmtree(child) if child.is_dir() else child.unlink()
 
 
+def provision_keys() -> None:
+    """`hurricane keys init`: the domains' keys and the trust root (kept across demo runs)."""
+    from hurricane_assets.cli.keys import domain_identities
+    from hurricane_assets.identity import DefaultKeySource, TrustRootError, init_trust_root
+
+    try:
+        _, created = init_trust_root(domain_identities(), DefaultKeySource())
+    except TrustRootError as exc:
+        console.print(f"[red]keys:[/] {exc}")
+        raise typer.Exit(code=2) from None
+    console.print(f"keys: {'created ' + ', '.join(created) if created else 'present, pinned in the trust root'}")
+
+
 def demo(
-    rows: int = typer.Option(int(os.environ.get("HURRICANE_ROWS", "20000")), help="transactions to generate (other datasets scale from it)"),
-    seed: int = typer.Option(7, help="seed of the synthetic organisation"),
-    drift_days: int = typer.Option(30, help="the drift starts this many days before today"),
+    rows: int = typer.Option(int(os.environ.get("HURRICANE_ROWS", "20000")), min=1,
+                             help="transactions to generate (other datasets scale from it)"),
+    seed: int = typer.Option(7, min=0, help="seed of the synthetic organisation"),
+    drift_days: int = typer.Option(30, min=1, help="the drift starts this many days before today"),
     fresh: bool = typer.Option(True, help="start from an empty $HURRICANE_HOME (keys are kept)"),
+    stack: Stack = typer.Option(Stack.embedded, help="embedded (one folder, SQLite) or services (a throwaway "
+                              "PostgreSQL, a moto S3 server and one code server per location, stopped at the end)"),
 ) -> None:
     """Run the whole loop on the embedded default and print what happened and where to look."""
     paths = hurricane_paths()
     console.rule("[bold]Data Hurricane demo[/]")
     if fresh:
         reset_home()
+    provision_keys()
     console.print(f"HURRICANE_HOME = {paths.home}   ({rows} transactions, seed {seed}, drift {drift_days} days)")
+    with ExitStack() as services:
+        if stack == "services":
+            from hurricane_assets.local_stack.stack import LocalStack
+
+            local = services.enter_context(LocalStack(paths.home / "stack"))
+            console.print(f"stack: PostgreSQL on 127.0.0.1:{local.postgres.port} (Dagster instance, checkpoints), "
+                          f"S3 API on {local.s3.endpoint} ({local.s3.uri('org')}), "
+                          f"{len(local.code_servers.servers)} code servers (workspace: {local.workspace})")
+        events = _run_loop(rows, seed, drift_days)
+        if stack == "services":
+            errors = local.location_errors()
+            loaded = sorted(name for name, error in errors.items() if error is None)
+            console.print(f"code servers: {len(loaded)}/{len(errors)} locations load over gRPC ({', '.join(loaded)})")
+            if len(loaded) != len(errors):
+                console.print(f"[red]not loaded:[/] {sorted(set(errors) - set(loaded))}")
+                raise typer.Exit(code=1)
+        _report(events, paths, stack)
+
+
+def _run_loop(rows: int, seed: int, drift_days: int) -> list:
     loop = EmbeddedLoop(hurricane_instance(), LoopSettings(rows=rows, seed=seed, drift_days=drift_days), on_event=show_event)
     try:
-        events = loop.run()
+        return loop.run()
     except LoopFailed as exc:
         console.print(f"[red]the loop failed:[/] {exc}")
         raise typer.Exit(code=1) from None
 
+
+def _report(events: list, paths, stack: str) -> None:
     console.rule("[bold]AUC before and after[/]", align="left")
-    table = Table()
-    for col in ("model", "before drift", "after drift", "retrained, own data only", "retrained with shares", "recovered"):
-        table.add_column(col)
+    # short headers so the model's name is never cut at 80 columns; the legend says what they mean
+    table = Table(caption="AUC on the holdout: before the drift, after it, retrained on the model's own data "
+                          "only, retrained with the shares; recovered = share of the lost AUC won back",
+                  caption_justify="left")
+    table.add_column("model", no_wrap=True)
+    for col in ("before", "drifted", "own data", "+ shares", "recovered"):
+        table.add_column(col, justify="right", no_wrap=True)
     for model, auc in auc_story(events).items():
         if {"before_drift", "after_drift", "after_retrain"} <= auc.keys():
             lost = auc["before_drift"] - auc["after_drift"]
@@ -69,10 +128,31 @@ def demo(
     status = "[green]OK[/]" if result.ok else f"[red]FAILED at #{result.first_bad_seq}: {result.problem}[/]"
     console.rule("[bold]hurricane ledger verify[/]", align="left")
     console.print(f"{status}: {result.entries} entries, {result.signatures_checked} signatures, "
-                  f"{result.checkpoints_checked} checkpoints")
+                  f"{result.checkpoints_checked} checkpoints;")
+    console.print(f"{result.cosigned_entries} entries cosigned by {result.witnesses} witnesses (the domains)")
+    ledger = Ledger()
+    log_id = ledger.log_id()
+    latest = ledger.checkpoints.bind(log_id).latest() if log_id else None
+    if latest is not None:
+        # `hurricane ledger checkpoint` prints the signed note; its signature lines are wider than 80 columns
+        console.print(f"latest checkpoint: {latest.tree_size} entries, root {latest.root_b64}")
+        console.print(f"  cosigned by {', '.join(sorted(latest.cosignatures)) or 'nobody yet'}")
+    events = read_events()
+    problems = run_problems(events)
+    runs = len({e["run"]["runId"] for e in events if "run" in e})
+    console.rule("[bold]OpenLineage events[/]", align="left")
+    console.print(f"lineage OK: {len(events)} events, {runs} runs, each with START and a terminal event"
+                  if not problems else f"[red]lineage problems[/]: {'; '.join(problems[:3])}")
     console.rule("[bold]Where to look[/]", align="left")
-    console.print(f"Delta tables: {paths.envs}   contracts (ODCS): {paths.contracts}   lineage: {paths.lineage}")
-    console.print("hurricane contracts list · hurricane negotiations show <id> · hurricane ledger show")
-    console.print("Dagster UI with every run, the asset graph, checks and metadata: [bold]make ui[/] → http://127.0.0.1:3000")
-    if not result.ok:
+    if stack == "services":
+        console.print("The services stop now and take their state with them (PostgreSQL cluster, S3 bucket); "
+                      "`hurricane demo` keeps everything under $HURRICANE_HOME.")
+    console.print(f"under {paths.home}:")
+    console.print(f"  Delta tables {short_path(str(paths.envs))}/, contracts (ODCS) {short_path(str(paths.contracts_root))}/, "
+                  f"lineage {short_path(str(paths.lineage))}/")
+    if stack == "embedded":
+        console.print("hurricane contracts list · hurricane lineage show <id> · hurricane negotiations show <id> · "
+                      "hurricane ledger show")
+        console.print("Dagster UI with every run, the asset graph, checks and metadata: [bold]make ui[/] → http://127.0.0.1:3000")
+    if not result.ok or problems:
         raise typer.Exit(code=1)

@@ -8,15 +8,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from hurricane_assets.cli.errors import fail
+from hurricane_assets.identity import TrustRootError
 from hurricane_assets.ledger import Ledger, verify_ledger
+from hurricane_assets.ledger.verify import LedgerInputError
 
 app = typer.Typer(help="The tamper-evident ledger: verify it, show entries, checkpoint it.", no_args_is_help=True)
 console = Console()
-
-
-def _fail_input(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code=2)
 
 
 @app.command()
@@ -24,19 +22,27 @@ def verify(
     as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
     uri: str = typer.Option(None, help="ledger table URI (default: $HURRICANE_HOME/ledger)"),
 ) -> None:
-    """Check contiguity, hashes, links, signatures and checkpoints; exit 1 naming the first bad entry."""
-    result = verify_ledger(uri)
+    """Check contiguity, hashes, links, keys, signatures, checkpoints and every witness's copy; exit 1
+    naming the first bad entry (or the witness that disagrees), 2 if the URI holds no ledger."""
+    try:
+        result = verify_ledger(uri)
+    except (LedgerInputError, TrustRootError) as exc:
+        fail(str(exc))
     if as_json:
         typer.echo(json.dumps(result.to_json()))
     elif result.ok:
-        console.print(
-            f"[green]ledger OK[/]: {result.entries} entries, {result.signatures_checked} signatures, "
-            f"{result.checkpoints_checked} checkpoints"
-        )
+        console.print(f"[green]ledger OK[/]: {summary(result)}")
     else:
         typer.echo(f"ledger INVALID at seq {result.first_bad_seq}: {result.problem}")
     if not result.ok:
         raise typer.Exit(code=1)
+
+
+def summary(result) -> str:
+    return (
+        f"{result.entries} entries, {result.signatures_checked} signatures, {result.checkpoints_checked} checkpoints, "
+        f"{result.cosigned_entries} entries cosigned by {result.witnesses} witnesses"
+    )
 
 
 @app.command()
@@ -46,7 +52,7 @@ def show(
 ) -> None:
     """Show the latest entries (payloads hold hashes and references only, never data)."""
     if tail < 1:
-        _fail_input(f"--tail must be at least 1, got {tail}")
+        fail(f"--tail must be at least 1, got {tail}")
     rows = Ledger().tail(tail)
     if as_json:
         for row in rows:
@@ -67,9 +73,17 @@ def show(
 
 @app.command()
 def checkpoint() -> None:
-    """Sign and store a Merkle checkpoint of the whole ledger now."""
-    written = Ledger().checkpoint()
+    """Sign a Merkle checkpoint of the whole ledger now, have every witness cosign it, print the note."""
+    ledger = Ledger()
+    try:
+        written = ledger.checkpoint()
+    except TrustRootError as exc:
+        fail(str(exc))
     if written is None:
         typer.echo("ledger is empty: nothing to checkpoint")
         return
-    typer.echo(written.note, nl=False)
+    typer.echo(written.full_note(), nl=False)
+    for refusal in ledger.last_refusals:
+        typer.echo(f"refused: {refusal}", err=True)
+    if ledger.last_refusals:
+        raise typer.Exit(code=1)

@@ -12,25 +12,27 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from hurricane_assets.cli.errors import fail
+from hurricane_assets.clock import utc_now
 from hurricane_assets.negotiation_runtime import (
     NegotiationNotFound,
     NegotiationResult,
-    NotAwaitingHuman,
     load_result,
     resume_negotiation,
     run_negotiation,
 )
 from negotiation_graph.messages import Message
-from negotiation_graph.strategies.llm import LLMConfigError
 from negotiation_graph.terms import NeedSpec
 
 app = typer.Typer(help="Agent negotiations: run one, show its transcript, resume an escalation.", no_args_is_help=True)
 console = Console()
 
 
-def _fail_input(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code=2)
+def shown(text: str) -> str:
+    """Untrusted text as the terminal may show it: rich markup escaped, and control characters
+    (ANSI escapes that clear the screen, move the cursor or forge hyperlinks) written as `\\xNN`."""
+    printable = "".join(c if c.isprintable() or c == " " else c.encode("unicode_escape").decode() for c in text)
+    return escape(printable)
 
 
 def _terms_summary(message: Message) -> str:
@@ -41,25 +43,40 @@ def _terms_summary(message: Message) -> str:
     return f"{t.dataset} [{columns}] ret {t.retention_days}d term {t.term_days}d every {t.freshness_hours}h"
 
 
+def _party(name: str) -> str:
+    """`agent:risk/consumer` → `risk`: the role is clear from the performative."""
+    return name.removeprefix("agent:").split("/")[0]
+
+
 def print_transcript(result: NegotiationResult) -> None:
-    table = Table(title=f"negotiation {result.negotiation_id}")
-    for header in ("round", "performative", "sender → receiver", "terms", "policy", "reasons / rationale"):
-        table.add_column(header, overflow="fold")
+    # at 80 columns: short parties and verdicts whole, terms and reasons fold
+    table = Table(title=f"negotiation {result.negotiation_id}", title_justify="left", box=None, padding=(0, 1))
+    table.add_column("#", no_wrap=True)
+    table.add_column("message", no_wrap=True)
+    table.add_column("from → to", no_wrap=True)
+    table.add_column("terms", overflow="fold", ratio=3)
+    table.add_column("policy", no_wrap=True)
+    table.add_column("reasons / rationale", overflow="fold", ratio=2)
     for m in result.transcript:
         policy = ""
         if m.policy_decision is not None:
             verdict = "allow" if m.policy_decision.allowed else "deny"
-            policy = f"{verdict} {m.policy_decision.decision_id[:8]}" + (" (human)" if m.policy_decision.requires_human else "")
-        notes = ", ".join(m.reason_codes)
-        # the rationale is untrusted text from the sender: shown escaped, never interpreted
-        rationale = escape(m.rationale)
-        table.add_row(str(m.round), m.performative.value, f"{m.sender} → {m.receiver}", escape(_terms_summary(m)), policy,
-                      f"{notes} {rationale}".strip())
+            policy = f"{verdict} {m.policy_decision.decision_id[:6]}" + (" (human)" if m.policy_decision.requires_human else "")
+        notes = shown(", ".join(m.reason_codes))
+        # the rationale is untrusted text from the sender (an LLM's, possibly steered by a planted
+        # instruction): shown escaped, never interpreted
+        rationale = shown(m.rationale)
+        table.add_row(str(m.round), m.performative.value, shown(f"{_party(m.sender)} → {_party(m.receiver)}"),
+                      shown(_terms_summary(m)), policy, f"{notes} {rationale}".strip())
     console.print(table)
+    for m in result.transcript:
+        if m.decided_by:  # who answered an escalation: on its own line, never folded
+            console.print(f"round {m.round} {m.performative.value}: decided by {shown(m.decided_by)}")
     for agreement in result.pending_approval:
         console.print(f"pending approval: {agreement.producer}.{agreement.dataset} {agreement.terms_sha256[:12]}…")
     if result.status == "awaiting_human":
-        console.print(f"[yellow]awaiting a human[/]: hurricane negotiations resume {result.negotiation_id} --approve|--deny --by NAME")
+        console.print(f"[yellow]awaiting a human[/]: hurricane negotiations resume {result.negotiation_id} "
+                      "--approve|--deny --by APPROVER [--key FILE]")
     elif result.outcome is not None:
         console.print(f"outcome: [bold]{result.outcome.status}[/] {', '.join(result.outcome.reason_codes)}")
 
@@ -68,41 +85,58 @@ def print_transcript(result: NegotiationResult) -> None:
 def run(
     need_file: Path = typer.Argument(..., help="a NeedSpec as YAML or JSON"),
     strategy: str = typer.Option("rules", help="rules (default) or llm (HURRICANE_LLM_* variables)"),
+    as_json: bool = typer.Option(False, "--json", help="print the negotiation report as JSON"),
 ) -> None:
     """Negotiate a need with every producer in the catalog and print the transcript."""
     try:
         need = NeedSpec.model_validate(yaml.safe_load(need_file.read_text()))
     except FileNotFoundError:
-        _fail_input(f"{need_file}: no such file")
+        fail(f"{need_file}: no such file")
     except (yaml.YAMLError, ValidationError) as exc:
         first = exc.errors()[0] if isinstance(exc, ValidationError) else None
         where = ".".join(map(str, first["loc"])) if first else "<yaml>"
-        _fail_input(f"{need_file}: {where}: {first['msg'] if first else exc}")
-    try:
-        print_transcript(run_negotiation(need, strategy=strategy))
-    except (ValueError, LLMConfigError) as exc:
-        _fail_input(str(exc))
+        fail(f"{need_file}: {where}: {first['msg'] if first else exc}")
+    _print(run_negotiation(need, strategy=strategy), as_json)
+
+
+def _print(result: NegotiationResult, as_json: bool) -> None:
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+    else:
+        print_transcript(result)
 
 
 @app.command()
-def show(negotiation_id: str) -> None:
+def show(
+    negotiation_id: str,
+    as_json: bool = typer.Option(False, "--json", help="print the negotiation report as JSON"),
+) -> None:
     """Print a negotiation's transcript: round, performative, parties, terms, policy decision, rationale."""
     try:
-        print_transcript(load_result(negotiation_id))
+        _print(load_result(negotiation_id), as_json)
     except NegotiationNotFound:
-        _fail_input(f"no negotiation {negotiation_id!r} in the checkpoints")
+        fail(f"no negotiation {negotiation_id[:60]!r} in the checkpoints")
 
 
 @app.command()
 def resume(
     negotiation_id: str,
     approve: bool = typer.Option(..., "--approve/--deny", help="approve or deny the escalated agreement"),
-    by: str = typer.Option(..., "--by", help="who decides (recorded in the ledger)"),
+    by: str = typer.Option(..., "--by", help="the registered approver who decides (hurricane approvers add)"),
+    key: Path | None = typer.Option(None, "--key", help="the approver's private key "
+                                    "(default $HURRICANE_HOME/approvers/<by>.ed25519)"),
 ) -> None:
-    """Answer a negotiation that the policy paused for a human."""
+    """Answer a negotiation that the policy paused for a human, with the approver's signature."""
+    from hurricane_assets.approval.approval import negotiation_approval_payload, sign_approval
+    from hurricane_assets.approval.approvers import read_private_key
+    from hurricane_assets.cli.approvers import default_key_path
+
+    now = utc_now()  # the command line is the edge where the clock enters (HURRICANE_NOW pins it)
     try:
-        print_transcript(resume_negotiation(negotiation_id, approve, by))
+        pending = load_result(negotiation_id)
+        private = read_private_key(key if key is not None else default_key_path(by))
+        envelope = sign_approval(private, by, negotiation_approval_payload(negotiation_id, pending.pending_approval, approve),
+                                 now=now)
+        print_transcript(resume_negotiation(negotiation_id, envelope, now=now))
     except NegotiationNotFound:
-        _fail_input(f"no negotiation {negotiation_id!r} in the checkpoints")
-    except (NotAwaitingHuman, ValueError) as exc:
-        _fail_input(str(exc))
+        fail(f"no negotiation {negotiation_id[:60]!r} in the checkpoints")

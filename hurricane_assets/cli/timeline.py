@@ -7,6 +7,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from hurricane_assets.cli.display import short_path
 from hurricane_assets.cli.negotiations import print_transcript
 from hurricane_assets.dagster_layer.embedded_loop import LoopEvent
 from hurricane_assets.negotiation_runtime import load_result
@@ -30,10 +31,11 @@ def show_data(event: LoopEvent) -> None:
     checks = event.details["checks"]
     failed = [c for c in checks if not c[2]]
     table = Table(show_header=True, box=None)
-    for col in ("dataset", "rows", "where"):
-        table.add_column(col)
+    table.add_column("dataset", no_wrap=True)
+    table.add_column("rows", justify="right", no_wrap=True)
+    table.add_column("where (under HURRICANE_HOME)", overflow="fold")
     for key, meta in prod.items():
-        table.add_row(key, str(meta.get("dagster/row_count", "")), str(meta.get("dagster/uri", "")))
+        table.add_row(key, str(meta.get("dagster/row_count", "")), short_path(str(meta.get("dagster/uri", ""))))
     console.print(table)
     console.print(f"{copies} masked copies in preprod/dev; {len(checks) - len(failed)}/{len(checks)} dataset checks passed")
 
@@ -41,12 +43,8 @@ def show_data(event: LoopEvent) -> None:
 def show_models(event: LoopEvent) -> None:
     _heading(event, event.title)
     for key, meta in _models(event.details["assets"], "_model").items():
-        line = f"{key}: holdout ROC AUC {meta['hurricane/auc']:.3f}"
-        if "hurricane/auc_without_shares" in meta:
-            line += f" (without shares {meta['hurricane/auc_without_shares']:.3f}, uplift {meta['hurricane/uplift']:+.3f})"
-        console.print(line)
-        for contract_id, uplift in (meta.get("hurricane/share_uplift") or {}).items():
-            console.print(f"    share {contract_id}: uplift {uplift:+.4f} (keep if ≥ {meta['hurricane/min_uplift']})")
+        shares = meta.get("hurricane/shares") or []
+        console.print(f"{key}: holdout ROC AUC {meta['hurricane/auc']:.3f}" + (f" with {len(shares)} share(s)" if shares else ""))
     for key, meta in _models(event.details["assets"], "_monitor").items():
         console.print(f"{key}: ROC AUC {meta['hurricane/auc_current']:.3f} vs baseline {meta['hurricane/auc_baseline']:.3f}, "
                       f"drifted features {meta.get('hurricane/drifted_features') or {}}")
@@ -59,6 +57,15 @@ def show_models(event: LoopEvent) -> None:
     for asset, check, passed, description in event.details["checks"]:
         if not passed:
             console.print(f"  [red]✗ {asset} {check}[/]: {description}")
+
+
+def show_uplift(event: LoopEvent) -> None:
+    _heading(event, event.title)
+    for key, meta in _models(event.details["assets"], "_share_uplift").items():
+        console.print(f"{key.removesuffix('_share_uplift')}: holdout ROC AUC {meta['hurricane/auc']:.3f} (without shares "
+                      f"{meta['hurricane/auc_without_shares']:.3f}, uplift {meta['hurricane/uplift']:+.3f})")
+        for contract_id, uplift in (meta.get("hurricane/share_uplift") or {}).items():
+            console.print(f"    share {contract_id}: uplift {uplift:+.4f} (keep if ≥ {meta['hurricane/min_uplift']})")
 
 
 def show_negotiation(event: LoopEvent) -> None:
@@ -78,7 +85,7 @@ def show_delivery(event: LoopEvent) -> None:
         for key, meta in run.items():
             report = meta.get("hurricane/privacy_report") or {}
             masked = {c["column"]: c.get("operator") for c in report.get("columns", []) if c.get("status") != "dropped"}
-            console.print(f"{key}: {meta.get('dagster/row_count')} rows → {meta.get('dagster/uri')}")
+            console.print(f"{key}: {meta.get('dagster/row_count')} rows → {short_path(str(meta.get('dagster/uri')))}")
             console.print(f"    masking per column: {masked}; ledger entry {meta.get('hurricane/delivered_entry')}")
 
 
@@ -94,7 +101,7 @@ def show_judge(event: LoopEvent) -> None:
 
 
 RENDERERS = {"data": show_data, "models": show_models, "negotiation": show_negotiation, "delivery": show_delivery,
-             "judge": show_judge}
+             "uplift": show_uplift, "judge": show_judge}
 
 
 def show_event(event: LoopEvent) -> None:
@@ -105,6 +112,12 @@ def auc_story(events: list[LoopEvent]) -> dict[str, Any]:
     """Before drift, after drift, after retraining with the shares, for every monitored model."""
     story: dict[str, dict[str, float]] = {}
     for event in events:
+        if event.phase == "uplift":  # the ablation of the retrained model: with and without its shares
+            for key, meta in _models(event.details["assets"], "_share_uplift").items():
+                model = key.removesuffix("_share_uplift")
+                if "after_retrain" not in story.get(model, {}):
+                    story.setdefault(model, {}).update(after_retrain=meta["hurricane/auc"],
+                                                        retrain_without_shares=meta["hurricane/auc_without_shares"])
         if event.phase != "models":
             continue
         for key, meta in _models(event.details["assets"], "_monitor").items():

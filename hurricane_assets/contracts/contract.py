@@ -8,13 +8,14 @@ proposed -> active -> expired | revoked | renewed (and proposed -> revoked for a
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
 import uuid6
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from hurricane_assets.clock import utc_now
 from hurricane_assets.identity import canonical_json
 from hurricane_assets.settings import hurricane_paths
 from negotiation_graph.ports import SignatureBlock, SignerPort
@@ -94,7 +95,7 @@ class Contract(BaseModel):
         share_uri: str | None = None,
         **extra: Any,
     ) -> Contract:
-        signed_at = now if now is not None else datetime.now(timezone.utc)
+        signed_at = now if now is not None else utc_now()
         return cls(
             negotiation_id=negotiation_id,
             terms=terms,

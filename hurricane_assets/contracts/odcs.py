@@ -8,17 +8,20 @@ negotiated fact lives in a standard field where ODCS has one (server, schema, SL
 from __future__ import annotations
 
 import json
-import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import yaml
 from open_data_contract_standard.model import OpenDataContractStandard
 from pydantic import ValidationError
 
 from hurricane_assets.catalog import Catalog, load_catalog
-from hurricane_assets.contracts.contract import Contract, ContractStatus, LedgerRef, PartySignature
+from hurricane_assets.contracts.check import share_uri_for
+from hurricane_assets.contracts.contract import Contract, ContractStatus, LedgerRef, PartySignature, verify_contract
+from hurricane_assets.identity.signer import Signer
 from hurricane_assets.settings import hurricane_paths
+from negotiation_graph.ports import SignerPort
 from negotiation_graph.terms import MaskingMethod, RowFilter, ShareTerms
 
 API_VERSION = "v3.1.0"
@@ -158,14 +161,13 @@ def to_odcs(contract: Contract, catalog: Catalog | None = None) -> OpenDataContr
     return OpenDataContractStandard.model_validate(document)
 
 
-def export_odcs(contract: Contract, *, catalog: Catalog | None = None, path: str | Path | None = None) -> Path:
-    """Write `<contracts>/<id>.odcs.yaml` (atomically); returns the path."""
-    target = Path(path) if path is not None else odcs_path(contract.contract_id)
-    text = to_odcs(contract, catalog).to_yaml()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, target)
+def export_odcs(contract: Contract, *, catalog: Catalog | None = None, path: str | Path | None = None) -> Path | str:
+    """Write `<contracts>/<id>.odcs.yaml` (atomically; an `s3://` path as one PUT); returns the path."""
+    from hurricane_assets import object_files  # storage → settings; kept out of this module's import time
+
+    target = path if path is not None else odcs_path(contract.contract_id)
+    target = target if isinstance(target, str) and target.startswith(("s3://", "s3a://")) else Path(target)
+    object_files.write_text(target, to_odcs(contract, catalog).to_yaml())
     return target
 
 
@@ -173,31 +175,74 @@ def _props(items: list[Any] | None) -> dict[str, Any]:
     return {p.property: p.value for p in items or []}
 
 
-def import_odcs(path: str | Path) -> Contract:
-    """Rebuild the Contract from an exported ODCS file; raises `OdcsError` naming what is wrong."""
+REQUIRED_TOP = ("dhNegotiationId", "dhConsumerDomain", "dhPurposeCode", "dhStatus", "dhPolicyBundleSha256",
+                "dhAgreementSha256", "dhSignatures")
+REQUIRED_SLA = ("freshness", "retention", "endOfLife")
+
+
+def _need(values: dict[str, Any], key: str, path: Path, where: str) -> Any:
+    if key not in values or values[key] is None:
+        raise OdcsError(path, f"{where}.{key}", "missing")
+    return values[key]
+
+
+def import_odcs(path: str | Path, *, signer: SignerPort | None = None) -> Contract:
+    """Rebuild the Contract from an exported ODCS file and verify it: the agreement hash must be
+    present and match the rebuilt body, both parties' signatures must verify over it, and the copy's
+    location must be the one settings derive. Raises `OdcsError` naming the field that is wrong."""
     path = Path(path)
     try:
-        doc = OpenDataContractStandard.from_file(str(path))
+        raw = yaml.safe_load(path.read_text())
     except FileNotFoundError:
         raise OdcsError(path, "<file>", "not found") from None
-    except (ValidationError, TypeError) as exc:
-        raise OdcsError(path, "<root>", f"not a valid ODCS document: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise OdcsError(path, "<file>", f"cannot be read ({type(exc).__name__})") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"<yaml line {mark.line + 1}>" if mark is not None else "<yaml>"
+        raise OdcsError(path, where, f"not valid YAML: {getattr(exc, 'problem', None) or type(exc).__name__}") from None
+    if not isinstance(raw, dict):
+        raise OdcsError(path, "<root>", f"expected a mapping, got {type(raw).__name__}")
+    try:
+        doc = OpenDataContractStandard.model_validate(raw)
+    except (ValidationError, TypeError, ValueError) as exc:
+        first = exc.errors()[0] if isinstance(exc, ValidationError) else None
+        where = ".".join(map(str, first["loc"])) if first else "<root>"
+        raise OdcsError(path, where, f"not a valid ODCS document: {first['msg'] if first else type(exc).__name__}") from None
     if doc.apiVersion != API_VERSION:
         raise OdcsError(path, "apiVersion", f"expected {API_VERSION}, got {doc.apiVersion!r}")
     top = _props(doc.customProperties)
-    for required in ("dhNegotiationId", "dhConsumerDomain", "dhPurposeCode", "dhStatus", "dhPolicyBundleSha256"):
-        if required not in top:
-            raise OdcsError(path, f"customProperties.{required}", "missing")
+    for required in REQUIRED_TOP:
+        _need(top, required, path, "customProperties")
     if not doc.schema_ or not doc.servers:
         raise OdcsError(path, "schema" if not doc.schema_ else "servers", "missing")
     table, server = doc.schema_[0], doc.servers[0]
     table_props = _props(table.customProperties)
     sla = {p.property: p.value for p in doc.slaProperties or []}
-    producer, dataset_name = table_props["dhSourceDataset"].split(".", 1)
-    columns = {p.name: MaskingMethod(_props(p.customProperties)["dhMasking"]) for p in table.properties or []}
-    columns.update({c: MaskingMethod.drop for c in table_props.get("dhDroppedColumns", [])})
-    signed_at = datetime.fromisoformat(doc.contractCreatedTs)
-    expires_at = datetime.fromisoformat(sla["endOfLife"])
+    for required in REQUIRED_SLA:
+        _need(sla, required, path, "slaProperties")
+    source = _need(table_props, "dhSourceDataset", path, "schema[0].customProperties")
+    if not isinstance(source, str) or "." not in source:
+        raise OdcsError(path, "schema[0].customProperties.dhSourceDataset", "expected <producer>.<dataset>")
+    producer, dataset_name = source.split(".", 1)
+    try:
+        columns = {}
+        for index, prop in enumerate(table.properties or []):
+            masking = _need(_props(prop.customProperties), "dhMasking", path, f"schema[0].properties[{index}].customProperties")
+            columns[prop.name] = MaskingMethod(masking)
+        columns.update({c: MaskingMethod.drop for c in table_props.get("dhDroppedColumns") or []})
+    except ValueError as exc:
+        if isinstance(exc, OdcsError):
+            raise
+        raise OdcsError(path, "schema[0].properties", f"unknown masking method: {exc}") from None
+    for field, text in (("contractCreatedTs", doc.contractCreatedTs), ("slaProperties.endOfLife", sla["endOfLife"])):
+        if not isinstance(text, str):
+            raise OdcsError(path, field, "missing or not a timestamp")
+    try:
+        signed_at = datetime.fromisoformat(doc.contractCreatedTs)
+        expires_at = datetime.fromisoformat(sla["endOfLife"])
+    except ValueError:
+        raise OdcsError(path, "contractCreatedTs/endOfLife", "not an ISO 8601 timestamp") from None
     try:
         terms = ShareTerms(
             producer=producer,
@@ -211,25 +256,34 @@ def import_odcs(path: str | Path) -> Contract:
             retention_days=sla["retention"],
             term_days=(expires_at - signed_at).days,
         )
+        share_uri = share_uri_for(terms)
+        if server.path != share_uri:
+            raise OdcsError(path, "servers[0].path", f"is not the consumer's copy {share_uri} (file edited or another home)")
         ledger = top.get("dhLedger")
         contract = Contract(
             contract_id=doc.id,
             version=doc.version,
             negotiation_id=top["dhNegotiationId"],
             terms=terms,
-            share_uri=server.path,
+            share_uri=share_uri,
             policy_bundle_sha256=top["dhPolicyBundleSha256"],
             signed_at=signed_at,
             expires_at=expires_at,
             status=ContractStatus(top["dhStatus"]),
-            signatures=tuple(PartySignature.model_validate(s) for s in top.get("dhSignatures", [])),
+            signatures=tuple(PartySignature.model_validate(s) for s in top["dhSignatures"]),
             ledger=LedgerRef(seq=ledger["seq"], entry_hash=ledger["entryHash"]) if ledger else None,
             previous_contract_id=top.get("dhPreviousContractId"),
         )
-    except (ValidationError, ValueError, KeyError) as exc:
-        raise OdcsError(path, "<contract>", f"cannot rebuild the contract: {exc}") from None
-    if "dhAgreementSha256" in top and top["dhAgreementSha256"] != contract.agreement_sha256:
+    except OdcsError:
+        raise
+    except (ValidationError, ValueError, KeyError, TypeError) as exc:
+        raise OdcsError(path, "<contract>", f"cannot rebuild the contract: {type(exc).__name__}: {exc}") from None
+    if top["dhAgreementSha256"] != contract.agreement_sha256:
         raise OdcsError(path, "customProperties.dhAgreementSha256", "does not match the contract body (file edited)")
+    try:
+        verify_contract(contract, signer if signer is not None else Signer())
+    except ValueError as exc:
+        raise OdcsError(path, "customProperties.dhSignatures", str(exc)) from None
     return contract
 
 

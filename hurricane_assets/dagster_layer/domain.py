@@ -32,5 +32,5 @@ def build_domain_definitions(
         asset_checks=[*checks, *extra_checks],
         sensors=list(extra_sensors),
         jobs=[prod_job, *extra_jobs],
-        resources=shared_resources(),
+        resources=shared_resources(domain),
     )

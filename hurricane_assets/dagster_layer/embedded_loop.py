@@ -2,7 +2,7 @@
 
 It does what the daemon and a code-location reload do in a deployment: runs each domain's prod job,
 trains and monitors the models, ticks the exchange's sensors (need → negotiation, contract →
-delivery, retrain → verdict), reloads locations after each registry change, and reports every step
+delivery, per-share uplift → verdict), reloads locations after each registry change, and reports every step
 as a `LoopEvent`. `hurricane demo`, the end-to-end test and `bench/time_to_data.py` drive it.
 Nothing here names a domain: locations come from `workspace.yaml`, models from their specs.
 """
@@ -11,10 +11,13 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import dagster as dg
 
+from hurricane_assets.clock import current_hour
+from hurricane_assets.dagster_layer.models import SHARE_UPLIFT_SUFFIX
 from hurricane_assets.dagster_layer.tick import Tick, run_sensor_tick
 from hurricane_assets.dagster_layer.workspace import load_location, workspace_locations
 from hurricane_assets.ledger import Ledger
@@ -30,6 +33,7 @@ class LoopSettings:
     seed: int = 7
     drift_days: int = 30
     history_days: int = 120
+    as_of: datetime | None = None  # where the world's data ends; None: the clock's hour when the loop starts
 
 
 @dataclass
@@ -68,6 +72,9 @@ class EmbeddedLoop:
         self.settings = settings
         self.on_event = on_event
         self.events: list[LoopEvent] = []
+        # Fixed once: every domain's run (calm, then drifted) describes the same world, even if the loop
+        # crosses an hour.
+        self.as_of = settings.as_of or current_hour()
 
     # -- plumbing --------------------------------------------------------------------------------
 
@@ -87,7 +94,8 @@ class EmbeddedLoop:
     def _synthetic(self, drift_days: int | None) -> dict:
         s = self.settings
         return {"resources": {"synthetic": {"config": {"transactions": s.rows, "seed": s.seed,
-                                                         "history_days": s.history_days, "drift_days": drift_days}}},
+                                                         "history_days": s.history_days, "drift_days": drift_days,
+                                                         "as_of": self.as_of.isoformat()}}},
                 **QUIET}
 
     def _run(self, job: dg.JobDefinition, **kwargs) -> dg.ExecuteInProcessResult:
@@ -107,7 +115,8 @@ class EmbeddedLoop:
     @staticmethod
     def _model_keys(defs: dg.Definitions) -> list[dg.AssetKey]:
         graph = defs.resolve_asset_graph()
-        return sorted((k for k in graph.materializable_asset_keys if graph.get(k).kinds & {"scikit-learn", "evidently"}),
+        return sorted((k for k in graph.materializable_asset_keys if graph.get(k).kinds & {"scikit-learn", "evidently"}
+                       and not k.path[-1].endswith(SHARE_UPLIFT_SUFFIX)),
                       key=lambda k: (k.path[-1].endswith("_monitor"), k.to_user_string()))
 
     # -- the steps -------------------------------------------------------------------------------
@@ -153,6 +162,20 @@ class EmbeddedLoop:
         shares = graph.get(key).metadata.get("hurricane/shares")
         return bool(getattr(shares, "data", None))
 
+    def share_uplift(self) -> dict[str, dict]:
+        """The per-share ablation of every model fed by shares, in its own run per location (what
+        the automation sensor runs after the retrained model): off the retrain's critical path."""
+        started = time.perf_counter()
+        outputs: dict[str, dict] = {}
+        for defs in self.locations().values():
+            keys = [k for k in defs.resolve_asset_graph().materializable_asset_keys
+                    if k.path[-1].endswith(SHARE_UPLIFT_SUFFIX)]
+            if keys:
+                result = self._run(defs.resolve_implicit_global_asset_job_def(), asset_selection=keys, run_config=QUIET)
+                outputs.update(materializations(result))
+        self.emit("uplift", f"per-share uplift measured for {len(outputs)} model(s)", started, assets=outputs)
+        return outputs
+
     def negotiate(self) -> Tick:
         started = time.perf_counter()
         tick = self._tick("data_need_sensor")
@@ -180,7 +203,11 @@ class EmbeddedLoop:
         return tick
 
     def run(self) -> list[LoopEvent]:
+        from hurricane_assets.masking.keys import init_masking_keys
+
         s = self.settings
+        # keys are never created on use: the loop creates them up front (refused if copies exist without one)
+        init_masking_keys()
         self.materialize_domains(drift_days=None)
         self.models(train=True)
         self.materialize_domains(drift_days=s.drift_days)
@@ -188,6 +215,7 @@ class EmbeddedLoop:
         self.negotiate()
         self.deliver()
         self.models(train=True, monitor=False, fed_by_shares_only=True)
+        self.share_uplift()
         self.judge()
         self.models(train=True)
         return self.events

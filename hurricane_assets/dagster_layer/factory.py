@@ -12,7 +12,7 @@ from datetime import timedelta
 import dagster as dg
 import pandas as pd
 
-from hurricane_assets.catalog.manifest import Dataset, DataProduct
+from hurricane_assets.catalog.manifest import DataProduct, Dataset
 from hurricane_assets.catalog.quality import BLOCKING_CHECKS, DATASET_CHECKS, evaluate_dataset_checks
 from hurricane_assets.dagster_layer.keys import copy_key, domain_key
 from hurricane_assets.dagster_layer.resources import SyntheticSource
@@ -119,6 +119,36 @@ def build_dataset_checks(product: DataProduct, name: str, dataset: Dataset, env:
     return _checks
 
 
+PRIVACY_CHECKS = ("k", "l_diversity", "singling_out_risk", "linkability_risk", "inference_risk")
+
+
+def privacy_check_specs(key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
+    """Measured privacy of a masked copy or share (`masking/measure.py`), thresholds from the manifest.
+    A measurement that misses its threshold stops the copy before it is written, so these report
+    what the written table measured; they block downstream runs like the data checks do."""
+    return [dg.AssetCheckSpec(f"privacy_{name}", asset=key, blocking=True,
+                              description=f"measured {name.replace('_', ' ')} against prod meets the manifest")
+            for name in PRIVACY_CHECKS]
+
+
+def privacy_check_results(report: dict) -> list[dg.AssetCheckResult]:
+    measured = report.get("measured") or {}
+    values, limits, failures = measured.get("values", {}), measured.get("thresholds", {}), measured.get("failures", [])
+    results = []
+    for name in PRIVACY_CHECKS:
+        value = values.get(name)
+        failed = any(f.startswith(name + " ") for f in failures)
+        results.append(dg.AssetCheckResult(
+            check_name=f"privacy_{name}", passed=bool(measured) and not failed,
+            severity=dg.AssetCheckSeverity.ERROR,
+            description="not measured (no gate: prod)" if not measured else
+            f"{name} = {'n/a' if value is None else value} (threshold {limits.get(name)})",
+            metadata={"value": value if value is not None else "n/a", "threshold": limits.get(name, "n/a"),
+                      "sample_persons": measured.get("sample_persons", 0)},
+        ))
+    return results
+
+
 def build_masked_copy(product: DataProduct, name: str, dataset: Dataset, env: str) -> dg.AssetsDefinition:
     """The masked copy of a prod dataset in `env`, written by the owning domain in one Delta commit."""
     domain = product.domain
@@ -129,6 +159,7 @@ def build_masked_copy(product: DataProduct, name: str, dataset: Dataset, env: st
         description=f"{dataset.description} Masked copy for {env}: no raw PII.",
         kinds={"delta", "masking"},
         metadata={"dagster/uri": hurricane_paths().table_uri(env, domain, name), "hurricane/environment": env},
+        check_specs=privacy_check_specs(copy_key(domain, name, env)),
         **_common_spec_args(product, name, dataset),
     )
     def _masked_copy(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
@@ -144,7 +175,8 @@ def build_masked_copy(product: DataProduct, name: str, dataset: Dataset, env: st
                 "dagster/row_count": summary.get("rows_out", summary.get("rows")),
                 "dagster/uri": hurricane_paths().table_uri(env, domain, name),
                 "hurricane/privacy_report": dg.MetadataValue.json(summary),
-            }
+            },
+            check_results=privacy_check_results(summary),
         )
 
     return _masked_copy

@@ -11,19 +11,28 @@ from pathlib import Path
 import dagster as dg
 import yaml
 
-from hurricane_assets.settings import hurricane_paths
+from hurricane_assets.settings import hurricane_paths, postgres_settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WORKSPACE_FILE = REPO_ROOT / "workspace.yaml"
+INSTANCE_TEMPLATES = {"sqlite": REPO_ROOT / "dagster.yaml", "postgres": REPO_ROOT / "dagster.postgres.yaml"}
+
+
+def instance_template() -> Path:
+    """dagster.postgres.yaml when `HURRICANE_POSTGRES_HOST` is set, else the SQLite dagster.yaml."""
+    return INSTANCE_TEMPLATES["postgres" if postgres_settings() else "sqlite"]
 
 
 def hurricane_instance() -> dg.DagsterInstance:
-    """The persistent instance `make ui` shows; created with the repo's dagster.yaml when missing."""
+    """The persistent instance `make ui` shows, with the dagster.yaml the settings select. A file that
+    is one of the repo's templates follows the settings; a file the user edited is left alone."""
     home = hurricane_paths().dagster_home
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    if not config.exists():
-        shutil.copyfile(REPO_ROOT / "dagster.yaml", config)
+    template = instance_template()
+    ours = {t.read_text() for t in INSTANCE_TEMPLATES.values()}
+    if not config.exists() or (config.read_text() in ours and config.read_text() != template.read_text()):
+        shutil.copyfile(template, config)
     os.environ["DAGSTER_HOME"] = str(home)
     return dg.DagsterInstance.from_config(str(home))
 

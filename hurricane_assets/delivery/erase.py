@@ -12,7 +12,13 @@ from dataclasses import dataclass
 import pyarrow.fs as pafs
 from deltalake.exceptions import TableNotFoundError
 
+from hurricane_assets.contracts.check import inside_consumer_root, share_uri_for
 from hurricane_assets.storage import open_table
+from negotiation_graph.terms import ShareTerms
+
+
+class ErasureRefused(ValueError):
+    """An erasure aimed outside the consumer's environment root: nothing was deleted."""
 
 
 @dataclass(frozen=True)
@@ -33,3 +39,12 @@ def erase_table(uri: str) -> Erasure:
     filesystem, path = pafs.FileSystem.from_uri(uri)
     filesystem.delete_dir(path)
     return Erasure(uri, int(metrics.get("num_deleted_rows", 0) or 0), len(vacuumed), existed=True)
+
+
+def erase_share(terms: ShareTerms) -> Erasure:
+    """Erase the consumer's copy under `terms`. The path is derived from settings and must lie inside
+    the consumer's environment root, so no contract file can make an erasure delete another table."""
+    uri = share_uri_for(terms)
+    if not inside_consumer_root(uri, terms):
+        raise ErasureRefused(f"refusing to erase {uri}: not inside {terms.consumer}'s {terms.environment.value} root")
+    return erase_table(uri)

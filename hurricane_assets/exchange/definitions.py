@@ -15,7 +15,7 @@ from hurricane_assets.exchange.sensors import (
     build_share_judge_sensor,
 )
 from hurricane_assets.exchange.shares import SHARES_GROUP, build_share_assets
-from hurricane_assets.exchange.watch import model_keys, monitor_keys
+from hurricane_assets.exchange.watch import monitor_keys, share_uplift_keys
 
 
 def build_exchange_definitions() -> dg.Definitions:
@@ -30,7 +30,7 @@ def build_exchange_definitions() -> dg.Definitions:
         sensors=[
             build_data_need_sensor(monitor_keys),
             build_share_delivery_sensor(share_keys, deliver_shares),
-            build_share_judge_sensor(model_keys),
+            build_share_judge_sensor(share_uplift_keys),
         ],
         schedules=[share_lifecycle_schedule],
         resources=shared_resources(),

@@ -1,11 +1,11 @@
 """Ops the exchange runs after delivery: the consumer's keep-or-revoke judgement after a retrain,
-and the daily sweep that expires ended contracts and renews those that still help."""
+and the daily sweep that expires ended contracts, enforces each share's retention and renews those
+that still help."""
 
 import json
 from datetime import timedelta
 
 import dagster as dg
-
 
 
 class JudgeConfig(dg.Config):
@@ -42,7 +42,8 @@ class SweepConfig(dg.Config):
     renew_within_days: int = 7
 
 
-@dg.op(description="Expire contracts past their term; renew those ending soon whose share still helps.")
+@dg.op(description="Expire contracts past their term; delete share rows past their contract's retention; "
+                   "renew those ending soon whose share still helps.")
 def sweep_contracts(context: dg.OpExecutionContext, config: SweepConfig) -> None:
     from hurricane_assets.sharing.lifecycle import sweep
     from hurricane_assets.sharing.platform import SharingPlatform
@@ -55,11 +56,13 @@ def sweep_contracts(context: dg.OpExecutionContext, config: SweepConfig) -> None
         still_helps=lambda c: verdicts.get(c.contract_id, False),
         renew_within=timedelta(days=config.renew_within_days),
         lineage=platform.lineage,
+        catalog=platform.catalog,  # each dataset's event time: rows past a contract's retention leave its share
     )
-    context.log.info(f"expired {list(result.expired)}, renewed {list(result.renewed)}, not renewed {list(result.not_renewed)}")
+    context.log.info(f"expired {list(result.expired)}, renewed {list(result.renewed)}, not renewed "
+                     f"{list(result.not_renewed)}, rows past retention removed {list(result.retention)}")
 
 
-@dg.job(description="Share lifecycle: expiry and automatic renewal.")
+@dg.job(description="Share lifecycle: expiry, retention and automatic renewal.")
 def share_lifecycle_job():
     sweep_contracts()
 

@@ -1,6 +1,11 @@
 """The exchange's sensors. Each keeps a JSON cursor of storage ids per watched asset, so every
 event is seen once however many arrive between ticks, and each run has a run key, so a sensor
-evaluated twice launches nothing twice."""
+evaluated twice launches nothing twice.
+
+They are also idempotent on content, whoever evaluated them before: the embedded loop (`hurricane
+demo`) keeps its cursors apart from the daemon's (`make ui`), so a daemon starting on a fresh cursor
+must find from the instance itself that a need was negotiated (its dynamic partition), a share
+delivered at this state (a run tagged with it) and a verdict judged (a run with its run key)."""
 
 import hashlib
 import json
@@ -15,12 +20,20 @@ from hurricane_assets.dagster_layer.models import MIN_UPLIFT_KEY, NEED_SPEC_KEY,
 from hurricane_assets.exchange.jobs import judge_shares_job
 from hurricane_assets.exchange.negotiations import DATA_NEEDS, negotiation_job
 from hurricane_assets.exchange.shares import share_key
+from hurricane_assets.masking.erasure import register_uri as erasure_register_uri
 from hurricane_assets.settings import hurricane_paths
 from hurricane_assets.storage import open_table, table_exists
 from negotiation_graph.terms import NeedSpec
 
-
 KeyProvider = Callable[[], Sequence[dg.AssetKey]]
+DELIVERY_STATE_TAG = "hurricane/delivery_state/"  # + contract id: the state a delivery run was requested for
+SKIPPED_RUN_STATUSES = (dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED)
+
+
+def _run_with_tags(instance: dg.DagsterInstance, tags: dict[str, str]) -> bool:
+    """A run with these tags exists that did not fail (a failed one may be requested again)."""
+    statuses = [s for s in dg.DagsterRunStatus if s not in SKIPPED_RUN_STATUSES]
+    return bool(instance.get_run_ids(filters=dg.RunsFilter(tags=tags, statuses=statuses), limit=1))
 
 
 def _new_materializations(context, keys: Sequence[dg.AssetKey], cursor: dict[str, int]):
@@ -83,8 +96,9 @@ def build_data_need_sensor(monitor_keys: KeyProvider) -> dg.SensorDefinition:
 
 
 def build_share_delivery_sensor(share_keys: Sequence[dg.AssetKey], job) -> dg.SensorDefinition:
-    """Deliver a share when it has never been delivered or its producer's table has a newer Delta
-    version (the producer refreshed its data, so the consumer's copy would go stale). Every share due
+    """Deliver a share when it has never been delivered, its producer's table has a newer Delta
+    version (the producer refreshed its data, so the consumer's copy would go stale), or the erasure
+    register has a new request (the person must leave every share). Every share due
     in one tick goes into one run; the cursor remembers what each share was last requested for."""
 
     @dg.sensor(
@@ -97,6 +111,9 @@ def build_share_delivery_sensor(share_keys: Sequence[dg.AssetKey], job) -> dg.Se
     def share_delivery_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
         requested = json.loads(context.cursor) if context.cursor else {}
         due: dict[str, dg.AssetKey] = {}
+        # a new erasure request makes every share due: the erased person must leave them in the next run
+        register = erasure_register_uri()
+        erasure_state = f"+erasure@{open_table(register).version()}" if table_exists(register) else ""
         for contract in ContractStore().list(status=ContractStatus.active):
             key = share_key(contract)
             if key not in share_keys:
@@ -104,9 +121,12 @@ def build_share_delivery_sensor(share_keys: Sequence[dg.AssetKey], job) -> dg.Se
             source = hurricane_paths().table_uri("prod", contract.producer, contract.dataset)
             if not table_exists(source):
                 continue
-            state = f"{contract.version}@{open_table(source).version()}"
+            state = f"{contract.version}@{open_table(source).version()}{erasure_state}"
             if requested.get(contract.contract_id) != state:
                 requested[contract.contract_id] = state
+                # another evaluator (the embedded loop, or this sensor before its cursor was lost) already did
+                if _run_with_tags(context.instance, {DELIVERY_STATE_TAG + contract.contract_id: state}):
+                    continue
                 due[f"{contract.contract_id}:{state}"] = key
         if not due:
             return dg.SkipReason("no active share needs a delivery")
@@ -114,7 +134,8 @@ def build_share_delivery_sensor(share_keys: Sequence[dg.AssetKey], job) -> dg.Se
             run_requests=[dg.RunRequest(
                 run_key=hashlib.sha256("|".join(sorted(due)).encode()).hexdigest()[:32],
                 asset_selection=list(due.values()),
-                tags={"hurricane/shares": str(len(due))},
+                tags={"hurricane/shares": str(len(due)),
+                      **{DELIVERY_STATE_TAG + name.split(":", 1)[0]: name.split(":", 1)[1] for name in due}},
             )],
             cursor=json.dumps(requested, sort_keys=True),
         )
@@ -122,28 +143,32 @@ def build_share_delivery_sensor(share_keys: Sequence[dg.AssetKey], job) -> dg.Se
     return share_delivery_sensor
 
 
-def build_share_judge_sensor(model_keys: KeyProvider) -> dg.SensorDefinition:
+def build_share_judge_sensor(uplift_keys: KeyProvider) -> dg.SensorDefinition:
     @dg.sensor(
         name="share_judge_sensor",
         job=judge_shares_job,
         minimum_interval_seconds=30,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        description="After a model retrains with shares, the consumer judges each share by its uplift.",
+        description="After a model's per-share uplift is measured, the consumer judges each share by it.",
     )
     def share_judge_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         cursor = json.loads(context.cursor) if context.cursor else {}
         requests = []
-        for key, record in _new_materializations(context, model_keys(), cursor):
+        for key, record in _new_materializations(context, uplift_keys(), cursor):
             metadata = record.asset_materialization.metadata
             uplift = _json_metadata(metadata, SHARE_UPLIFT_KEY)
             if not uplift:
                 continue
+            run_key = f"{key.to_user_string()}:{record.storage_id}"
+            if _run_with_tags(context.instance, {"dagster/sensor_name": "share_judge_sensor", "dagster/run_key": run_key}):
+                continue  # judged already, by an evaluator with another cursor
+            model = metadata["hurricane/model"].value if "hurricane/model" in metadata else key.path[-1]
             requests.append(
                 dg.RunRequest(
-                    run_key=f"{key.to_user_string()}:{record.storage_id}",
+                    run_key=run_key,
                     run_config={"ops": {"judge_shares": {"config": {
                         "consumer": key.path[0],
-                        "model": key.path[-1],
+                        "model": model,
                         "uplift": json.dumps(uplift, sort_keys=True),
                         "min_uplift": float(metadata[MIN_UPLIFT_KEY].value),
                         "evidence": f"{key.to_user_string()}@{record.storage_id}",

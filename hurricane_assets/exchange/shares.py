@@ -10,12 +10,15 @@ from datetime import timedelta
 
 import dagster as dg
 
+from hurricane_assets.contracts.check import share_uri_for
 from hurricane_assets.contracts.contract import Contract, ContractStatus
 from hurricane_assets.contracts.odcs import share_table_name
 from hurricane_assets.contracts.store import ContractStore
+from hurricane_assets.dagster_layer.factory import privacy_check_results, privacy_check_specs
 from hurricane_assets.dagster_layer.keys import domain_key
 
 SHARES_GROUP = "shares"
+JOIN_MATCH_CHECK = "join_match_rate"
 
 
 def share_key(contract: Contract) -> dg.AssetKey:
@@ -33,7 +36,7 @@ def contract_metadata(contract: Contract) -> dict:
         "hurricane/masking": dg.MetadataValue.json({c: m.value for c, m in terms.columns.items()}),
         "hurricane/row_filter": dg.MetadataValue.json(terms.row_filter.model_dump(mode="json")),
         "hurricane/ledger_entry": dg.MetadataValue.json(contract.ledger.model_dump() if contract.ledger else None),
-        "dagster/uri": contract.share_uri,
+        "dagster/uri": share_uri_for(contract.terms),
     }
 
 
@@ -53,10 +56,16 @@ def build_share_asset(contract: Contract) -> dg.AssetsDefinition:
         metadata=contract_metadata(contract),
         # the contract's refresh promise: the UI flags a copy older than that
         freshness_policy=dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=contract.terms.freshness_hours)),
+        # blocking: a share that joins nothing of the consumer's (e.g. tokens from another masking key)
+        # must not retrain the model and look merely useless
+        check_specs=[dg.AssetCheckSpec(JOIN_MATCH_CHECK, asset=key, blocking=True,
+                                       description="the share's join key finds the consumer's rows"),
+                     *(privacy_check_specs(key) if contract.terms.environment.value != "prod" else [])],
     )
     def _share(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         # imported on use: masking and policy must not slow the location's import
         from hurricane_assets.delivery.deliver import DeliveryRefused, deliver
+        from hurricane_assets.delivery.join_match import join_match_rate
         from hurricane_assets.sharing.contracting import active_share
         from hurricane_assets.sharing.platform import SharingPlatform
 
@@ -67,6 +76,7 @@ def build_share_asset(contract: Contract) -> dg.AssetsDefinition:
             raise DeliveryRefused(contract.contract_id, f"no active contract for {key.to_user_string()} any more")
         delivery = deliver(current, **platform.delivering)
         seconds = time.perf_counter() - started
+        match = join_match_rate(current, platform.delivering["catalog"])
         context.log.info(
             f"{'delivered' if delivery.changed else 'unchanged'}: {delivery.rows} rows, columns {', '.join(delivery.columns)}"
         )
@@ -82,7 +92,15 @@ def build_share_asset(contract: Contract) -> dg.AssetsDefinition:
                 "hurricane/source_version": delivery.source_version,
                 "hurricane/privacy_report": dg.MetadataValue.json(delivery.privacy.to_dict()),
                 "hurricane/delivered_entry": dg.MetadataValue.json(delivery.ledger.model_dump() if delivery.ledger else None),
-            }
+                "hurricane/join_match_rate": float(match.rate),
+            },
+            check_results=[dg.AssetCheckResult(
+                check_name=JOIN_MATCH_CHECK, asset_key=key, passed=match.passed,
+                # nothing of the consumer's to match yet warns; a measured mismatch is an error and blocks
+                severity=dg.AssetCheckSeverity.ERROR if match.measured else dg.AssetCheckSeverity.WARN,
+                description=match.describe(), metadata={"hurricane/join_match": dg.MetadataValue.json(match.to_dict()),
+                                                        "hurricane/join_match_rate": float(match.rate)},
+            ), *(privacy_check_results(delivery.privacy.to_dict()) if contract.terms.environment.value != "prod" else [])],
         )
 
     return _share

@@ -23,3 +23,8 @@ def model_keys() -> list[dg.AssetKey]:
 
 def monitor_keys() -> list[dg.AssetKey]:
     return [dg.AssetKey([domain, f"{name}_monitor"]) for domain, name, _ in _specs()]
+
+
+def share_uplift_keys() -> list[dg.AssetKey]:
+    """The per-share ablation of every model (materialized only while the model has shares)."""
+    return [dg.AssetKey([domain, f"{name}_share_uplift"]) for domain, name, _ in _specs()]

@@ -19,6 +19,7 @@ from hurricane_assets.identity.errors import (
 from hurricane_assets.identity.keyring import KeyRing
 from hurricane_assets.identity.keys import (
     SYSTEM_IDENTITY,
+    DefaultKeySource,
     DomainKey,
     EnvKeySource,
     FileKeySource,
@@ -28,9 +29,17 @@ from hurricane_assets.identity.keys import (
 from hurricane_assets.identity.registry import KeyRegistry, RegisteredKey
 from hurricane_assets.identity.replay import ReplayCache
 from hurricane_assets.identity.signer import Signer
+from hurricane_assets.identity.trust_root import (
+    RotationCertificate,
+    TrustRoot,
+    TrustRootError,
+    init_trust_root,
+    load_trust_root,
+)
 
 __all__ = [
     "SYSTEM_IDENTITY",
+    "DefaultKeySource",
     "DomainKey",
     "EnvKeySource",
     "EnvelopeError",
@@ -42,6 +51,11 @@ __all__ = [
     "KeySourceError",
     "ModifiedPayloadError",
     "RegisteredKey",
+    "RotationCertificate",
+    "TrustRoot",
+    "TrustRootError",
+    "init_trust_root",
+    "load_trust_root",
     "ReplayCache",
     "ReplayedNonceError",
     "SignedEnvelope",

@@ -7,11 +7,16 @@ from typing import Any
 
 import rfc8785
 
+from negotiation_graph.canonical import canonical_json as jcs_bytes
+
 
 def canonical_json(value: Any) -> bytes:
-    """JCS bytes of a JSON-compatible value; raises `TypeError` naming the offending value."""
+    """JCS bytes of a JSON-compatible value; raises `TypeError` naming the offending value.
+
+    The negotiation's encoder: the C encoder where it writes the JCS bytes, `rfc8785` otherwise
+    (envelopes, contracts and ledger payloads went through pure-Python `rfc8785` every time)."""
     try:
-        return rfc8785.dumps(value)
+        return jcs_bytes(value)
     except rfc8785.CanonicalizationError as exc:
         raise TypeError(f"value cannot be canonicalised as JSON: {exc}") from None
 

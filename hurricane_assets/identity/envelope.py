@@ -14,6 +14,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from hurricane_assets.clock import utc_now
 from hurricane_assets.identity.canonical import canonical_json
 from hurricane_assets.identity.errors import ExpiredEnvelopeError, ModifiedPayloadError
 from hurricane_assets.identity.keyring import KeyRing
@@ -21,6 +22,7 @@ from hurricane_assets.identity.replay import ReplayCache
 
 ENVELOPE_VERSION = 1
 DEFAULT_TTL = timedelta(minutes=15)
+MAX_LIFETIME = timedelta(hours=1)  # an envelope claiming a longer life is refused, whatever it says
 CLOCK_SKEW = timedelta(seconds=30)  # tolerated for issued_at slightly in the future
 
 
@@ -54,9 +56,11 @@ def sign_envelope(
     ttl: timedelta = DEFAULT_TTL,
     now: datetime | None = None,
 ) -> SignedEnvelope:
+    if ttl > MAX_LIFETIME:
+        raise ValueError(f"envelope lifetime {ttl} exceeds the maximum {MAX_LIFETIME}")
     keyring = keyring if keyring is not None else KeyRing()
     key = keyring.key(domain)
-    issued = _utc(now) if now is not None else datetime.now(timezone.utc)
+    issued = _utc(now) if now is not None else utc_now()
     unsigned = SignedEnvelope(
         signer=domain,
         key_id=key.key_id,
@@ -82,10 +86,14 @@ def verify_envelope(
     Raises `UnknownSignerError`, `WrongKeyError`, `ModifiedPayloadError`, `ExpiredEnvelopeError` or
     `ReplayedNonceError`. The nonce is recorded only after every other check passed, so a forged
     envelope cannot burn a genuine nonce.
+
+    The key must be valid *now* (the verifier's clock), not at the `issued_at` the signer wrote: a
+    retired key cannot sign a back-dated envelope. The lifetime is capped at `MAX_LIFETIME`, so an
+    envelope signed just before a rotation stops being accepted soon after it.
     """
     registry = (keyring if keyring is not None else KeyRing()).registry
-    now = _utc(now) if now is not None else datetime.now(timezone.utc)
-    key = registry.resolve(envelope.key_id, envelope.signer, envelope.issued_at)
+    now = _utc(now) if now is not None else utc_now()
+    key = registry.resolve(envelope.key_id, envelope.signer, now)
     try:
         key.public_key().verify(base64.b64decode(envelope.signature), envelope.signed_bytes())
     except (InvalidSignature, ValueError):
@@ -93,6 +101,11 @@ def verify_envelope(
             f"signature of envelope {envelope.nonce} from {envelope.signer!r} does not match its contents "
             "(payload or header modified after signing)"
         ) from None
+    if envelope.expires_at - envelope.issued_at > MAX_LIFETIME:
+        raise ExpiredEnvelopeError(
+            f"envelope {envelope.nonce} from {envelope.signer!r} claims a lifetime of "
+            f"{envelope.expires_at - envelope.issued_at}, more than the maximum {MAX_LIFETIME}"
+        )
     if now >= envelope.expires_at:
         raise ExpiredEnvelopeError(
             f"envelope {envelope.nonce} from {envelope.signer!r} expired at {envelope.expires_at.isoformat()} "

@@ -1,7 +1,9 @@
 """Ed25519 signing keys per identity (a domain, or the ledger's own `system` identity).
 
-Keys come from a `KeySource`: files under `$HURRICANE_HOME/keys` by default (created on first use,
-0600), or environment variables filled by a secrets manager in production. Key material never
+Keys come from a `KeySource`: each identity's own folder (`$HURRICANE_HOME/domains/<domain>/keys`,
+0700, files 0600, both checked on every load), or environment variables filled by a secrets manager.
+Keys are created only by `hurricane keys init` (and rotation), never on first use: a missing key is
+an error, not a new identity. Key material never
 appears in `repr`, logs or output; only the key id does.
 """
 
@@ -12,7 +14,9 @@ import fcntl
 import hashlib
 import os
 import re
+import stat
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -48,7 +52,7 @@ class DomainKey:
     identity: str
     _private: Ed25519PrivateKey = field(compare=False)
 
-    @property
+    @cached_property
     def public_raw(self) -> bytes:
         return public_raw_of(self._private.public_key())
 
@@ -56,7 +60,7 @@ class DomainKey:
     def public_key(self) -> Ed25519PublicKey:
         return self._private.public_key()
 
-    @property
+    @cached_property
     def key_id(self) -> str:
         return key_id_of(self.public_raw)
 
@@ -71,16 +75,16 @@ class DomainKey:
 
 @runtime_checkable
 class KeySource(Protocol):
-    """Where private keys come from. `load` returns None when the identity has no key yet."""
+    """Where private keys come from. `load` returns None when the identity has no key."""
 
     def load(self, identity: str) -> DomainKey | None: ...
 
     def create(self, identity: str) -> DomainKey:
-        """Make and persist a new key, or raise `KeySourceError` if this source cannot."""
+        """Make and persist a new key (only `hurricane keys init` calls this), or raise `KeySourceError`."""
         ...
 
-    def rotate(self, identity: str) -> DomainKey:
-        """Replace the identity's key with a new one (the old one stops signing)."""
+    def describe(self, identity: str) -> str:
+        """Where the identity's key is (a path or a variable name), for error messages."""
         ...
 
 
@@ -99,28 +103,78 @@ def parse_private_key(identity: str, material: bytes, where: str) -> DomainKey:
     return DomainKey(identity, private)
 
 
+KEY_FOLDER_MODE = 0o700
+KEY_FILE_MODE = 0o600
+
+
+def key_folder(identity: str) -> Path:
+    """Each identity's own key store: `<home>/domains/<domain>/keys`, the exchange's `<home>/exchange/keys`.
+
+    Separate folders so that handing one domain its keys (a volume, a secret mount) hands it no other's.
+    """
+    home = hurricane_paths().home
+    if check_identity(identity) == SYSTEM_IDENTITY:
+        return home / "exchange" / "keys"
+    return home / "domains" / identity / "keys"
+
+
+def check_private_mode(path: Path, *, folder: bool) -> None:
+    """Refuse a key folder or key file that anyone but its owner can read (enforced on every load)."""
+    mode = stat.S_IMODE(path.stat().st_mode)
+    wanted = KEY_FOLDER_MODE if folder else KEY_FILE_MODE
+    if mode & 0o077:
+        what = "key folder" if folder else "key file"
+        raise KeySourceError(f"{what} {path} has mode {oct(mode)}; it must be {oct(wanted)} (owner only)")
+
+
+def make_private_folder(folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True, mode=KEY_FOLDER_MODE)
+    os.chmod(folder, KEY_FOLDER_MODE)  # mkdir's mode is filtered by the umask and ignored for existing folders
+
+
+def destroy_file(path: Path) -> None:
+    """Overwrite a retired private key before unlinking it, so its bytes do not linger in the file."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return
+    with open(path, "r+b") as handle:
+        handle.write(b"\0" * size)
+        handle.flush()
+        os.fsync(handle.fileno())
+    path.unlink()
+
+
 class FileKeySource:
-    """PEM files `<folder>/<identity>.ed25519` (PKCS#8, private, mode 0600), the dev default."""
+    """PEM files (PKCS#8, mode 0600 in a 0700 folder): `key_folder(identity)/<identity>.ed25519`.
+
+    `folder=` puts every identity's file in that one folder instead (tests, tools). Keys are made only
+    by `create` (called by `hurricane keys init`) and `stage_rotation`; loading never creates one.
+    """
 
     def __init__(self, folder: str | Path | None = None):
         self._folder = Path(folder) if folder is not None else None
 
-    @property
-    def folder(self) -> Path:
-        return self._folder if self._folder is not None else hurricane_paths().keys
+    def folder_of(self, identity: str) -> Path:
+        return self._folder if self._folder is not None else key_folder(identity)
 
     def path(self, identity: str) -> Path:
-        return self.folder / f"{check_identity(identity)}.ed25519"
+        return self.folder_of(identity) / f"{check_identity(identity)}.ed25519"
+
+    def describe(self, identity: str) -> str:
+        return str(self.path(identity))
 
     def load(self, identity: str) -> DomainKey | None:
         path = self.path(identity)
         if not path.exists():
             return None
+        check_private_mode(path.parent, folder=True)
+        check_private_mode(path, folder=False)
         return parse_private_key(identity, path.read_bytes(), str(path))
 
     def create(self, identity: str) -> DomainKey:
         path = self.path(identity)
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_private_folder(path.parent)
         with open(path.parent / ".create.lock", "w") as lock:
             # two processes creating the same identity's key must end with one key, not two
             fcntl.flock(lock, fcntl.LOCK_EX)
@@ -129,16 +183,30 @@ class FileKeySource:
                 return existing
             return self._write_new(identity, path)
 
-    def rotate(self, identity: str) -> DomainKey:
-        """Keep the old key as `<identity>.<key_id>.retired` (for the record) and write a new one."""
+    def stage_rotation(self, identity: str) -> DomainKey:
+        """Write the successor key next to the current one (`.next`); `commit_rotation` swaps them."""
         path = self.path(identity)
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_private_folder(path.parent)
+        return self._write_new(identity, path.with_name(path.name + ".next"))
+
+    def commit_rotation(self, identity: str, new: DomainKey) -> None:
+        """Make the staged key current and destroy the retired private key (its public half stays pinned)."""
+        path = self.path(identity)
+        staged = path.with_name(path.name + ".next")
         with open(path.parent / ".create.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            old = self.load(identity)
-            if old is not None:
-                os.replace(path, path.with_name(f"{identity}.{old.key_id}.retired"))
-            return self._write_new(identity, path)
+            current = self.load(identity)
+            if current is not None and current.key_id == new.key_id:
+                return
+            if current is not None:
+                destroy_file(path)
+            os.replace(staged, path)
+
+    def rotate(self, identity: str) -> DomainKey:
+        """Replace the key at once (no ledger record): only for tools; the ledger uses `stage_rotation`."""
+        new = self.stage_rotation(identity)
+        self.commit_rotation(identity, new)
+        return new
 
     @staticmethod
     def _write_new(identity: str, path: Path) -> DomainKey:
@@ -148,10 +216,11 @@ class FileKeySource:
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        tmp = path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        tmp = path.with_name(path.name + ".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, KEY_FILE_MODE)
         with os.fdopen(fd, "wb") as out:
             out.write(pem)
+        os.chmod(tmp, KEY_FILE_MODE)
         os.replace(tmp, path)
         return DomainKey(identity, private)
 
@@ -180,7 +249,39 @@ class EnvKeySource:
             f"no signing key for {identity!r}: set ${self.variable(identity)} (EnvKeySource does not generate keys)"
         )
 
+    def describe(self, identity: str) -> str:
+        return f"${self.variable(identity)}"
+
+    def stage_rotation(self, identity: str) -> DomainKey:
+        return self.rotate(identity)
+
     def rotate(self, identity: str) -> DomainKey:
         raise KeySourceError(
             f"rotate {identity!r}'s key in the secrets manager that fills ${self.variable(identity)}, then restart"
         )
+
+
+class DefaultKeySource:
+    """The environment when it holds the identity's key (a secrets manager filled it), else the file."""
+
+    def __init__(self, folder: str | Path | None = None):
+        self.env = EnvKeySource()
+        self.files = FileKeySource(folder)
+
+    def _pick(self, identity: str) -> FileKeySource | EnvKeySource:
+        return self.env if os.environ.get(self.env.variable(identity)) else self.files
+
+    def describe(self, identity: str) -> str:
+        return self._pick(identity).describe(identity)
+
+    def load(self, identity: str) -> DomainKey | None:
+        return self._pick(identity).load(identity)
+
+    def create(self, identity: str) -> DomainKey:
+        return self._pick(identity).create(identity)
+
+    def stage_rotation(self, identity: str) -> DomainKey:
+        return self._pick(identity).stage_rotation(identity)
+
+    def commit_rotation(self, identity: str, new: DomainKey) -> None:
+        self.files.commit_rotation(identity, new)

@@ -1,14 +1,14 @@
 """The public-key registry: which key id belongs to which identity, and when it was valid.
 
-Verification trusts only this registry, never a key id or public key carried by the signed record
-itself. It is a JSON file under `$HURRICANE_HOME/keys` in the embedded default.
+Built only from the trust root's pinned genesis keys and the rotation certificates that follow them
+(each signed by the key it replaces and by the new key): never from a key that was merely seen, and
+never from an unsigned file. Verification trusts only this registry, never a key id or public key
+carried by the signed record itself.
 """
 
 from __future__ import annotations
 
 import base64
-import fcntl
-import json
 import os
 from datetime import datetime, timezone
 from pathlib import Path
@@ -17,10 +17,19 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import BaseModel, ConfigDict
 
 from hurricane_assets.identity.errors import UnknownSignerError, WrongKeyError
-from hurricane_assets.identity.keys import check_identity, key_id_of
-from hurricane_assets.settings import hurricane_paths
+from hurricane_assets.identity.trust_root import (
+    ROOT_FILE,
+    ROTATIONS_FILE,
+    RotationCertificate,
+    TrustRoot,
+    TrustRootError,
+    append_rotation,
+    load_rotations,
+    load_trust_root,
+    trust_folder,
+)
 
-REGISTRY_FILE = "registry.json"
+GENESIS = datetime.min.replace(tzinfo=timezone.utc)
 
 
 class RegisteredKey(BaseModel):
@@ -39,29 +48,72 @@ class RegisteredKey(BaseModel):
         return Ed25519PublicKey.from_public_bytes(base64.b64decode(self.public_key_b64))
 
 
+def apply_rotations(root: TrustRoot, certificates: list[RotationCertificate], where: str) -> dict[str, RegisteredKey]:
+    """Genesis keys, then each certificate checked against the identity's key current at that point."""
+    # a pinned key has no start: it is valid from the beginning until its first rotation (so clocks
+    # injected by tests, or records older than the root, resolve)
+    keys = {
+        p.key_id: RegisteredKey(key_id=p.key_id, owner=identity, public_key_b64=p.public_key_b64, valid_from=GENESIS)
+        for identity, p in root.identities.items()
+    }
+    current = {identity: p.key_id for identity, p in root.identities.items()}
+    for cert in certificates:
+        if current.get(cert.identity) != cert.old_key_id:
+            raise TrustRootError(
+                f"{where}: rotation of {cert.identity!r} from key {cert.old_key_id}, which is not its current key"
+            )
+        old = keys[cert.old_key_id]
+        cert.verify(old.public_key())
+        if cert.new_key_id in keys:
+            raise TrustRootError(f"{where}: rotation of {cert.identity!r} to key {cert.new_key_id}, which was already used")
+        keys[old.key_id] = old.model_copy(update={"valid_to": cert.rotated_at})
+        keys[cert.new_key_id] = RegisteredKey(
+            key_id=cert.new_key_id, owner=cert.identity, public_key_b64=cert.new_public_key_b64, valid_from=cert.rotated_at
+        )
+        current[cert.identity] = cert.new_key_id
+    return keys
+
+
+def _stamp(path: str) -> tuple[int, int] | None:
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return info.st_mtime_ns, info.st_size
+
+
 class KeyRegistry:
-    """Registered public keys, read fresh from disk so several processes see each other's keys."""
+    """Registered public keys, re-read when the trust files change (other processes rotate keys)."""
 
     def __init__(self, folder: str | Path | None = None):
         self._folder = Path(folder) if folder is not None else None
         self._cache: dict[str, RegisteredKey] = {}
-        self._cache_mtime: float | None = None
+        self._root: TrustRoot | None = None
+        self._stamp: tuple | None = None
+
+    @property
+    def folder(self) -> Path:
+        return self._folder if self._folder is not None else trust_folder()
 
     @property
     def path(self) -> Path:
-        folder = self._folder if self._folder is not None else hurricane_paths().keys
-        return folder / REGISTRY_FILE
+        return self.folder / ROOT_FILE
+
+    def _load(self) -> None:
+        folder = self.folder
+        stamp = (folder, *(_stamp(os.path.join(folder, name)) for name in (ROOT_FILE, ROTATIONS_FILE)))
+        if stamp != self._stamp or self._root is None:
+            root = load_trust_root(self.folder)
+            self._cache = apply_rotations(root, load_rotations(self.folder), str(self.folder / ROTATIONS_FILE))
+            self._root, self._stamp = root, stamp
+
+    def trust_root(self) -> TrustRoot:
+        self._load()
+        assert self._root is not None
+        return self._root
 
     def keys(self) -> dict[str, RegisteredKey]:
-        path = self.path
-        try:
-            mtime = path.stat().st_mtime_ns
-        except FileNotFoundError:
-            return {}
-        if mtime != self._cache_mtime:
-            raw = json.loads(path.read_text())
-            self._cache = {k["key_id"]: RegisteredKey.model_validate(k) for k in raw["keys"]}
-            self._cache_mtime = mtime
+        self._load()
         return dict(self._cache)
 
     def get(self, key_id: str) -> RegisteredKey:
@@ -70,11 +122,15 @@ class KeyRegistry:
         except KeyError:
             raise UnknownSignerError(f"key {key_id!r} is not in the key registry {self.path}") from None
 
-    def resolve(self, key_id: str, owner: str, when: datetime) -> RegisteredKey:
-        """The registered key, checked to belong to `owner` and to be valid at `when`."""
+    def owned(self, key_id: str, owner: str) -> RegisteredKey:
         key = self.get(key_id)
         if key.owner != owner:
             raise WrongKeyError(f"key {key_id} belongs to {key.owner!r}, not to the claimed signer {owner!r}")
+        return key
+
+    def resolve(self, key_id: str, owner: str, when: datetime) -> RegisteredKey:
+        """The registered key, checked to belong to `owner` and to be valid at `when`."""
+        key = self.owned(key_id, owner)
         if not key.valid_at(when):
             raise WrongKeyError(
                 f"key {key_id} of {owner!r} was not valid at {when.isoformat()} "
@@ -83,55 +139,12 @@ class KeyRegistry:
         return key
 
     def current(self, owner: str) -> RegisteredKey | None:
-        live = [k for k in self.keys().values() if k.owner == owner and k.valid_to is None]
+        self._load()
+        live = [k for k in self._cache.values() if k.owner == owner and k.valid_to is None]
         return max(live, key=lambda k: k.valid_from) if live else None
 
-    def register(self, owner: str, public_raw: bytes, *, valid_from: datetime | None = None) -> RegisteredKey:
-        """Add a key (idempotent); any other live key of the same owner ends where this one starts."""
-        check_identity(owner)
-        key_id = key_id_of(public_raw)
-        start = valid_from or datetime.now(timezone.utc)
-        with self._locked() as entries:
-            if key_id in entries:
-                if entries[key_id].owner != owner:
-                    raise WrongKeyError(f"key {key_id} is already registered to {entries[key_id].owner!r}")
-                return entries[key_id]
-            for other_id, other in list(entries.items()):
-                if other.owner == owner and other.valid_to is None:
-                    entries[other_id] = other.model_copy(update={"valid_to": start})
-            entries[key_id] = RegisteredKey(
-                key_id=key_id,
-                owner=owner,
-                public_key_b64=base64.b64encode(public_raw).decode(),
-                valid_from=start,
-            )
-            return entries[key_id]
-
-    class _Locked:
-        def __init__(self, registry: KeyRegistry):
-            self.registry = registry
-
-        def __enter__(self) -> dict[str, RegisteredKey]:
-            path = self.registry.path
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            self.lock = open(path.parent / ".registry.lock", "w")
-            fcntl.flock(self.lock, fcntl.LOCK_EX)
-            self.registry._cache_mtime = None
-            self.entries = self.registry.keys()
-            self.before = dict(self.entries)
-            return self.entries
-
-        def __exit__(self, exc_type, exc, tb) -> None:
-            try:
-                if exc_type is None and self.entries != self.before:
-                    path = self.registry.path
-                    body = {"keys": [k.model_dump(mode="json") for k in self.entries.values()]}
-                    tmp = path.with_suffix(".tmp")
-                    tmp.write_text(json.dumps(body, indent=2, sort_keys=True))
-                    os.replace(tmp, path)
-                    self.registry._cache_mtime = None
-            finally:
-                self.lock.close()
-
-    def _locked(self) -> KeyRegistry._Locked:
-        return KeyRegistry._Locked(self)
+    def record_rotation(self, certificate: RotationCertificate) -> RegisteredKey:
+        """Add a rotation after checking it against the current keys (refused otherwise)."""
+        apply_rotations(self.trust_root(), [*load_rotations(self.folder), certificate], "rotation")
+        append_rotation(certificate, self.folder)
+        return self.get(certificate.new_key_id)

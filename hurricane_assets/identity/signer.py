@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from datetime import datetime, timezone
+from datetime import datetime
 
 from cryptography.exceptions import InvalidSignature
 
@@ -23,9 +23,18 @@ class Signer:
         return SignatureBlock(signer=domain, key_id=key.key_id, signature=base64.b64encode(key.sign(message)).decode())
 
     def verify(self, message: bytes, signature: SignatureBlock, *, at: datetime | None = None) -> None:
-        """Raise `UnknownSignerError`, `WrongKeyError` or `ModifiedPayloadError` (all `ValueError`s)."""
-        when = at if at is not None else datetime.now(timezone.utc)
-        key = self.keyring.registry.resolve(signature.key_id, signature.signer, when)
+        """Raise `UnknownSignerError`, `WrongKeyError` or `ModifiedPayloadError` (all `ValueError`s).
+
+        Without `at`, any key the signer has held (pinned, or rotated to by a certificate) verifies:
+        a contract signed before a rotation stays verifiable, and a retired key cannot sign anything
+        new because its private half was destroyed at rotation. With `at`, the key must have been
+        valid at that moment.
+        """
+        registry = self.keyring.registry
+        if at is None:
+            key = registry.owned(signature.key_id, signature.signer)
+        else:
+            key = registry.resolve(signature.key_id, signature.signer, at)
         try:
             key.public_key().verify(base64.b64decode(signature.signature), message)
         except (InvalidSignature, ValueError):

@@ -34,6 +34,9 @@ class EntryType(str, Enum):
     ACCEPTED = "ACCEPTED"
     POLICY_DECISION = "POLICY_DECISION"
     POLICY_DENIED = "POLICY_DENIED"
+    POLICY_CHANGED = "POLICY_CHANGED"  # a policy bundle hash decided for the first time (pin)
+    APPROVER_ADDED = "APPROVER_ADDED"  # a human approver's public key, registered by a domain
+    HUMAN_APPROVAL = "HUMAN_APPROVAL"  # an approver's signed envelope answering an escalation
     ESCALATED = "ESCALATED"
     RESUMED = "RESUMED"
     AGREEMENT = "AGREEMENT"
@@ -48,6 +51,8 @@ class EntryType(str, Enum):
     REVOKED = "REVOKED"
     EXPIRED = "EXPIRED"
     KEY_ROTATED = "KEY_ROTATED"
+    ERASURE = "ERASURE"
+    RETENTION = "RETENTION"  # rows past a contract's retention removed from its share at a lifecycle tick
     CHECKPOINT = "CHECKPOINT"
 
     @classmethod
@@ -56,6 +61,20 @@ class EntryType(str, Enum):
             return cls(value)
         except ValueError:
             raise ValueError(f"unknown ledger entry type {value!r}; known: {', '.join(t.value for t in cls)}") from None
+
+
+# A commit holding one of these is followed by a checkpoint cosigned by every witness: they change a
+# contract's state (or, for KEY_ROTATED, which key speaks for a party), so a cut must not hide them.
+COSIGNED_TYPES = frozenset(
+    {
+        EntryType.CONTRACT_SIGNED.value,
+        EntryType.DELIVERED.value,
+        EntryType.REVOKED.value,
+        EntryType.EXPIRED.value,
+        EntryType.RENEWED.value,
+        EntryType.KEY_ROTATED.value,
+    }
+)
 
 
 LEDGER_SCHEMA = pa.schema(

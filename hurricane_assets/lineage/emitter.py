@@ -1,14 +1,21 @@
 """OpenLineage events for negotiations, deliveries and drops of consumer copies.
 
-Jobs: `datahurricane.negotiation / negotiation.<consumer>.<producer>` (START, COMPLETE, ABORT) and
-`datahurricane.<consumer> / share.<producer>__<dataset>.materialize` (START, COMPLETE, FAIL) with
-the producer table as input and the consumer's copy as output, column lineage that marks masked
-columns, the row filter as an INDIRECT/FILTER dependency, a `parent` facet pointing at the
-negotiation run and the `dataHurricane_contract` facet. Revocation and expiry emit a DatasetEvent
-with `lifecycleStateChange: DROP`.
+Jobs, each run with its own runId (a runId names one run of one job; a lineage server merges
+events that share one):
+- `datahurricane.negotiation / negotiation.<consumer>`: the need's negotiation (START, COMPLETE);
+- `datahurricane.negotiation / negotiation.<consumer>.<producer>`: one producer's part of it
+  (START, COMPLETE, ABORT), whose `parent` facet names the need's run;
+- `datahurricane.<consumer> / share.<producer>__<dataset>.materialize` (START, COMPLETE, FAIL) with
+  the producer table as input and the consumer's copy as output, column lineage that marks masked
+  columns, the row filter as an INDIRECT/FILTER dependency, a `parent` facet naming the producer's
+  negotiation run (with the need's run as `root`) and the `dataHurricane_contract` facet.
+Revocation and expiry emit a DatasetEvent with `lifecycleStateChange: DROP`.
 
-Events go through `OpenLineageClient`: to `<lineage>/events.jsonl` by default, or over HTTP to
-`$HURRICANE_LINEAGE_URL` (Marquez, DataZone's `PostLineageEvent`, any OpenLineage endpoint).
+Events go through `OpenLineageClient`, chosen in this order: over HTTP to `$HURRICANE_LINEAGE_URL`
+(Marquez, DataZone's `PostLineageEvent`, any OpenLineage endpoint; `$HURRICANE_LINEAGE_API_KEY` as
+bearer token); any transport openlineage-python configures itself (`OPENLINEAGE_URL`,
+`OPENLINEAGE__TRANSPORT__*`, `openlineage.yml`: Kafka, console, composite …); otherwise to
+`<lineage>/events.jsonl`.
 """
 
 from __future__ import annotations
@@ -17,7 +24,6 @@ import hashlib
 import os
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 
 from openlineage.client import OpenLineageClient
@@ -46,7 +52,9 @@ from openlineage.client.transport.file import FileConfig, FileTransport
 from openlineage.client.transport.http import HttpConfig, HttpTransport
 
 from hurricane_assets.catalog import Catalog, load_catalog
+from hurricane_assets.clock import utc_now
 from hurricane_assets.contracts import Contract
+from hurricane_assets.contracts.check import share_uri_for
 from hurricane_assets.identity import canonical_json
 from hurricane_assets.lineage.facets import CONTRACT_FACET_KEY, PRODUCER_URI, DataHurricaneContractRunFacet
 from hurricane_assets.lineage.naming import dataset_name
@@ -55,18 +63,33 @@ from negotiation_graph.terms import MaskingMethod
 
 NEGOTIATION_NAMESPACE = "datahurricane.negotiation"
 LINEAGE_URL_VARIABLE = "HURRICANE_LINEAGE_URL"
+LINEAGE_API_KEY_VARIABLE = "HURRICANE_LINEAGE_API_KEY"
 RUN_NAMESPACE = uuid.UUID("5f0c7a4e-3c1e-4b8e-9d57-6b1f2f0f9a11")
 
 
-def negotiation_run_id(negotiation_id: str) -> str:
-    """A stable run id per negotiation, so a delivery can name its parent run without a lookup."""
-    return str(uuid.uuid5(RUN_NAMESPACE, f"negotiation/{negotiation_id}"))
+def negotiation_run_id(negotiation_id: str, producer: str | None = None) -> str:
+    """Stable run ids, so a delivery can name its parent run without a lookup: the need's negotiation
+    run, or (with `producer`) that producer's part of it — a different job, so a different run."""
+    suffix = f"/{producer}" if producer is not None else ""
+    return str(uuid.uuid5(RUN_NAMESPACE, f"negotiation/{negotiation_id}{suffix}"))
 
 
-def default_transport() -> Transport:
+def _openlineage_configured() -> bool:
+    """openlineage-python's own configuration: a URL, transport variables or a config file."""
+    return bool(os.environ.get("OPENLINEAGE_URL") or os.environ.get("OPENLINEAGE_CONFIG")
+                or any(k.startswith("OPENLINEAGE__TRANSPORT") for k in os.environ)
+                or os.path.exists("openlineage.yml"))
+
+
+def default_transport() -> Transport | None:
+    """The transport events go to; `None` lets `OpenLineageClient` build its configured one."""
     url = os.environ.get(LINEAGE_URL_VARIABLE)
     if url:
-        return HttpTransport(HttpConfig(url=url, timeout=5.0, retry={"total": 0}))
+        auth = {"type": "api_key", "apiKey": os.environ[LINEAGE_API_KEY_VARIABLE]} if os.environ.get(LINEAGE_API_KEY_VARIABLE) else None
+        config = HttpConfig.from_dict({"url": url, "timeout": 5.0, "retry": {"total": 0}, **({"auth": auth} if auth else {})})
+        return HttpTransport(config)
+    if _openlineage_configured():
+        return None
     path = hurricane_paths().lineage / "events.jsonl"
     path.parent.mkdir(parents=True, exist_ok=True)
     return FileTransport(FileConfig(log_file_path=str(path), append=True))
@@ -82,12 +105,13 @@ class EmittedEvent:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat()
+    return utc_now().isoformat()
 
 
 class LineageEmitter:
     def __init__(self, transport: Transport | None = None, *, catalog: Catalog | None = None):
-        self.client = OpenLineageClient(transport=transport if transport is not None else default_transport())
+        chosen = transport if transport is not None else default_transport()
+        self.client = OpenLineageClient(transport=chosen) if chosen is not None else OpenLineageClient()
         self._catalog = catalog
 
     @property
@@ -102,8 +126,16 @@ class LineageEmitter:
 
     # -- negotiation ---------------------------------------------------------------------------
 
-    def _negotiation_job(self, consumer: str, producer: str) -> Job:
-        return Job(namespace=NEGOTIATION_NAMESPACE, name=f"negotiation.{consumer}.{producer}")
+    def _negotiation_job(self, consumer: str, producer: str | None = None) -> Job:
+        name = f"negotiation.{consumer}" + (f".{producer}" if producer is not None else "")
+        return Job(namespace=NEGOTIATION_NAMESPACE, name=name)
+
+    def need_negotiation_started(self, negotiation_id: str, consumer: str) -> EmittedEvent:
+        """START of the need's negotiation run, the parent of every producer's part."""
+        return self._negotiation_event(RunState.START, negotiation_id, consumer, None)
+
+    def need_negotiation_completed(self, negotiation_id: str, consumer: str) -> EmittedEvent:
+        return self._negotiation_event(RunState.COMPLETE, negotiation_id, consumer, None)
 
     def negotiation_started(self, negotiation_id: str, consumer: str, producer: str) -> EmittedEvent:
         return self._negotiation_event(RunState.START, negotiation_id, consumer, producer)
@@ -114,15 +146,31 @@ class LineageEmitter:
     def negotiation_aborted(self, negotiation_id: str, consumer: str, producer: str, reason: str) -> EmittedEvent:
         return self._negotiation_event(RunState.ABORT, negotiation_id, consumer, producer, reason)
 
+    def _parent(self, negotiation_id: str, consumer: str, producer: str | None) -> parent_run.ParentRunFacet:
+        """The run this one was spawned by: a producer's part → the need's negotiation; a delivery →
+        the producer's part, with the need's negotiation as root."""
+        need_run = negotiation_run_id(negotiation_id)
+        need_job = self._negotiation_job(consumer)
+        root = parent_run.Root(run=parent_run.RootRun(runId=need_run),
+                               job=parent_run.RootJob(namespace=need_job.namespace, name=need_job.name))
+        if producer is None:
+            return parent_run.ParentRunFacet(run=parent_run.Run(runId=need_run),
+                                             job=parent_run.Job(namespace=need_job.namespace, name=need_job.name), root=root)
+        job = self._negotiation_job(consumer, producer)
+        return parent_run.ParentRunFacet(run=parent_run.Run(runId=negotiation_run_id(negotiation_id, producer)),
+                                         job=parent_run.Job(namespace=job.namespace, name=job.name), root=root)
+
     def _negotiation_event(
-        self, state: RunState, negotiation_id: str, consumer: str, producer: str, reason: str | None = None
+        self, state: RunState, negotiation_id: str, consumer: str, producer: str | None, reason: str | None = None
     ) -> EmittedEvent:
-        facets = {}
+        facets: dict[str, Any] = {}
+        if producer is not None:
+            facets["parent"] = self._parent(negotiation_id, consumer, None)
         if reason is not None:
             facets["errorMessage"] = error_message_run.ErrorMessageRunFacet(
                 message=reason, programmingLanguage="python"
             )
-        run = Run(runId=negotiation_run_id(negotiation_id), facets=facets)
+        run = Run(runId=negotiation_run_id(negotiation_id, producer), facets=facets)
         return self._emit(
             RunEvent(eventType=state, eventTime=_now(), run=run, job=self._negotiation_job(consumer, producer), producer=PRODUCER_URI)
         )
@@ -136,10 +184,7 @@ class LineageEmitter:
     def _run_facets(self, contract: Contract) -> dict[str, Any]:
         terms = contract.terms
         return {
-            "parent": parent_run.ParentRunFacet(
-                run=parent_run.Run(runId=negotiation_run_id(contract.negotiation_id)),
-                job=parent_run.Job(namespace=NEGOTIATION_NAMESPACE, name=f"negotiation.{terms.consumer}.{terms.producer}"),
-            ),
+            "parent": self._parent(contract.negotiation_id, terms.consumer, terms.producer),
             CONTRACT_FACET_KEY: DataHurricaneContractRunFacet(
                 contractId=contract.contract_id,
                 contractVersion=contract.version,
@@ -157,7 +202,7 @@ class LineageEmitter:
         spec = self.catalog.dataset(terms.producer, terms.dataset)
         source_uri = source_uri if source_uri is not None else hurricane_paths().table_uri("prod", terms.producer, terms.dataset)
         in_ns, in_name = dataset_name(source_uri)
-        out_ns, out_name = dataset_name(contract.share_uri)
+        out_ns, out_name = dataset_name(share_uri_for(contract.terms))
         shared = terms.shared_columns()
 
         def schema(columns: list[str]) -> schema_dataset.SchemaDatasetFacet:
@@ -260,7 +305,7 @@ class LineageEmitter:
 
     def copy_dropped(self, contract: Contract) -> EmittedEvent:
         """The consumer's copy was deleted (revocation or expiry)."""
-        namespace, name = dataset_name(contract.share_uri)
+        namespace, name = dataset_name(share_uri_for(contract.terms))
         drop = lifecycle_state_change_dataset.LifecycleStateChangeDatasetFacet(
             lifecycleStateChange=lifecycle_state_change_dataset.LifecycleStateChange.DROP
         )

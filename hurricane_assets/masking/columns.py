@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from hurricane_assets.masking.distinct import count_distinct
 from hurricane_assets.masking.keys import MaskingKey
 from hurricane_assets.masking.operators.dates import shift_days
 from hurricane_assets.masking.parallel import run_split
@@ -33,8 +34,7 @@ class MaskedColumn:
     distinct_after: int
 
 
-def _distinct(arr: pa.Array) -> int:
-    return pc.count_distinct(arr).as_py()
+_distinct = count_distinct
 
 
 @dataclass(frozen=True)
@@ -52,11 +52,14 @@ class DistinctValues:
         encoded = pc.dictionary_encode(arr)
         return cls(encoded, encoded.dictionary.to_pylist())
 
-    def mapped(self, transformed: list, out_type: pa.DataType | None = None) -> MaskedColumn:
-        """The column with each distinct value replaced by its transform; nulls stay null."""
+    def mapped(self, transformed: list, out_type: pa.DataType | None = None,
+               distinct_after: int | None = None) -> MaskedColumn:
+        """The column with each distinct value replaced by its transform; nulls stay null.
+        `distinct_after`: the transforms' distinct count, when the caller counted it already."""
         out = pa.array(transformed, type=out_type or self.encoded.dictionary.type)
         # Every dictionary entry occurs in the column, so the mapped dictionary has the column's distinct values.
-        return MaskedColumn(pc.take(out, self.encoded.indices), len(self.values), _distinct(out))
+        return MaskedColumn(pc.take(out, self.encoded.indices), len(self.values),
+                            _distinct(out) if distinct_after is None else distinct_after)
 
 
 def map_distinct(arr: pa.Array, transform: Callable[[list], list], out_type: pa.DataType | None = None) -> pa.Array:
@@ -68,11 +71,45 @@ def map_distinct(arr: pa.Array, transform: Callable[[list], list], out_type: pa.
 
 def mask_column(arr: pa.Array, rule: ColumnRule, key: MaskingKey, table: pa.Table) -> pa.Array:
     """The masked column (`table` supplies other columns of the same rows to row-context operators)."""
+    vectorised = _array_values(arr, rule, key)  # no distinct counts: nobody reads them here
+    if vectorised is not None:
+        return vectorised
     return masked_column(arr, rule, key, table).values
 
 
-def masked_column(arr: pa.Array, rule: ColumnRule, key: MaskingKey, table: pa.Table) -> MaskedColumn:
+def resolved_params(arr: pa.Array, rule: ColumnRule) -> dict:
+    """The rule's params with what depends on the column's data filled in: quantile buckets become
+    the edges of this column's quantiles."""
+    params = dict(rule.params)
+    if rule.operator == "bucket" and "quantiles" in params:
+        from hurricane_assets.masking.operators.generalise import quantile_edges
+
+        params["edges"] = quantile_edges(arr, params.pop("quantiles"))
+    return params
+
+
+def _array_values(arr: pa.Array, rule: ColumnRule, key: MaskingKey) -> pa.Array | None:
+    """The column through the operator's vectorised path, if it has one for this column."""
+    operator = operator_class(rule.operator)()
+    params = {**resolved_params(arr, rule), "key": key}
+    operator.validate(params)
+    return operator.mask_array(arr, params)
+
+
+def _array_result(arr: pa.Array, rule: ColumnRule, key: MaskingKey) -> MaskedColumn | None:
+    """`_array_values` with the distinct counts before and after."""
+    out = _array_values(arr, rule, key)
+    if out is None:
+        return None
+    return MaskedColumn(out, _distinct(arr), _distinct(out))
+
+
+def masked_column(arr: pa.Array, rule: ColumnRule, key: MaskingKey, table: pa.Table, *,
+                  split: bool | None = None) -> MaskedColumn:
     """`mask_column` with the column's distinct counts before and after."""
+    vectorised = _array_result(arr, rule, key)
+    if vectorised is not None:
+        return vectorised
     job = _distinct_job(arr, rule, key)
     if job is not None:
         distinct, transform = job
@@ -86,15 +123,17 @@ def masked_column(arr: pa.Array, rule: ColumnRule, key: MaskingKey, table: pa.Ta
     if operator.row_context == "entity_column":
         shifted = _shift_by_entity(arr, params, table)
         return MaskedColumn(shifted, _distinct(arr), _distinct(shifted))
-    redacted = _mask_with_row_values(arr, operator, params, table)
+    redacted = _mask_with_row_values(arr, operator, params, table, split=split)
     return MaskedColumn(redacted, _distinct(arr), _distinct(redacted))
 
 
 def masked_columns(table: pa.Table, rules: dict[str, ColumnRule], key: MaskingKey, *,
-                   split: bool | None = None) -> dict[str, MaskedColumn]:
+                   split: bool | None = None, caches: dict | None = None) -> dict[str, MaskedColumn]:
     """Every column the rules do not drop, masked, in table order. The per-distinct-value work of all
     columns is shared with a forked helper process when it is large (`parallel.run_split`), and the
-    distinct counts of kept columns (Arrow, outside the GIL) are taken in a thread meanwhile."""
+    distinct counts of kept columns (Arrow, outside the GIL) are taken in a thread meanwhile.
+    `caches` (column → `stream.ValueCache`, when streaming batches): values masked in an earlier batch
+    are taken from the column's cache; only the others are transformed (here or in the helper)."""
     out: dict[str, MaskedColumn] = {}
     kept: dict[str, pa.Array] = {}
     jobs: dict[str, tuple[DistinctValues, Callable[[], list]]] = {}
@@ -103,38 +142,94 @@ def masked_columns(table: pa.Table, rules: dict[str, ColumnRule], key: MaskingKe
         if rule.drops:
             continue
         arr = table.column(name).combine_chunks()
+        vectorised = _array_result(arr, rule, key)
+        if vectorised is not None:
+            out[name] = vectorised
+            continue
         job = _distinct_job(arr, rule, key)
         if job is not None:
             jobs[name] = job
         elif rule.operator == "keep":
             kept[name] = arr
         else:
-            out[name] = masked_column(arr, rule, key, table)
+            out[name] = masked_column(arr, rule, key, table, split=split)
 
     def count_kept() -> None:
         for name, arr in kept.items():
             distinct = _distinct(arr)
             out[name] = MaskedColumn(arr, distinct, distinct)
 
-    weights = [len(distinct.values) * operator_class(rules[name].operator).cost_per_value
-               for name, (distinct, _) in jobs.items()]
-    results = run_split([transform for _, transform in jobs.values()], weights, split=split, alongside=count_kept)
+    known: dict[str, tuple[list, list[int]]] = {}
+    tasks = []
+    for name, (distinct, transform) in jobs.items():
+        cache = caches.get(name) if caches is not None else None
+        if cache is None:
+            tasks.append((_Counted(transform), len(distinct.values)))
+            continue
+        found, missing = cache.lookup(distinct.values)
+        known[name] = (found, missing)
+        todo = [distinct.values[i] for i in missing]
+        tasks.append((_transform_of(distinct.values, transform, todo), len(todo)))
+    weights = [n * operator_class(rules[name].operator).cost_per_value for name, (_, n) in zip(jobs, tasks)]
+    results = run_split([task for task, _ in tasks], weights, split=split, alongside=count_kept)
     for (name, (distinct, _)), transformed in zip(jobs.items(), results):
-        out[name] = distinct.mapped(transformed)
+        if name in known:
+            found, missing = known[name]
+            caches[name].store([distinct.values[i] for i in missing], transformed)
+            for i, value in zip(missing, transformed):
+                found[i] = value
+            out[name] = distinct.mapped(found)
+            continue
+        transformed, distinct_after = transformed
+        out[name] = distinct.mapped(transformed, distinct_after=distinct_after)
     return {name: out[name] for name in table.column_names if name in out}
+
+
+def _transform_of(values: list, transform: Callable[[], list], todo: list) -> Callable[[], list]:
+    """`transform` (of every distinct value) narrowed to the values the cache did not know."""
+    if len(todo) == len(values):
+        return transform
+    return lambda: transform.mask_values(todo)  # type: ignore[attr-defined]
+
+
+class _Counted:
+    """A column's transform returning (transformed values, their distinct count): the count is taken
+    where the transform ran, so the helper process shares that work too."""
+
+    def __init__(self, transform: Callable[[], list]):
+        self.transform = transform
+
+    def __call__(self) -> tuple[list, int]:
+        transformed = self.transform()
+        if set(map(type, transformed)) <= {str}:  # strings: a set counts them as Arrow would
+            return transformed, len(set(transformed))
+        return transformed, None  # other types (NaN, 1 == 1.0 …): Arrow counts them
+
+
+class _DistinctTransform:
+    """The operator over a column's distinct values, callable (all of them) or over any list."""
+
+    def __init__(self, operator, values: list, params: dict):
+        self.operator, self.values, self.params = operator, values, params
+
+    def __call__(self) -> list:
+        return self.operator.mask_distinct(self.values, self.params)
+
+    def mask_values(self, values: list) -> list:
+        return self.operator.mask_distinct(values, self.params) if values else []
 
 
 def _distinct_job(arr: pa.Array, rule: ColumnRule, key: MaskingKey) -> tuple[DistinctValues, Callable[[], list]] | None:
     """The column's distinct values and their transform, for operators that need nothing but the
     value; None for keep and for operators that read other columns of the row."""
     operator = operator_class(rule.operator)()
-    params = {**rule.params, "key": key}
+    params = {**resolved_params(arr, rule), "key": key}
     operator.validate(params)
     if rule.operator == "keep" or operator.row_context == "entity_column" or (
             operator.row_context == "row_columns" and params.get("row_columns")):
         return None
     distinct = DistinctValues.of(arr)
-    return distinct, lambda: operator.mask_distinct(distinct.values, params)
+    return distinct, _DistinctTransform(operator, distinct.values, params)
 
 
 def _shift_by_entity(arr: pa.Array, params: dict, table: pa.Table) -> pa.Array:
@@ -154,22 +249,34 @@ def _shift_by_entity(arr: pa.Array, params: dict, table: pa.Table) -> pa.Array:
     raise TypeError(f"date_shift applies to date32 or timestamp columns, got {arr.type}")
 
 
-def _mask_with_row_values(arr: pa.Array, operator, params: dict, table: pa.Table) -> pa.Array:
-    """Free text that also removes its row's identifying values; deduplicated on (text, values found)."""
+ROW_VALUE_CHUNKS = 16  # free-text work in slices, so the helper process can take half of it
+
+
+def _mask_with_row_values(arr: pa.Array, operator, params: dict, table: pa.Table, *,
+                          split: bool | None = None) -> pa.Array:
+    """Free text that also removes its row's identifying values; deduplicated on (text, values found).
+    The distinct texts are masked in slices shared with the helper process (`parallel.run_split`)."""
     row_columns = {c: e for c, e in params["row_columns"].items() if c in table.column_names}
     context = [(entity, table.column(c).to_pylist()) for c, entity in row_columns.items()]
-    masked: dict[tuple, str] = {}
-    out = []
+    jobs: dict[tuple, int] = {}
+    positions: list[int | None] = []
     for i, text in enumerate(arr.to_pylist()):
         if text is None:
-            out.append(None)
+            positions.append(None)
             continue
         folded = text.casefold()
         # Only values that occur in this text matter, which keeps identical texts deduplicated.
         found = tuple((entity, values[i]) for entity, values in context
                       if isinstance(values[i], str) and values[i].strip() and values[i].casefold() in folded)
-        cache_key = (text, found)
-        if cache_key not in masked:
-            masked[cache_key] = operator.operate(text, {**params, "row_values": [list(f) for f in found]})
-        out.append(masked[cache_key])
-    return pa.array(out, type=arr.type)
+        positions.append(jobs.setdefault((text, found), len(jobs)))
+    distinct = list(jobs)
+    size = -(-len(distinct) // ROW_VALUE_CHUNKS) or 1
+    slices = [distinct[i:i + size] for i in range(0, len(distinct), size)]
+
+    def task(part: list[tuple]):
+        return lambda: [operator.operate(text, {**params, "row_values": [list(f) for f in found]})
+                        for text, found in part]
+
+    results = run_split([task(part) for part in slices], [len(p) * operator.cost_per_value for p in slices], split=split)
+    masked = [value for part in results for value in part]
+    return pa.array([None if p is None else masked[p] for p in positions], type=arr.type)

@@ -2,6 +2,7 @@
 
 Read, check, mask, then one overwrite commit: a failure anywhere before the commit leaves the
 previous version of the target untouched, and drift or an unclassified column writes nothing at all.
+After the commit every earlier version is removed from storage (`history.py`): no history below prod.
 The privacy report goes next to the table (`_privacy_report.json`, which Delta ignores), or under
 the reports folder when the table is on S3.
 """
@@ -10,16 +11,30 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from deltalake import write_deltalake
+from deltalake import CommitProperties, write_deltalake
 
 from hurricane_assets.catalog.catalog import Catalog
 from hurricane_assets.masking.engine import mask_table
-from hurricane_assets.masking.kanonymity import DEFAULT_K
-from hurricane_assets.masking.keys import Keyring
+from hurricane_assets.masking.erasure import (
+    erased_columns,
+    erasure_applied,
+    load_erasures,
+    remove_erased,
+)
+from hurricane_assets.masking.history import keep_only_current_version
+from hurricane_assets.masking.kanonymity import KAnonymityError
+from hurricane_assets.masking.keys import KEY_ID_PROPERTY, Keyring
+from hurricane_assets.masking.measure import PrivacyCheckFailed
 from hurricane_assets.masking.plans import PROD, MaskingPlan, PlanError, default_plan
 from hurricane_assets.masking.report import PrivacyReport
+from hurricane_assets.masking.stream import (
+    DeltaBatches,
+    mask_stream,
+    should_stream,
+    write_stream,
+)
 from hurricane_assets.settings import hurricane_paths
-from hurricane_assets.storage import is_s3, open_table, read_table, storage_options
+from hurricane_assets.storage import is_s3, read_table, storage_options
 
 REPORT_NAME = "_privacy_report.json"
 
@@ -32,11 +47,18 @@ def copy_masked(
     *,
     plan: MaskingPlan | None = None,
     keyring: Keyring | None = None,
-    k: int = DEFAULT_K,
+    k: int | None = None,
     source_uri: str | None = None,
     target_uri: str | None = None,
+    split: bool | None = None,
 ) -> PrivacyReport:
-    """Mask `domain.dataset` from prod into `env` (preprod or dev) and return the privacy report."""
+    """Mask `domain.dataset` from prod into `env` (preprod or dev) and return the privacy report.
+
+    `k` defaults to the manifest's `privacy.k`, counted in persons. A gate that cannot reach it within
+    the suppression limit raises `KAnonymityError`, a measured privacy below the manifest's thresholds
+    `PrivacyCheckFailed`: nothing is written, and the failed report goes to `failed_report_path`.
+    Above `HURRICANE_STREAM_ROWS` source rows the table streams in batches (`stream.py`; the failed
+    report then covers the first pass's columns). `split`: see `mask_table`."""
     if env == PROD:
         raise PlanError(f"copy_masked writes lower environments only; {domain}.{dataset} to prod is not a masked copy")
     spec = catalog.dataset(domain, dataset)
@@ -53,12 +75,36 @@ def copy_masked(
     source_uri = source_uri or paths.table_uri(PROD, domain, dataset)
     target_uri = target_uri or paths.table_uri(env, domain, dataset)
 
-    result = mask_table(read_table(source_uri), plan, keyring, k=k)
+    # persons erased in prod leave before masking (also rows prod keeps of theirs for a legal reason)
+    erasures = load_erasures()
+    source = DeltaBatches(source_uri, lambda t: remove_erased(t, spec, erasures)[0],
+                          needs=erased_columns(spec, erasures))
     options = storage_options(target_uri) or None
-    write_deltalake(target_uri, result.table, mode="overwrite", schema_mode="overwrite", storage_options=options)
-    version = open_table(target_uri).version()
-    report = result.report.model_copy(update={"source_uri": source_uri, "target_uri": target_uri,
-                                              "target_version": version})
+    stamp = {KEY_ID_PROPERTY: keyring.key_id}
+    gate = {"k": spec.privacy.k if k is None else k, "max_suppression": spec.privacy.max_suppression,
+            "thresholds": spec.privacy, "split": split}
+    try:
+        if should_stream(source.rows):  # larger than memory: two passes over batches (stream.py)
+            stream = mask_stream(source, source.schema, plan, keyring, **gate)
+            write_stream(target_uri, stream, mode="overwrite", schema_mode="overwrite",
+                         storage_options=options, commit_properties=CommitProperties(custom_metadata=stamp))
+            masked_report = stream.report
+            erased = erasure_applied(erasures, source.removed_per_pass[-1])
+        else:
+            rows, erased = remove_erased(read_table(source_uri, version=source.version), spec, erasures)
+            result = mask_table(rows, plan, keyring, **gate)
+            write_deltalake(target_uri, result.table, mode="overwrite", schema_mode="overwrite",
+                            storage_options=options, commit_properties=CommitProperties(custom_metadata=stamp))
+            masked_report = result.report
+    except (KAnonymityError, PrivacyCheckFailed) as error:
+        report = getattr(error, "report", None)
+        if report is not None:
+            _write_report(failed_report_path(env, domain, dataset),
+                          report.model_copy(update={"source_uri": source_uri, "target_uri": target_uri}))
+        raise
+    version = keep_only_current_version(target_uri, metadata=stamp).version
+    report = masked_report.model_copy(update={"source_uri": source_uri, "target_uri": target_uri,
+                                              "target_version": version, "erasure": erased.to_dict()})
     _write_report(report_path(target_uri, env, domain, dataset), report)
     return report
 
@@ -68,6 +114,11 @@ def report_path(target_uri: str, env: str, domain: str, dataset: str) -> Path:
     if is_s3(target_uri):
         return hurricane_paths().reports / "masking" / env / domain / f"{dataset}.json"
     return Path(target_uri) / REPORT_NAME
+
+
+def failed_report_path(env: str, domain: str, dataset: str) -> Path:
+    """Where the report of a copy that failed closed goes (not next to the table, which it did not write)."""
+    return hurricane_paths().reports / "masking" / env / domain / f"{dataset}.failed.json"
 
 
 def _write_report(path: Path, report: PrivacyReport) -> None:

@@ -12,9 +12,10 @@ import pyarrow as pa
 
 from hurricane_assets.catalog.schema import arrow_type, schema_diff
 from hurricane_assets.masking.columns import MaskedColumn, mask_column, masked_columns
-from hurricane_assets.masking.kanonymity import DEFAULT_K, enforce_k_anonymity
+from hurricane_assets.masking.kanonymity import DEFAULT_K, MAX_SUPPRESSION, KAnonymityError, enforce_k_anonymity
 from hurricane_assets.masking.keys import Keyring
-from hurricane_assets.masking.plans import ColumnRule, MaskingPlan
+from hurricane_assets.masking.measure import PrivacyCheckFailed, measure_privacy
+from hurricane_assets.masking.plans import MaskingPlan
 from hurricane_assets.masking.report import PrivacyReport, column_report
 
 
@@ -57,10 +58,14 @@ def check_table(table: pa.Table, plan: MaskingPlan) -> None:
 
 
 def mask_table(table: pa.Table, plan: MaskingPlan, keyring: Keyring, *, k: int | None = DEFAULT_K,
-               split: bool | None = None) -> MaskedResult:
+               max_suppression: float = MAX_SUPPRESSION, thresholds=None, split: bool | None = None) -> MaskedResult:
     """The masked copy of `table` (the input is never changed) and its privacy report.
 
-    `k` is the k-anonymity target over the plan's quasi-identifiers (None: no gate, e.g. for prod).
+    `k` is the k-anonymity target over the plan's quasi-identifiers, counted in persons (the plan's
+    `person_column`; None: no gate, e.g. for prod). When k cannot be reached without suppressing more
+    than `max_suppression` of the rows, `KAnonymityError` is raised with the report (`error.report`).
+    `thresholds` (a manifest's `PrivacyThresholds`): measure the output against the input
+    (`measure.py`) and raise `PrivacyCheckFailed` (with `error.report`) when it misses one.
     `split`: share the per-value work with a forked helper process (None: when safe and worth it,
     see `parallel.py`; the output is the same either way).
     """
@@ -79,11 +84,34 @@ def mask_table(table: pa.Table, plan: MaskingPlan, keyring: Keyring, *, k: int |
     if k is None:
         outcome_dict, final_params = {"k": None, "quasi_identifiers": plan.quasi_identifiers(), "actions": []}, {}
     else:
-        masked, outcome = enforce_k_anonymity(masked, dict(plan.rules), regeneralise, k=k)
+        persons = table.column(plan.person_column) if plan.person_column in table.column_names else None
+        try:
+            masked, outcome = enforce_k_anonymity(masked, dict(plan.rules), regeneralise, k=k,
+                                                  max_suppression=max_suppression, persons=persons,
+                                                  person_column=plan.person_column, dataset=plan.dataset)
+        except KAnonymityError as error:
+            error.report = _report(table, masked, plan, keyring, columns, error.outcome.to_dict(),
+                                   error.outcome.final_params, set(error.outcome.quasi_identifiers))
+            raise
         outcome_dict, final_params = outcome.to_dict(), outcome.final_params
         if outcome.actions:  # generalised further or suppressed: the QIs' counts are the gate's output's
             changed_by_gate = set(outcome.quasi_identifiers)
-    report = PrivacyReport(
+    report = _report(table, masked, plan, keyring, columns, outcome_dict, final_params, changed_by_gate)
+    if thresholds is not None:
+        measurement = measure_privacy(table, masked, quasi_identifiers=plan.quasi_identifiers(),
+                                      person_column=plan.person_column, thresholds=thresholds)
+        report = report.model_copy(update={"measured": measurement.to_dict()})
+        if not measurement.passed:
+            error = PrivacyCheckFailed(plan.dataset, measurement)
+            error.report = report
+            raise error
+    return MaskedResult(table=masked, report=report)
+
+
+def _report(table: pa.Table, masked: pa.Table, plan: MaskingPlan, keyring: Keyring,
+            columns: dict[str, MaskedColumn], outcome_dict: dict, final_params: dict,
+            changed_by_gate: set[str]) -> PrivacyReport:
+    return PrivacyReport(
         dataset=plan.dataset, env=plan.env, plan_version=plan.version, plan_source=plan.source,
         key_id=keyring.key_id, rows=table.num_rows,
         columns=[
@@ -97,8 +125,8 @@ def mask_table(table: pa.Table, plan: MaskingPlan, keyring: Keyring, *, k: int |
         ],
         k_anonymity=outcome_dict,
         at_risk=[c for c in plan.sensitive_columns if c in table.column_names and plan.rules[c].operator == "keep"],
+        raised_to_floor=list(plan.raised_to_floor),
     )
-    return MaskedResult(table=masked, report=report)
 
 
 def _check_unique(columns: dict[str, MaskedColumn], plan: MaskingPlan) -> None:

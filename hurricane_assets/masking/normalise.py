@@ -42,6 +42,21 @@ def normalise_phone(value: str, region: str = DEFAULT_PHONE_REGION) -> str:
     return "".join(ch for ch in value if ch.isdigit())
 
 
+def normalise_texts(values: list[str]) -> list[str]:
+    """`normalise_text` of each string, the printable ASCII ones without spaces (stored identifiers)
+    lower-cased by Arrow at once (there casefold is lower), the others one by one."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.array(values, pa.string())
+    plain = pc.match_substring_regex(arr, "^[!-~]*$")
+    out = pc.ascii_lower(arr).to_pylist()
+    if not pc.all(plain).as_py():
+        for i in pc.indices_nonzero(pc.invert(plain)).to_pylist():
+            out[i] = normalise_text(values[i])
+    return out
+
+
 _NON_DIGITS = re.compile(r"\D+")
 
 

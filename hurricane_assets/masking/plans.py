@@ -19,6 +19,8 @@ from negotiation_graph.terms import MaskingMethod
 
 POLICY_VERSION = "masking-policy-1"
 PROD = "prod"
+DEFAULT_QUANTILES = 20  # buckets of a generalised number without contract buckets: ventiles of the data
+TEMPORAL_TYPES = ("date", "timestamp")
 
 
 class PlanError(ValueError):
@@ -53,6 +55,10 @@ class MaskingPlan(BaseModel):
     rules: dict[str, ColumnRule]
     expected_types: dict[str, str] = Field(description="manifest column → manifest type, in order")
     sensitive_columns: tuple[str, ...] = Field(default=(), description="PII or confidential and above")
+    person_column: str | None = Field(default=None, description="whose rows these are (k counts persons)")
+    raised_to_floor: tuple[str, ...] = Field(
+        default=(), description="columns a contract asked to keep exact below prod that the platform masks anyway "
+                                "(stable keys tokenized, quasi-identifiers generalised)")
 
     @property
     def version(self) -> str:
@@ -89,6 +95,27 @@ ENTITY_RULES: dict[PiiEntity, ColumnRule] = {
 }
 
 
+def is_quasi_identifier(column: Column) -> bool:
+    """Declared in the manifest, or a date or timestamp: when something happened to a person is
+    something others can know about them (a payment seen, a ticket sent)."""
+    return column.quasi_identifier or column.type in TEMPORAL_TYPES
+
+
+def is_stable_key(name: str, column: Column, dataset: Dataset) -> bool:
+    """A prod identifier that is not a PII join key (txn_id, ticket_id, session_id, alert_id): kept in
+    clear it re-links a masked row to the prod row, and so to its person."""
+    return (column.pii is None and column.type in ("string", "int64")
+            and (name in dataset.keys or column.refers_to is not None))
+
+
+def person_column(dataset: Dataset) -> str | None:
+    """The column naming the person a row belongs to: the customer id, or the key of a customer table."""
+    for name, spec in dataset.columns.items():
+        if spec.pii is PiiEntity.CUSTOMER_ID:
+            return name
+    return dataset.keys[0] if dataset.entity == "customer" and len(dataset.keys) == 1 else None
+
+
 def free_text_rule(dataset: Dataset) -> ColumnRule:
     """Redaction that mirrors `ENTITY_RULES` and removes the row's own identifying values."""
     row_columns = {
@@ -116,7 +143,9 @@ def _default_rule(name: str, column: Column, dataset: Dataset, tokenize_restrict
             params["entity"] = column.refers_to
         return ColumnRule(operator=base.operator, params=params,
                           quasi_identifier=base.quasi_identifier or column.quasi_identifier)
-    if column.quasi_identifier:
+    if is_stable_key(name, column, dataset):
+        return _rule("hmac_token", entity=entity_context(column))
+    if is_quasi_identifier(column):
         return _generalisation(name, column)
     if column.classification is Classification.confidential:
         return _rule("hmac_token", entity=entity_context(column)) if column.type in ("string", "int64") else _rule("drop")
@@ -124,14 +153,22 @@ def _default_rule(name: str, column: Column, dataset: Dataset, tokenize_restrict
 
 
 def _generalisation(name: str, column: Column) -> ColumnRule:
-    if column.type in ("date", "timestamp"):
-        return _rule("generalize_date", quasi_identifier=True, years=1)
+    if column.type in TEMPORAL_TYPES:
+        # The day: exact times single people out, the day keeps the windows models train on.
+        return _rule("generalize_date", quasi_identifier=True, days=1)
     if column.type in ("int64", "float64"):
-        return _rule("bucket", quasi_identifier=True, width=10)
+        return _number_buckets(column, quasi_identifier=True)
     if column.type == "string" and column.pii is PiiEntity.LOCATION:
         return _rule("prefix", quasi_identifier=True, length=3)
     # Coarse categorical QIs (country): kept as they are; the k-anonymity gate suppresses small groups.
     return _rule("keep", quasi_identifier=True)
+
+
+def _number_buckets(column: Column, quasi_identifier: bool) -> ColumnRule:
+    """The contract's buckets when the manifest gives them, else quantiles of the data."""
+    if column.buckets is not None:
+        return _rule("bucket", quasi_identifier=quasi_identifier, edges=list(column.buckets))
+    return _rule("bucket", quasi_identifier=quasi_identifier, quantiles=DEFAULT_QUANTILES)
 
 
 def _check_env(env: str) -> None:
@@ -163,11 +200,15 @@ def default_plan(dataset: Dataset, env: str, *, name: str = "<dataset>", source:
 
 def _contract_rule(name: str, column: Column, method: MaskingMethod, dataset: Dataset, env: str,
                    where: str) -> ColumnRule:
-    qi = column.quasi_identifier
+    qi = is_quasi_identifier(column)
     pii = column.pii
     if method is MaskingMethod.none:
         if env != PROD and pii is not None:
             raise PlanError(f"{where}: column {name!r} holds {pii.value} and cannot cross to {env} unmasked")
+        if env != PROD and is_stable_key(name, column, dataset):
+            return _rule("hmac_token", entity=entity_context(column))  # the consumer's copies hold it so
+        if env != PROD and qi:
+            return _generalisation(name, column)
         return _rule("keep", quasi_identifier=qi)
     if method is MaskingMethod.drop:
         return _rule("drop")
@@ -180,21 +221,23 @@ def _contract_rule(name: str, column: Column, method: MaskingMethod, dataset: Da
                    PiiEntity.PERSON):
             base = ENTITY_RULES[pii]
             return ColumnRule(operator=base.operator, params=base.params, quasi_identifier=qi)
-        if column.type in ("date", "timestamp"):
-            return _rule("date_shift", quasi_identifier=qi, entity=_shift_entity(dataset),
+        if column.type in TEMPORAL_TYPES:
+            # Shifted per person by a keyed offset, an exact time no longer matches what anyone saw,
+            # so it leaves the k gate (intervals within one person survive: the point of shifting).
+            return _rule("date_shift", quasi_identifier=False, entity=_shift_entity(dataset),
                          entity_column=_entity_column(dataset, name, where))
         if column.type == "string":
             return _rule("keyed_chars", quasi_identifier=qi, entity=entity_context(column))
         raise PlanError(f"{where}: column {name!r} has type {column.type}; format_preserving has no operator for it")
     if method is MaskingMethod.generalize:
-        if column.type in ("date", "timestamp"):
-            # A quasi-identifier (birth date) needs year bands against re-identification; any other
-            # date is a feature whose recency matters (account age), and a month keeps it.
-            if qi:
+        if column.type in TEMPORAL_TYPES:
+            # A birth date needs year bands against re-identification; any other date is a feature
+            # whose recency matters (account age), and a month keeps it (the k gate may go coarser).
+            if pii is PiiEntity.DATE_OF_BIRTH:
                 return _rule("generalize_date", quasi_identifier=True, years=1)
-            return _rule("generalize_date", months=1)
+            return _rule("generalize_date", quasi_identifier=True, months=1)
         if column.type in ("int64", "float64"):
-            return _rule("bucket", quasi_identifier=qi, width=10)
+            return _number_buckets(column, quasi_identifier=qi)
         if column.type == "string":
             return _rule("prefix", quasi_identifier=qi, length=3)
         raise PlanError(f"{where}: column {name!r} has type {column.type}; generalize has no operator for it")
@@ -230,18 +273,23 @@ def plan_from_contract(dataset: Dataset, env: str, columns: dict[str, MaskingMet
         raise PlanError(f"{where}: columns not in the manifest: {', '.join(unknown)}")
     baseline = default_plan(dataset, env, name=name)
     rules: dict[str, ColumnRule] = {}
+    raised: list[str] = []
     for col, spec in dataset.columns.items():
         method = MaskingMethod(columns.get(col, MaskingMethod.drop))
         rule = _contract_rule(col, spec, method, dataset, env, where)
         floor = baseline.rules[col].method
-        if env != PROD and rule.method.strength < floor.strength:
+        shifted_time = rule.operator == "date_shift" and spec.pii is None  # "coarsened or shifted per person"
+        if env != PROD and rule.method.strength < floor.strength and not shifted_time:
             raise PlanError(f"{where}: column {col!r} asks for {method.value}, weaker than the default "
                             f"{floor.value} for {env}")
+        if method is MaskingMethod.none and rule.operator != "keep":
+            raised.append(col)
         rules[col] = rule
-    return _plan(dataset, env, name, where, rules)
+    return _plan(dataset, env, name, where, rules, raised_to_floor=tuple(raised))
 
 
-def _plan(dataset: Dataset, env: str, name: str, source: str, rules: dict[str, ColumnRule]) -> MaskingPlan:
+def _plan(dataset: Dataset, env: str, name: str, source: str, rules: dict[str, ColumnRule],
+          raised_to_floor: tuple[str, ...] = ()) -> MaskingPlan:
     identifying = (MaskingMethod.tokenize, MaskingMethod.format_preserving)
     rules = {
         col: rule.model_copy(update={"unique": True})
@@ -251,4 +299,5 @@ def _plan(dataset: Dataset, env: str, name: str, source: str, rules: dict[str, C
     sensitive = tuple(c for c, spec in dataset.columns.items()
                       if spec.pii is not None or spec.classification.rank >= Classification.confidential.rank)
     return MaskingPlan(dataset=name, env=env, source=source, rules=rules, sensitive_columns=sensitive,
-                       expected_types={c: spec.type for c, spec in dataset.columns.items()})
+                       expected_types={c: spec.type for c, spec in dataset.columns.items()},
+                       person_column=person_column(dataset), raised_to_floor=raised_to_floor)

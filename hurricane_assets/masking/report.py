@@ -7,13 +7,13 @@ data) but never key material, and statistics but never values.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 from typing import Any, Literal
 
 import pyarrow as pa
-import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict, Field
 
+from hurricane_assets.clock import utc_now
+from hurricane_assets.masking.distinct import count_distinct
 from hurricane_assets.masking.plans import ColumnRule
 
 ColumnStatus = Literal["kept", "masked", "dropped"]
@@ -45,13 +45,17 @@ class PrivacyReport(BaseModel):
     plan_source: str
     key_id: str
     rows: int
-    created_at: str = Field(default_factory=lambda: datetime.now(timezone.utc).isoformat())
+    created_at: str = Field(default_factory=lambda: utc_now().isoformat())
     columns: list[ColumnReport]
     k_anonymity: dict[str, Any]
     at_risk: list[str] = Field(default_factory=list, description="sensitive columns passed through unmasked")
+    raised_to_floor: list[str] = Field(default_factory=list,
+                                       description="contract columns masked more than asked (keys, quasi-identifiers)")
+    measured: dict[str, Any] | None = Field(default=None, description="measured privacy against prod (privacy_checks)")
     source_uri: str | None = None
     target_uri: str | None = None
     target_version: int | None = None
+    erasure: dict[str, Any] | None = Field(default=None, description="rows of erased persons removed before masking")
 
     def column(self, name: str) -> ColumnReport:
         for c in self.columns:
@@ -71,7 +75,7 @@ def _null_rate(arr: pa.ChunkedArray | pa.Array) -> float:
 
 
 def _distinct(arr: pa.ChunkedArray | pa.Array) -> int:
-    return pc.count_distinct(arr).as_py()
+    return count_distinct(arr)
 
 
 def column_report(name: str, rule: ColumnRule, before: pa.ChunkedArray | pa.Array,

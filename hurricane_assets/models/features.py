@@ -11,7 +11,10 @@ depends on its catalog facts and on how its table joins to the model's rows:
   row's owner (the customer), ordered by event time. Tokens work as well as raw values because
   masking tokenizes deterministically.
 - a table with many rows per joined entity (tickets per customer) is aggregated per entity:
-  row count, mean of each numeric column, share of each frequent category.
+  row count, mean of each numeric column, share of each frequent category. Point in time: when the
+  table has an event time, each scored row aggregates only the entity's rows at or before the
+  scored row's own time (no look-ahead: a ticket filed after the alert says nothing about it then).
+  A table without an event time cannot be placed in time and is aggregated over all its rows.
 """
 
 from __future__ import annotations
@@ -171,7 +174,7 @@ def plan_features(spec: ModelSpec, row_entity: str, own_columns: dict[str, Colum
         rows_key = spec.entity_keys[source.join_entity]
         if frame[key].is_unique:
             features = []
-            aligned = rows[[rows_key]].merge(frame, left_on=rows_key, right_on=key, how="left")
+            aligned = aligned_rows(rows, rows_key, frame, key)
             for column, facts in source.columns.items():
                 if column == key or column == source.event_time:
                     skipped[f"{source.prefix}.{column}"] = "join key" if column == key else "the table's own event time"
@@ -189,9 +192,20 @@ def plan_features(spec: ModelSpec, row_entity: str, own_columns: dict[str, Colum
     return FeaturePlan(own=tuple(own), sources=tuple(plans), skipped=skipped)
 
 
+def aligned_rows(rows: pd.DataFrame, rows_key: str, frame: pd.DataFrame, key: str) -> pd.DataFrame:
+    """`frame`'s row for each of `rows` by a unique `key` (all-missing where none), indexed like `rows`:
+    the left join `merge` does, with one hash table of `frame`'s keys (2.3x faster on 1M string keys)."""
+    positions = pd.Index(frame[key]).get_indexer(rows[rows_key])
+    return frame.reset_index(drop=True).reindex(positions).set_axis(rows.index)
+
+
 def _encode(values: pd.Series, vocab: tuple[str, ...]) -> np.ndarray:
+    """Each value's position in `vocab` (by its str), NaN when missing or not in it. Each distinct value
+    is looked up once (a Python call per row cost 13 s of a 1M-row retrain)."""
     codes = {v: float(i) for i, v in enumerate(vocab)}
-    return values.map(lambda v: codes.get(str(v), np.nan) if pd.notna(v) else np.nan).to_numpy(dtype=float)
+    positions, distinct = pd.factorize(values, use_na_sentinel=True)  # missing -> -1
+    per_distinct = np.array([codes.get(str(v), np.nan) for v in distinct] + [np.nan], dtype=float)
+    return per_distinct[positions]  # -1 picks the trailing NaN
 
 
 def _direct_column(feature: Feature, values: pd.Series, row_time: pd.Series) -> np.ndarray:
@@ -205,7 +219,9 @@ def _direct_column(feature: Feature, values: pd.Series, row_time: pd.Series) -> 
 
 def novelty(values: pd.Series, owner: pd.Series | None, order: pd.Series) -> pd.Series:
     """1.0 where a value appears for the first time for its owner in event order, NaN where missing."""
-    frame = pd.DataFrame({"v": values.to_numpy(), "t": order.to_numpy()}, index=values.index)
+    # tz-aware times as datetime64 (UTC), not one Timestamp object per row (15 s at 1M rows); same order
+    times = order.to_numpy(dtype="datetime64[ns]") if isinstance(order.dtype, pd.DatetimeTZDtype) else order.to_numpy()
+    frame = pd.DataFrame({"v": values.to_numpy(), "t": times}, index=values.index)
     frame["o"] = owner.to_numpy() if owner is not None else ""
     ranked = frame.sort_values("t", kind="stable")
     first = (~ranked.duplicated(["o", "v"])).astype(float)
@@ -226,7 +242,7 @@ def build_features(plan: FeaturePlan, spec: ModelSpec, row_entity: str, rows: pd
         if part.join == "direct":
             columns.update(_direct_source(part, spec, owner, rows, frame, row_time))
         else:
-            columns.update(_aggregate_source(part, rows, frame))
+            columns.update(_aggregate_source(part, rows, frame, row_time))
     return pd.DataFrame(columns, index=rows.index)[plan.names]
 
 
@@ -239,8 +255,7 @@ def _direct_source(part: SourcePlan, spec: ModelSpec, owner: str | None, rows: p
         if feature.kind is FeatureKind.novelty and owner_column and source.event_time:
             # The table knows who and when for its whole history: first-seen is judged on all of it.
             frame[f"__novel__{feature.column}"] = novelty(frame[feature.column], frame[owner_column], frame[source.event_time])
-    aligned = rows[[part.rows_key]].merge(frame, left_on=part.rows_key, right_on=part.source_key, how="left")
-    aligned.index = rows.index
+    aligned = aligned_rows(rows, part.rows_key, frame, part.source_key)
     out = {}
     for feature in part.features:
         if feature.kind is FeatureKind.novelty:
@@ -254,7 +269,21 @@ def _direct_source(part: SourcePlan, spec: ModelSpec, owner: str | None, rows: p
     return out
 
 
-def _aggregate_source(part: SourcePlan, rows: pd.DataFrame, frame: pd.DataFrame) -> dict[str, np.ndarray]:
+def _aggregate_source(part: SourcePlan, rows: pd.DataFrame, frame: pd.DataFrame,
+                      row_time: pd.Series) -> dict[str, np.ndarray]:
+    if part.source.event_time is not None:
+        per_row = _aggregate_as_of(part, rows, frame, row_time)
+    else:
+        per_row = _aggregate_whole(part, rows, frame)
+    out = {}
+    for feature in part.features:
+        values = per_row[feature.name].to_numpy(dtype=float)
+        # No rows for this entity means zero of them, not an unknown count.
+        out[feature.name] = np.nan_to_num(values, nan=0.0) if feature.kind is FeatureKind.count else values
+    return out
+
+
+def _aggregate_whole(part: SourcePlan, rows: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
     groups = frame.groupby(part.source_key, sort=False)
     per_entity = pd.DataFrame(index=groups.size().index)
     for feature in part.features:
@@ -266,10 +295,48 @@ def _aggregate_source(part: SourcePlan, rows: pd.DataFrame, frame: pd.DataFrame)
         else:
             hit = (frame[feature.column].astype(str) == feature.category).astype(float)
             per_entity[feature.name] = hit.groupby(frame[part.source_key]).mean()
-    aligned = rows[[part.rows_key]].merge(per_entity, left_on=part.rows_key, right_index=True, how="left")
-    out = {}
+    return rows[[part.rows_key]].merge(per_entity, left_on=part.rows_key, right_index=True, how="left")
+
+
+def _aggregate_as_of(part: SourcePlan, rows: pd.DataFrame, frame: pd.DataFrame, row_time: pd.Series) -> pd.DataFrame:
+    """Per scored row, the aggregates of its entity's rows at or before the row's time: running
+    totals per entity in time order, then for each scored row the entity's last total not after it."""
+    key, time = part.source_key, part.source.event_time
+    stamps = pd.to_datetime(frame[time], utc=True).astype("datetime64[ns, UTC]")
+    known = frame[key].notna() & stamps.notna()  # a row without a time cannot be placed before anything
+    history = pd.DataFrame({"__key": frame.loc[known, key].astype(str).to_numpy(),
+                            "__t": stamps[known].to_numpy()})
+    history = history.assign(__order=np.arange(len(history)))
+    sources = frame.loc[known].reset_index(drop=True)
     for feature in part.features:
-        values = aligned[feature.name].to_numpy(dtype=float)
-        # No rows for this entity means zero of them, not an unknown count.
-        out[feature.name] = np.nan_to_num(values, nan=0.0) if feature.kind is FeatureKind.count else values
+        if feature.kind is FeatureKind.count:
+            history[feature.name] = 1.0
+        elif feature.kind is FeatureKind.mean:
+            values = pd.to_numeric(sources[feature.column].astype("float64"), errors="coerce")
+            history[f"{feature.name}__sum"] = values.fillna(0.0).to_numpy()
+            history[f"{feature.name}__n"] = values.notna().astype(float).to_numpy()
+        else:
+            history[feature.name] = (sources[feature.column].astype(str) == feature.category).astype(float).to_numpy()
+    history = history.sort_values(["__key", "__t", "__order"], kind="stable")
+    running = history.groupby("__key", sort=False)
+    count = running.cumcount().to_numpy(dtype=float) + 1.0
+    totals = pd.DataFrame({"__key": history["__key"].to_numpy(), "__t": history["__t"].to_numpy()})
+    for feature in part.features:
+        if feature.kind is FeatureKind.count:
+            totals[feature.name] = count
+        elif feature.kind is FeatureKind.mean:
+            sums = running[f"{feature.name}__sum"].cumsum().to_numpy()
+            seen = running[f"{feature.name}__n"].cumsum().to_numpy()
+            with np.errstate(invalid="ignore", divide="ignore"):
+                totals[feature.name] = np.where(seen > 0, sums / np.where(seen > 0, seen, 1.0), np.nan)
+        else:
+            totals[feature.name] = running[feature.name].cumsum().to_numpy() / count
+    totals = totals.sort_values("__t", kind="stable")  # merge_asof wants time order; ties keep entity order
+    scored = pd.DataFrame({"__key": rows[part.rows_key].astype(str).where(rows[part.rows_key].notna(), None),
+                           "__t": row_time.astype("datetime64[ns, UTC]").to_numpy(), "__row": np.arange(len(rows))})
+    placed = scored[scored["__key"].notna() & scored["__t"].notna()].sort_values("__t", kind="stable")
+    matched = pd.merge_asof(placed, totals, on="__t", by="__key", direction="backward", allow_exact_matches=True)
+    out = pd.DataFrame(index=np.arange(len(rows)), columns=[f.name for f in part.features], dtype=float)
+    out.loc[matched["__row"].to_numpy(), [f.name for f in part.features]] = matched[[f.name for f in part.features]].to_numpy(dtype=float)
+    out.index = rows.index
     return out

@@ -107,5 +107,8 @@ def share_from_terms(terms: ShareTerms, uri: str, label: str, catalog: Catalog, 
 
 
 def share_from_contract(contract, catalog: Catalog, entities: list[str]) -> ShareInput:
-    """The share a signed contract delivers, read from the contract's share URI."""
-    return share_from_terms(contract.terms, contract.share_uri, contract.contract_id, catalog, entities)
+    """The share a signed contract delivers, read from where settings put the consumer's copy (never
+    from a path written in the contract file)."""
+    from hurricane_assets.contracts.check import share_uri_for
+
+    return share_from_terms(contract.terms, share_uri_for(contract.terms), contract.contract_id, catalog, entities)

@@ -15,8 +15,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from hurricane_assets.catalog import Catalog, ManifestError, load_catalog
-from hurricane_assets.catalog.manifest import load_validated_yaml
 from hurricane_assets.catalog.catalog import default_domains_dir
+from hurricane_assets.catalog.manifest import load_validated_yaml
 
 SPEC_NAME = "models.yaml"
 

@@ -74,6 +74,9 @@ class DataNeed(BaseModel):
     report_path: str
     created_for: datetime  # end of the monitored window
     prompt: str
+    # the model trains on its last N days (`training.train_days`): the retention a share must keep
+    # for the model to see the feature over its whole window (None: a need recorded before it was known)
+    training_days: int | None = None
 
     def to_need_spec(self) -> NeedSpec:
         return NeedSpec(
@@ -85,6 +88,9 @@ class DataNeed(BaseModel):
             join_entities=tuple(self.entity_keys),
             wanted={item.key: item.weight for item in self.wanted},
             has_columns=self.has_columns,
+            training_days=self.training_days,
+            # ask at least what the model uses; the producer's policy caps what it gets
+            retention_days=max(NeedSpec.model_fields["retention_days"].default, self.training_days or 0),
             prompt=self.prompt,
         )
 
@@ -203,5 +209,6 @@ def build_data_need(result: MonitorResult, spec: ModelSpec, *, catalog: Catalog 
         report_path=result.report_path,
         created_for=result.window_end,
         prompt="",
+        training_days=spec.training.train_days,
     )
     return need.model_copy(update={"prompt": render_prompt(need)})

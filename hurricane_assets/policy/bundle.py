@@ -20,6 +20,7 @@ import cedarpy
 from hurricane_assets.catalog import Catalog
 from hurricane_assets.identity import canonical_json
 from hurricane_assets.policy.model import cedar_schema, column_entities, vocabulary
+from hurricane_assets.policy.required import check_required_forbids
 from hurricane_assets.policy.source import PolicyLoadError, SourcePolicy, line_mentioning, parse_policy_file
 
 ORG_POLICY_FILE = "org_policy.cedar"
@@ -76,6 +77,11 @@ class PolicyBundle:
     @cached_property
     def sha256(self) -> str:
         return hashlib.sha256(canonical_json({"schema": self.schema_text, "policies": self.texts})).hexdigest()
+
+    @cached_property
+    def file_sha256(self) -> dict[str, str]:
+        """Each policy file's own hash, so an auditor sees which file a bundle change touched."""
+        return {label: hashlib.sha256(text.encode()).hexdigest() for label, text in sorted(self.texts.items())}
 
     @cached_property
     def schema(self) -> cedarpy.Schema:
@@ -155,6 +161,8 @@ def load_bundle(catalog: Catalog, policy_dir: str | Path) -> PolicyBundle:
         text = path.read_text()
         policies = parse_policy_file(path, scope, text)
         _validate(path, text, policies, schema, vocabulary(catalog, None if scope == ORG_SCOPE else scope))
+        if scope == ORG_SCOPE:
+            check_required_forbids(path, policies, ORG_SCOPE)
         texts[str(path.relative_to(root))] = text
         loaded[scope] = tuple(policies)
     org = loaded.pop(ORG_SCOPE)

@@ -9,10 +9,11 @@ masking and environment also come as ranks (`*_rank`), which policies compare wi
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from hurricane_assets.catalog import Catalog, Classification, PiiEntity
-from negotiation_graph.terms import Environment, MaskingMethod, ShareTerms
+from negotiation_graph.terms import Environment, MaskingMethod, RowFilter, ShareTerms
 
 SHARE_ACTION = 'Action::"share"'
 
@@ -44,7 +45,11 @@ CONTEXT_ATTRIBUTES: dict[str, str] = {
     "term_days": "Long",
     "freshness_hours": "Long",
     "has_row_filter": "Bool",
+    "row_filter": "{ window_days: Long, consented_only: Bool, sample_percent: Long, all_countries: Bool, "
+    "countries: Set<String>, other_predicates: Long }",
 }
+# a share without a time window reaches all history: policies compare `window_days` like any window
+UNBOUNDED_WINDOW_DAYS = 36500
 
 
 def cedar_schema(catalog: Catalog) -> str:
@@ -95,7 +100,48 @@ def column_entities(catalog: Catalog) -> list[dict[str, Any]]:
     return entities
 
 
-def share_context(terms: ShareTerms, masking: MaskingMethod, **overrides: Any) -> dict[str, Any]:
+def row_filter_attributes(row_filter: RowFilter, columns: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What Cedar sees of a row filter: the predicate's meaning, not a yes/no flag.
+
+    `window_days` (no window: UNBOUNDED_WINDOW_DAYS), `sample_percent` (rounded up, so a rule such
+    as `<= 10` cannot be passed by 10.4 %), `consented_only` (an `eq true` on the dataset's column
+    tagged `consent`), `countries` / `all_countries` (an `eq`/`in` on the column tagged or named
+    `country`; several such predicates keep only their intersection) and how many other
+    predicates there are. `columns`: the dataset's column specs (None: no tagged columns known)."""
+    consent = _tagged(columns, "consent")
+    country = _tagged(columns, "country")
+    consented, countries, others = False, None, 0
+    for predicate in row_filter.all_of:
+        if predicate.column == consent and predicate.op == "eq" and predicate.values == (True,):
+            consented = True
+        elif predicate.column == country and predicate.op in ("eq", "in"):
+            values = {str(v) for v in predicate.values}
+            countries = values if countries is None else countries & values
+        else:
+            others += 1
+    fraction = row_filter.sample_fraction
+    return {
+        "window_days": row_filter.since_days if row_filter.since_days is not None else UNBOUNDED_WINDOW_DAYS,
+        "consented_only": consented,
+        "sample_percent": 100 if fraction is None else math.ceil(round(fraction * 100, 9)),
+        "all_countries": countries is None,
+        "countries": sorted(countries or ()),
+        "other_predicates": others,
+    }
+
+
+def _tagged(columns: dict[str, Any] | None, tag: str) -> str | None:
+    for name, spec in sorted((columns or {}).items()):
+        if tag in spec.tags or name == tag:
+            return name
+    return None
+
+
+def share_context(
+    terms: ShareTerms, masking: MaskingMethod, rows: dict[str, Any] | None = None, **overrides: Any
+) -> dict[str, Any]:
+    """The request context of `terms` with this masking; `rows` from `row_filter_attributes` (None:
+    computed without the dataset's tagged columns)."""
     context = {
         "consumer": terms.consumer,
         "purpose": terms.purpose,
@@ -107,6 +153,7 @@ def share_context(terms: ShareTerms, masking: MaskingMethod, **overrides: Any) -
         "term_days": terms.term_days,
         "freshness_hours": terms.freshness_hours,
         "has_row_filter": not terms.row_filter.is_everything,
+        "row_filter": rows if rows is not None else row_filter_attributes(terms.row_filter),
     }
     context.update(overrides)
     return context

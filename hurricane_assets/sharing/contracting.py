@@ -3,16 +3,25 @@
 The policy is checked again at signature (the negotiation checked it at agreement); each contract is
 signed by both parties, becomes active, is recorded in the ledger and exported to ODCS. Signing the
 same negotiation twice returns the contracts already signed.
+
+An agreement the policy sends to a human (`requires_human`, on the agreement or in the policy's
+answer now) is signed only if the ledger holds a valid approval of exactly these terms by an
+approver registered for the producer: signing a paused negotiation's `pending_approval` produces
+no active contract.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 
+from hurricane_assets.approval.approval import APPROVAL_REQUIRED, negotiation_approval
+from hurricane_assets.clock import utc_now
 from hurricane_assets.contracts.contract import Contract, ContractStatus, LedgerRef, sign_contract
+from hurricane_assets.contracts.history import LedgerHistory, LedgerUnreadable
 from hurricane_assets.contracts.store import ContractStore
 from hurricane_assets.ledger.entry import EntryType
+from hurricane_assets.policy.pin import pin_bundle
 from hurricane_assets.sharing.ids import entry_id
 from negotiation_graph.messages import Agreement
 from negotiation_graph.ports import LedgerPort, PolicyGate, SignerPort
@@ -52,19 +61,30 @@ def sign_agreements(
     store: ContractStore,
     now: datetime | None = None,
 ) -> SigningOutcome:
-    now = now or datetime.now(timezone.utc)
+    now = now or utc_now()
     signed: list[Contract] = []
     refused: list[tuple[Agreement, tuple[str, ...]]] = []
+    history: LedgerHistory | None = None
     for agreement in agreements:
         existing = find_contract(store, agreement)
         if existing is not None:
             signed.append(existing)
             continue
         decision = gate.evaluate(agreement.terms)
-        if not decision.allowed:
+        approval = None
+        if decision.allowed and (agreement.requires_human or decision.requires_human):
+            try:
+                history = LedgerHistory.read(ledger)
+                approval = negotiation_approval(
+                    history, negotiation_id=agreement.negotiation_id, terms_sha256=agreement.terms.sha256(),
+                    producer=agreement.producer, registry=getattr(getattr(ledger, "keyring", None), "registry", None))
+            except LedgerUnreadable:
+                approval = None  # cannot look the approval up: as good as none
+        needs_approval = (agreement.requires_human or decision.requires_human) and approval is None
+        if not decision.allowed or needs_approval:
             reasons = decision.reasons + tuple(
                 f"{col}:{r}" for col, d in decision.columns.items() if not d.allowed for r in d.reasons
-            )
+            ) + ((APPROVAL_REQUIRED,) if decision.allowed and needs_approval else ())
             ledger.append(
                 entry_type=EntryType.POLICY_DENIED,
                 actor=f"agent:{agreement.producer}/producer",
@@ -76,6 +96,7 @@ def sign_agreements(
             )
             refused.append((agreement, reasons))
             continue
+        pin_bundle(gate, ledger)
         # One active share per (consumer, producer, dataset): they write the same table.
         superseded = active_share(store, agreement.consumer, agreement.producer, agreement.dataset)
         contract = Contract.propose(
@@ -101,6 +122,7 @@ def sign_agreements(
                 "terms_sha256": agreement.terms_sha256,
                 "policy_bundle_sha256": contract.policy_bundle_sha256,
                 "policy_decision_id": decision.decision_id,
+                "approval_seq": approval,
                 "expires_at": contract.expires_at.isoformat(),
                 "supersedes": superseded.contract_id if superseded else None,
             },

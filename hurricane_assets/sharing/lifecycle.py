@@ -2,21 +2,45 @@
 
 Ending a share (revoked or expired) erases the delivered copy, records it in the ledger with what
 was erased, and emits an OpenLineage DROP for the copy. Renewal re-checks the current policy and
-signs a new contract version that points at the one it replaces.
+signs a new contract version that points at the one it replaces. Every one of them first checks
+the contract (`contracts.check`): a tampered contract is refused before anything is changed, and
+the copy erased is the one settings derive, inside the consumer's environment root.
+
+Each tick of the sweep also enforces the retention of every share that stays (`enforce_retention`,
+`delivery/retention.py`): its rows older than `retention_days` go, with a RETENTION ledger entry
+naming the contract and how many rows went (no values).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
+from deltalake.exceptions import TableNotFoundError
+
+from hurricane_assets.approval.approval import (
+    APPROVAL_REQUIRED,
+    approval_for_contract,
+    renewal_approval,
+    renewal_needs_approval,
+)
+from hurricane_assets.catalog import Catalog, load_catalog
+from hurricane_assets.clock import utc_now
+from hurricane_assets.contracts.check import ContractRejected, check_contract, inside_consumer_root, share_uri_for
 from hurricane_assets.contracts.contract import Contract, ContractStatus, LedgerRef, sign_contract
+from hurricane_assets.contracts.history import LedgerHistory
 from hurricane_assets.contracts.store import ContractStore
-from hurricane_assets.delivery.erase import erase_table
+from hurricane_assets.delivery.deliver import DeliveryRefused, deliver
+from hurricane_assets.delivery.erase import ErasureRefused, erase_share
+from hurricane_assets.delivery.retention import delete_older, empty_share, retention_cutoff, stamped_cutoff
+from hurricane_assets.identity.signer import Signer
 from hurricane_assets.ledger.entry import EntryType
 from hurricane_assets.lineage.emitter import LineageEmitter
+from hurricane_assets.masking.plans import plan_from_contract
+from hurricane_assets.policy.pin import pin_bundle
 from hurricane_assets.sharing.ids import entry_id
-from negotiation_graph.ports import LedgerPort, PolicyGate, SignerPort
+from hurricane_assets.storage import open_table
+from negotiation_graph.ports import LedgerConflict, LedgerPort, PolicyGate, SignerPort
 
 
 @dataclass(frozen=True)
@@ -52,19 +76,27 @@ def end_share(
     store: ContractStore,
     ledger: LedgerPort,
     lineage: LineageEmitter | None = None,
+    signer: SignerPort | None = None,
+    history: LedgerHistory | None = None,
 ) -> Contract:
-    """Revoke or expire: status change first (so no delivery starts), then the copy is erased."""
+    """Revoke or expire: the contract is checked (raises `ContractRejected` if tampered), its status
+    changes first (so no delivery starts), then the copy is erased."""
     if status not in (ContractStatus.revoked, ContractStatus.expired):
         raise ValueError(f"a share ends as revoked or expired, not {status.value}")
+    # a proposed contract may be withdrawn; no expiry test: an ended term is what expiry is for
+    check_contract(contract, signer=signer if signer is not None else Signer(), ledger=ledger, history=history,
+                   now=None, allowed=(ContractStatus.active,) if status is ContractStatus.expired
+                   else (ContractStatus.active, ContractStatus.proposed))
     ended = contract.transition(status)
+    share_uri = share_uri_for(contract.terms)
     store.save(ended)
-    erasure = erase_table(contract.share_uri)
+    erasure = erase_share(contract.terms)
     payload = {
         "contract_id": contract.contract_id,
         "contract_version": contract.version,
         "reason": reason,
         "by": by,
-        "share_uri": contract.share_uri,
+        "share_uri": share_uri,
         "copy_existed": erasure.existed,
         "rows_deleted": erasure.rows_deleted,
         "files_vacuumed": erasure.files_vacuumed,
@@ -96,27 +128,48 @@ def renew(
     ledger: LedgerPort,
     store: ContractStore,
     now: datetime | None = None,
+    history: LedgerHistory | None = None,
 ) -> Contract | None:
     """Sign the same terms for another term, if the current policy still allows them; the old
-    contract becomes `renewed`. Returns None (and records the denial) when the policy says no."""
-    now = now or datetime.now(timezone.utc)
+    contract becomes `renewed`. Returns None (and records the denial) when the policy says no, or
+    when it asks for a human and the ledger holds no approval of this renewal (unless the rules
+    that ask carry `@renew_without_human`; then the approval the contract rests on suffices).
+    Raises `ContractRejected` for a contract that fails its check (e.g. an edited file)."""
+    now = now or utc_now()
+    history = history if history is not None else LedgerHistory.read(ledger)
+    record = check_contract(contract, signer=signer, history=history, now=now)
     decision = gate.evaluate(contract.terms)
-    if not decision.allowed:
-        ledger.append(
-            entry_type=EntryType.POLICY_DENIED,
-            actor=f"agent:{contract.producer}/producer",
-            payload={"stage": "renewal", "decision_id": decision.decision_id, "reasons": list(decision.reasons)},
-            negotiation_id=contract.negotiation_id,
-            contract_id=contract.contract_id,
-            entry_id=entry_id(contract.contract_id, contract.version, "renewal-denied"),
-        )
+    approval = None
+    reasons = list(decision.reasons)
+    if decision.allowed and decision.requires_human:
+        registry = getattr(getattr(ledger, "keyring", None), "registry", None)
+        if renewal_needs_approval(gate, decision):
+            approval = renewal_approval(history, contract, registry=registry)
+        else:
+            approval = approval_for_contract(history, contract, record, renewal_without_human=True, registry=registry)
+        if approval is None:
+            reasons.append(APPROVAL_REQUIRED)
+    if not decision.allowed or APPROVAL_REQUIRED in reasons:
+        try:
+            ledger.append(
+                entry_type=EntryType.POLICY_DENIED,
+                actor=f"agent:{contract.producer}/producer",
+                payload={"stage": "renewal", "decision_id": decision.decision_id, "reasons": reasons,
+                         "bundle_sha256": decision.bundle_sha256},
+                negotiation_id=contract.negotiation_id,
+                contract_id=contract.contract_id,
+                entry_id=entry_id(contract.contract_id, contract.version, "renewal-denied", *reasons),
+            )
+        except LedgerConflict:
+            pass  # this version's renewal was already denied for these reasons (an earlier sweep): on record once
         return None
+    pin_bundle(gate, ledger, history)
     successor = Contract.propose(
         contract.terms,
         negotiation_id=contract.negotiation_id,
         policy_bundle_sha256=decision.bundle_sha256,
         now=now,
-        share_uri=contract.share_uri,
+        share_uri=share_uri_for(contract.terms),
         version=_next_version(contract.version),
         previous_contract_id=contract.contract_id,
     )
@@ -131,6 +184,8 @@ def renew(
             "version": successor.version,
             "agreement_sha256": successor.agreement_sha256,
             "policy_bundle_sha256": successor.policy_bundle_sha256,
+            "policy_decision_id": decision.decision_id,
+            "approval_seq": approval,
             "expires_at": successor.expires_at.isoformat(),
         },
         negotiation_id=contract.negotiation_id,
@@ -148,6 +203,76 @@ class SweepResult:
     expired: tuple[str, ...]
     renewed: tuple[tuple[str, str], ...]  # (old id, new id)
     not_renewed: tuple[str, ...]
+    refused: tuple[str, ...] = ()  # contracts that failed their check (e.g. edited files): left alone
+    retention: tuple[tuple[str, int], ...] = ()  # (contract id, rows past its retention removed from its share)
+
+
+def enforce_retention(contract: Contract, *, catalog: Catalog, ledger: LedgerPort, now: datetime,
+                      redeliver) -> int:
+    """Remove the rows of `contract`'s share older than its retention at `now`; returns how many went.
+
+    In place when the share carries the dataset's event time unmasked; else `redeliver(contract)`
+    rebuilds it under the new cutoff (the delivery counts the rows it removed); a share that can be
+    neither (the delivery is refused) is emptied, since its rows' age cannot be shown. A RETENTION
+    entry records each removal, once per contract version and cutoff."""
+    terms = contract.terms
+    uri = share_uri_for(terms)
+    if not inside_consumer_root(uri, terms):
+        raise ErasureRefused(f"refusing to age {uri}: not inside {terms.consumer}'s {terms.environment.value} root")
+    cutoff = retention_cutoff(terms, now)
+    previous = stamped_cutoff(uri)
+    if not _exists(uri) or (previous is not None and previous >= cutoff):
+        return 0  # no copy, or nothing in it can have aged since its cutoff
+    spec = catalog.dataset(terms.producer, terms.dataset)
+    event_time = spec.event_time
+    how, reason, version = "deleted", None, None
+    if _holds_exact(terms, spec, event_time):
+        done = delete_older(uri, event_time=event_time, cutoff=cutoff)
+        removed, version = (done.rows_deleted, done.table_version) if done is not None else (0, None)
+    else:
+        how = "redelivered"
+        try:
+            delivery = redeliver(contract)
+            removed, version = delivery.retention.removed, delivery.table_version
+        except Exception as failed:  # refused (policy, contract, upstream schema) or failed: fail closed
+            how = "emptied"
+            reason = failed.reason if isinstance(failed, DeliveryRefused) else type(failed).__name__  # no values
+            done = empty_share(uri, cutoff=cutoff)
+            removed, version = done.rows_deleted, done.table_version
+    if removed:
+        payload = {"contract_id": contract.contract_id, "contract_version": contract.version, "share_uri": uri,
+                   "retention_days": terms.retention_days, "cutoff": cutoff.isoformat(), "rows_removed": removed,
+                   "how": how, "table_version": version}
+        if reason is not None:
+            payload["reason"] = reason
+        ledger.append(
+            entry_type=EntryType.RETENTION,
+            actor="system:ledger",
+            payload=payload,
+            negotiation_id=contract.negotiation_id,
+            contract_id=contract.contract_id,
+            entry_id=entry_id(contract.contract_id, contract.version, "retention", cutoff.isoformat()),
+        )
+    return removed
+
+
+def _holds_exact(terms, spec, event_time: str) -> bool:
+    """Whether the share carries the event time as in prod. Below prod a timestamp is a
+    quasi-identifier, generalised or shifted per person (`masking/plans.py`): a shifted time can be
+    later than the true one, so only an unmasked copy can be aged in place."""
+    if event_time not in terms.shared_columns():
+        return False
+    plan = plan_from_contract(spec, terms.environment.value, dict(terms.columns), name=f"{terms.producer}.{terms.dataset}")
+    rule = plan.rules.get(event_time)
+    return rule is not None and rule.operator == "keep"
+
+
+def _exists(uri: str) -> bool:
+    try:
+        open_table(uri)
+    except TableNotFoundError:
+        return False
+    return True
 
 
 def sweep(
@@ -160,19 +285,45 @@ def sweep(
     renew_within: timedelta = timedelta(days=7),
     now: datetime | None = None,
     lineage: LineageEmitter | None = None,
+    catalog: Catalog | None = None,
 ) -> SweepResult:
-    """Expire what is past its end of life; renew what ends soon and `still_helps(contract)`."""
-    now = now or datetime.now(timezone.utc)
-    expired, renewed, not_renewed = [], [], []
+    """Expire what is past its end of life; remove from every share that stays the rows past its
+    retention; renew what ends soon and `still_helps(contract)`."""
+    now = now or utc_now()
+    catalog = catalog if catalog is not None else load_catalog()
+    expired, renewed, not_renewed, refused, aged = [], [], [], [], []
+    history = LedgerHistory.read(ledger)  # one scan: each step below touches only its own contract
+
+    def redeliver(contract: Contract):
+        return deliver(contract, catalog=catalog, gate=gate, signer=signer, ledger=ledger, lineage=lineage, now=now)
+
     for contract in store.list(status=ContractStatus.active):
-        if contract.expires_at <= now:
-            end_share(contract, ContractStatus.expired, reason="end of term", by="system:ledger",
-                      store=store, ledger=ledger, lineage=lineage)
-            expired.append(contract.contract_id)
-        elif contract.expires_at - now <= renew_within:
-            successor = renew(contract, gate=gate, signer=signer, ledger=ledger, store=store, now=now) if still_helps(contract) else None
-            if successor is not None:
-                renewed.append((contract.contract_id, successor.contract_id))
-            else:
-                not_renewed.append(contract.contract_id)
-    return SweepResult(tuple(expired), tuple(renewed), tuple(not_renewed))
+        try:
+            if contract.expires_at <= now:
+                end_share(contract, ContractStatus.expired, reason="end of term", by="system:ledger",
+                          store=store, ledger=ledger, lineage=lineage, signer=signer, history=history)
+                expired.append(contract.contract_id)
+                continue
+            # the share stays (for now): its old rows go first, whatever the renewal decides
+            check_contract(contract, signer=signer, history=history, now=now)
+            removed = enforce_retention(contract, catalog=catalog, ledger=ledger, now=now, redeliver=redeliver)
+            if removed:
+                aged.append((contract.contract_id, removed))
+            if contract.expires_at - now <= renew_within:
+                successor = (renew(contract, gate=gate, signer=signer, ledger=ledger, store=store, now=now, history=history)
+                             if still_helps(contract) else None)
+                if successor is not None:
+                    renewed.append((contract.contract_id, successor.contract_id))
+                else:
+                    not_renewed.append(contract.contract_id)
+        except ContractRejected as exc:
+            # one edited contract must not stop the sweep of the others; it is recorded and left alone
+            ledger.append(
+                entry_type=EntryType.POLICY_DENIED,
+                actor="system:ledger",
+                payload={"stage": "sweep", "reason": exc.reason},
+                contract_id=contract.contract_id,
+                entry_id=entry_id(contract.contract_id, "sweep-refused", now.isoformat()),
+            )
+            refused.append(contract.contract_id)
+    return SweepResult(tuple(expired), tuple(renewed), tuple(not_renewed), tuple(refused), tuple(aged))

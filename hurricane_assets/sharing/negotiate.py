@@ -59,10 +59,13 @@ def negotiate_need(
         refused = tuple(f"{a.producer}.{a.dataset}: {', '.join(r)}" for a, r in signed.refused)
         # lineage for the negotiation once, when its contracts are first signed
         new = [c for c in contracts if c.contract_id not in known]
+        if new:  # the need's run, and each producer's part as its child run
+            platform.lineage.need_negotiation_started(result.negotiation_id, need.consumer)
         for producer in sorted({c.producer for c in new}):
             platform.lineage.negotiation_started(result.negotiation_id, need.consumer, producer)
             platform.lineage.negotiation_completed(result.negotiation_id, need.consumer, producer)
         if new:
+            platform.lineage.need_negotiation_completed(result.negotiation_id, need.consumer)
             # a signed checkpoint at each agreement, so a later truncation of the ledger shows
             platform.ledger.checkpoint()
     return NeedOutcome(need.need_id, result, contracts, refused)

@@ -4,31 +4,34 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hurricane_assets.agents.exchange import exchange_from_environment
 from hurricane_assets.catalog import Catalog, load_catalog
 from hurricane_assets.contracts.store import ContractStore
-from hurricane_assets.identity.signer import Signer
-from hurricane_assets.ledger import Ledger
 from hurricane_assets.lineage.emitter import LineageEmitter
 from hurricane_assets.policy.gate import CedarPolicyGate
+from negotiation_graph.ports import LedgerPort, SignerPort
 
 
 @dataclass(frozen=True)
 class SharingPlatform:
     catalog: Catalog
     gate: CedarPolicyGate
-    signer: Signer
-    ledger: Ledger
+    signer: SignerPort
+    ledger: LedgerPort
     store: ContractStore
     lineage: LineageEmitter
 
     @classmethod
     def from_environment(cls, catalog: Catalog | None = None) -> SharingPlatform:
         catalog = catalog if catalog is not None else load_catalog()
+        # contracts are signed by the domains' own agents (in process by default, or A2A services
+        # under `HURRICANE_AGENTS`); the exchange's ledger holds the log's key only
+        exchange = exchange_from_environment()
         return cls(
             catalog=catalog,
             gate=CedarPolicyGate(catalog),
-            signer=Signer(),
-            ledger=Ledger(),
+            signer=exchange.signer,
+            ledger=exchange.ledger,
             store=ContractStore(catalog=catalog),
             lineage=LineageEmitter(catalog=catalog),
         )

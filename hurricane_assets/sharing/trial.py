@@ -9,13 +9,15 @@ while it is measured, and the ledger records that it happened (hashes and figure
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 
 from deltalake import write_deltalake
 
+from hurricane_assets.clock import utc_now
 from hurricane_assets.delivery.deliver import content_sha256, masked_share
 from hurricane_assets.delivery.erase import erase_table
 from hurricane_assets.ledger.entry import EntryType
+from hurricane_assets.masking.kanonymity import KAnonymityError
+from hurricane_assets.masking.measure import PrivacyCheckFailed
 from hurricane_assets.models.sources import join_entities, share_from_terms
 from hurricane_assets.models.spec import load_model_spec
 from hurricane_assets.models.training import train_with_and_without
@@ -47,7 +49,12 @@ class TrialSampleEstimator:
             return 0.0  # a trial is a delivery: nothing the policy denies is sampled
         spec = load_model_spec(need.consumer, need.model, catalog=self.platform.catalog)
         trial = terms.model_copy(update={"row_filter": RowFilter(sample_fraction=self.sample_fraction)})
-        masked = masked_share(trial, catalog=self.platform.catalog, now=datetime.now(timezone.utc))
+        try:
+            masked = masked_share(trial, catalog=self.platform.catalog, now=utc_now())
+        except (KAnonymityError, PrivacyCheckFailed):
+            # a trial is a delivery: terms whose masked rows fail the privacy checks could not be delivered
+            self.measured[key] = 0.0
+            return 0.0
         uri = hurricane_paths().table_uri(terms.environment.value, terms.consumer, f"_trial__{terms.producer}__{terms.dataset}")
         label = f"trial-{key[:12]}"
         try:

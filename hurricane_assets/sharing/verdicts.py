@@ -59,5 +59,5 @@ def judge_and_act(
         if not verdict.keep:
             end_share(contract, ContractStatus.revoked, reason=f"did not help {model}: {verdict.reason}",
                       by=f"agent:{consumer}/consumer", store=platform.store, ledger=platform.ledger,
-                      lineage=lineage or platform.lineage)
+                      lineage=lineage or platform.lineage, signer=platform.signer)
     return verdicts

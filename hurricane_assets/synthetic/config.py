@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 
+from hurricane_assets.clock import current_hour
+
 MIN_CUSTOMERS = 200
 
 
@@ -21,7 +23,7 @@ class SyntheticConfigError(ValueError):
 class SyntheticConfig:
     transactions: int = 20_000  # size knob; other datasets scale from it
     seed: int = 7
-    as_of: datetime | None = None  # data ends here (UTC); None: today 00:00 UTC
+    as_of: datetime | None = None  # data ends here (UTC); None: the platform clock's current hour
     history_days: int = 120
     drift_days: int | None = None  # None: no drift; N: the drift starts N days before as_of
 
@@ -53,11 +55,11 @@ class SyntheticConfig:
         return max(MIN_CUSTOMERS, self.transactions // 10)
 
     def resolved(self) -> SyntheticConfig:
-        """The same config with `as_of` fixed, so a cache keyed on it never spans two days."""
+        """The same config with `as_of` fixed to the clock's current hour, so the newest events are
+        fresh whatever the hour, and a cache keyed on it never spans two worlds."""
         if self.as_of is not None:
             return self
-        today = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
-        return replace(self, as_of=today)
+        return replace(self, as_of=current_hour())
 
     @property
     def start(self) -> datetime:

@@ -80,6 +80,7 @@ def ibans(rng: np.random.Generator, countries: np.ndarray) -> np.ndarray:
 
 NINO_FIRST = np.array(list("ABCEGHJKLMNOPRSTWXYZ"))
 NINO_SECOND = np.array(list("ABCEGHJKLMNPRSTWXYZ"))
+NINO_PREFIX_NOT_ISSUED = frozenset({"BG", "GB", "KN", "NK", "NT", "TN", "ZZ"})  # HMRC never issues these
 DNI_LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
 BSN_WEIGHTS = np.array([9, 8, 7, 6, 5, 4, 3, 2])
 
@@ -109,6 +110,15 @@ def _nir(rng: np.random.Generator, n: int, birth_years: np.ndarray, birth_months
     return out
 
 
+def steuer_id_check_digit(body: str) -> str:
+    """ISO 7064 MOD 11,10 over the first ten digits of a German tax id."""
+    product = 10
+    for ch in body:
+        total = (int(ch) + product) % 10 or 10
+        product = total * 2 % 11
+    return str((11 - product) % 10)
+
+
 def national_ids(
     rng: np.random.Generator, countries: np.ndarray, birth_years: np.ndarray, birth_months: np.ndarray
 ) -> np.ndarray:
@@ -120,15 +130,18 @@ def national_ids(
             first = NINO_FIRST[rng.integers(0, len(NINO_FIRST), size=n)]
             second = NINO_SECOND[rng.integers(0, len(NINO_SECOND), size=n)]
             suffix = np.array(list("ABCD"))[rng.integers(0, 4, size=n)]
-            values = [f"{a}{b}{d}{s}" for a, b, d, s in zip(first, second, _digit_strings(rng, n, 6), suffix)]
-        elif country == "DE":  # Steuer-IdNr: 11 digits, no leading zero
-            values = [str(rng.integers(1, 10)) + d for d in _digit_strings(rng, n, 10)]
+            values = [f"{a}{b if a + b not in NINO_PREFIX_NOT_ISSUED else 'A'}{d}{s}"
+                      for a, b, d, s in zip(first, second, _digit_strings(rng, n, 6), suffix)]
+        elif country == "DE":  # Steuer-IdNr: 10 digits, no leading zero, and the ISO 7064 check digit
+            values = [body + steuer_id_check_digit(body)
+                      for body in (str(rng.integers(1, 10)) + d[:9] for d in _digit_strings(rng, n, 10))]
         elif country == "FR":
             values = _nir(rng, n, birth_years[rows], birth_months[rows])
         elif country == "NL":
             values = _bsn(rng, n)
-        elif country == "ES":  # DNI: 8 digits and the mod-23 letter
-            values = [d + DNI_LETTERS[int(d) % 23] for d in _digit_strings(rng, n, 8)]
+        elif country == "ES":  # DNI: 8 digits and the mod-23 letter; residents' NIE: X/Y for the leading 0/1
+            values = [("XY"[int(d[0])] + d[1:] if d[0] in "01" else d) + DNI_LETTERS[int(d) % 23]
+                      for d in _digit_strings(rng, n, 8)]
         else:  # IT codice fiscale shape: 6 letters, 2 digits, letter, 2 digits, letter, 3 digits, letter
             letters = LETTERS[rng.integers(0, 26, size=(n, 9))]
             digits = DIGITS[rng.integers(0, 10, size=(n, 7))]

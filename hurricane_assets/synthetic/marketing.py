@@ -17,6 +17,7 @@ from hurricane_assets.synthetic.customers import customer_base, customer_events
 from hurricane_assets.synthetic.fraud import sigmoid
 from hurricane_assets.synthetic.randomness import stream
 from hurricane_assets.synthetic.support import tickets
+from hurricane_assets.synthetic.ticket_text import LabelledText, note_texts
 from hurricane_assets.synthetic.timeline import US_PER_HOUR, to_us, utc_column
 
 SESSIONS_PER_TRANSACTION = 1 / 2
@@ -30,21 +31,30 @@ CHURN_PER_DISSATISFACTION = 0.7  # per CSAT point below 3
 CHURN_PER_ACTIVITY = -0.9  # per standard deviation of log session count
 
 
-def _notes(rng: np.random.Generator, n: int, names: np.ndarray, emails: np.ndarray, has_campaign: np.ndarray) -> np.ndarray:
+def _notes(config: SyntheticConfig, base, rng: np.random.Generator, customer: np.ndarray,
+           has_campaign: np.ndarray) -> tuple[np.ndarray, dict[int, LabelledText]]:
+    n = len(customer)
     notes = np.full(n, None, dtype=object)
     rows = np.flatnonzero(has_campaign & (rng.random(n) < NOTE_SHARE))
     personal = rng.random(len(rows)) < PERSONAL_NOTE_SHARE
     plain = rng.integers(0, len(messages.NOTES_PLAIN), size=len(rows))
-    template = rng.integers(0, len(messages.NOTES_PERSONAL), size=len(rows))
-    notes[rows] = [
-        messages.NOTES_PERSONAL[t].format(name=names[r], email=emails[r]) if p else messages.NOTES_PLAIN[q]
-        for r, p, q, t in zip(rows, personal, plain, template)
-    ]
-    return notes
+    notes[rows[~personal]] = [messages.NOTES_PLAIN[q] for q in plain[~personal]]
+    written = note_texts(config, base, rng, customer[rows[personal]])
+    notes[rows[personal]] = [t.text for t in written]
+    return notes, dict(zip(rows[personal].tolist(), written))
+
+
+def web_sessions(config: SyntheticConfig) -> pd.DataFrame:
+    return _web_sessions(config)[0]
+
+
+def labelled_notes(config: SyntheticConfig) -> dict[int, LabelledText]:
+    """Row number -> labelled campaign note, for the notes that mention a customer (never stored)."""
+    return _web_sessions(config)[1]
 
 
 @lru_cache(maxsize=4)
-def web_sessions(config: SyntheticConfig) -> pd.DataFrame:
+def _web_sessions(config: SyntheticConfig) -> tuple[pd.DataFrame, dict[int, LabelledText]]:
     base = customer_base(config)
     rng = stream(config.seed, "web_sessions")
     n = max(100, round(config.transactions * SESSIONS_PER_TRANSACTION))
@@ -56,17 +66,19 @@ def web_sessions(config: SyntheticConfig) -> pd.DataFrame:
     campaign = np.where(
         has_campaign, np.array(messages.CAMPAIGNS, dtype=object)[rng.integers(0, len(messages.CAMPAIGNS), size=n)], None
     )
-    return pd.DataFrame(
+    notes, labelled = _notes(config, base, rng, customer, has_campaign)
+    frame = pd.DataFrame(
         {
             "session_id": np.array([f"ws_{i:09d}" for i in range(1, n + 1)], dtype=object),
             "customer_id": base.ids[customer],
             "pages_viewed": pages,
             "duration_s": duration,
             "campaign": campaign,
-            "campaign_notes": _notes(rng, n, base.full_name[customer], base.email[customer], has_campaign),
+            "campaign_notes": notes,
             "event_ts": utc_column(start_us),
         }
     )
+    return frame, labelled
 
 
 def churn_labels(config: SyntheticConfig) -> pd.DataFrame:

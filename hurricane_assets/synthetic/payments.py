@@ -14,10 +14,22 @@ import pandas as pd
 
 from hurricane_assets.synthetic import fraud
 from hurricane_assets.synthetic.config import SyntheticConfig
-from hurricane_assets.synthetic.customers import YOUNG_ACCOUNT_DAYS, CustomerBase, customer_base, hex_ids, ipv4_addresses
+from hurricane_assets.synthetic.customers import (
+    YOUNG_ACCOUNT_DAYS,
+    CustomerBase,
+    customer_base,
+    hex_ids,
+    ipv4_addresses,
+)
 from hurricane_assets.synthetic.randomness import stream
 from hurricane_assets.synthetic.timeline import (
-    US_PER_DAY, US_PER_HOUR, US_PER_SECOND, diurnal_times, local_hours, to_us, utc_column,
+    US_PER_DAY,
+    US_PER_HOUR,
+    US_PER_SECOND,
+    diurnal_times,
+    local_hours,
+    to_us,
+    utc_column,
 )
 
 CHARGEBACK_SHARE = 0.01

@@ -10,9 +10,9 @@ import phonenumbers
 
 from hurricane_assets.synthetic import messages
 from hurricane_assets.synthetic.config import SyntheticConfig
-from hurricane_assets.synthetic.customers import CustomerBase, customer_base, customer_events
-from hurricane_assets.synthetic.identifiers import london_landlines
+from hurricane_assets.synthetic.customers import customer_base, customer_events
 from hurricane_assets.synthetic.randomness import stream
+from hurricane_assets.synthetic.ticket_text import LabelledText, ticket_texts
 from hurricane_assets.synthetic.timeline import utc_column
 
 TICKETS_PER_TRANSACTION = 1 / 20
@@ -32,40 +32,17 @@ def masked_card(pan: str, style: int) -> str:
     return f"{pan[:4]} {pan[4:6]}** **** {pan[-4:]}"
 
 
-def _bodies(rng: np.random.Generator, base: CustomerBase, customer: np.ndarray, category: np.ndarray) -> list[str]:
-    n = len(customer)
-    with_intro = rng.random(n) < 0.9
-    with_phone = rng.random(n) < 0.55
-    with_email = (rng.random(n) < 0.5) | ~with_phone  # every body carries a contact detail
-    with_card = rng.random(n) < 0.15
-    phone_style = rng.integers(0, len(PHONE_STYLES), size=n)
-    card_style = rng.integers(0, 2, size=n)
-    landline = (base.country[customer] == "GB") & (rng.random(n) < 0.2)
-    landlines = london_landlines(rng, n)
-    bodies = []
-    for i in range(n):
-        c = customer[i]
-        lang = base.language[c]
-        name = base.full_name[c]
-        parts = [messages.GREETING[lang]]
-        if with_intro[i]:
-            parts.append(messages.INTRO[lang].format(name=name))
-        parts.append(messages.ISSUES[lang][category[i]])
-        if with_card[i]:
-            parts.append(messages.CARD[lang].format(card=masked_card(base.cards[c, 0], card_style[i])))
-        if with_phone[i]:
-            phone = landlines[i] if landline[i] else written_phone(base.phone[c], phone_style[i])
-            parts.append(messages.CALL_ME[lang].format(phone=phone))
-        if with_email[i]:
-            parts.append(messages.MAIL_ME[lang].format(email=base.email[c]))
-        # Without an introduction the writer signs with the full name, so every body names them.
-        parts.append(messages.SIGN_OFF[lang].format(first=name.split(" ")[0] if with_intro[i] else name))
-        bodies.append(" ".join(parts))
-    return bodies
+def tickets(config: SyntheticConfig) -> pd.DataFrame:
+    return _tickets(config)[0]
+
+
+def labelled_tickets(config: SyntheticConfig) -> tuple[LabelledText, ...]:
+    """Each ticket's body with its labelled personal-data spans, in the rows' order (never stored)."""
+    return _tickets(config)[1]
 
 
 @lru_cache(maxsize=4)
-def tickets(config: SyntheticConfig) -> pd.DataFrame:
+def _tickets(config: SyntheticConfig) -> tuple[pd.DataFrame, tuple[LabelledText, ...]]:
     base = customer_base(config)
     rng = stream(config.seed, "tickets")
     n = max(20, round(config.transactions * TICKETS_PER_TRANSACTION))
@@ -74,14 +51,17 @@ def tickets(config: SyntheticConfig) -> pd.DataFrame:
     category = np.array(messages.TICKET_CATEGORIES)[rng.integers(0, len(messages.TICKET_CATEGORIES), size=n)]
     score = np.clip(np.round(3.6 - 0.8 * base.unhappiness[customer] + rng.normal(0, 0.7, size=n)), 1, 5)
     satisfaction = np.where(rng.random(n) < UNRATED_SHARE, np.nan, score)
-    return pd.DataFrame(
+    priority = rng.choice([1, 2, 3, 4], size=n, p=[0.1, 0.25, 0.4, 0.25])
+    texts = tuple(ticket_texts(config, base, rng, customer, category))
+    frame = pd.DataFrame(
         {
             "ticket_id": np.array([f"tk_{i:08d}" for i in range(1, n + 1)], dtype=object),
             "customer_id": base.ids[customer],
             "category": category.astype(object),
-            "priority": rng.choice([1, 2, 3, 4], size=n, p=[0.1, 0.25, 0.4, 0.25]),
-            "body": _bodies(rng, base, customer, category),
+            "priority": priority,
+            "body": np.array([t.text for t in texts], dtype=object),
             "satisfaction": satisfaction,
             "created_at": utc_column(created_us),
         }
     )
+    return frame, texts

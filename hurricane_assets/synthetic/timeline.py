@@ -24,13 +24,25 @@ def to_us(moment: datetime) -> int:
 
 
 def diurnal_times(rng: np.random.Generator, n: int, start_us: int, end_us: int) -> np.ndarray:
-    """`n` sorted event times in [start_us, end_us), uniform over days, diurnal within a day."""
-    days = max(1, -(-(end_us - start_us) // US_PER_DAY))  # ceil: the last, partial day counts too
+    """`n` sorted event times in [start_us, end_us), uniform over days, diurnal within a UTC day.
+
+    Days are counted from the UTC midnight at or before `start_us`, so the activity profile stays on
+    UTC hours whatever the hour of the window's ends; a time drawn past an end of the window moves by
+    whole days back inside it (same hour, so neither end piles events up and the newest events sit
+    as close to `end_us` as the profile puts them).
+    """
+    first_midnight = start_us - start_us % US_PER_DAY
+    days = max(1, -(-(end_us - first_midnight) // US_PER_DAY))  # ceil: partial days count too
     day = rng.integers(0, days, size=n)
     hour = rng.choice(24, size=n, p=HOURLY_ACTIVITY)
     within = rng.integers(0, US_PER_HOUR, size=n)
-    times = start_us + day * US_PER_DAY + hour * US_PER_HOUR + within
-    return np.sort(np.minimum(times, end_us - 1))
+    times = first_midnight + day * US_PER_DAY + hour * US_PER_HOUR + within
+    late, early = times >= end_us, times < start_us
+    times[late] -= -(-(times[late] - end_us + 1) // US_PER_DAY) * US_PER_DAY
+    times[early] += -(-(start_us - times[early]) // US_PER_DAY) * US_PER_DAY
+    if end_us - start_us < US_PER_DAY:
+        times = np.clip(times, start_us, end_us - 1)  # a window under a day: no whole day to move by
+    return np.sort(times)
 
 
 def uniform_times(rng: np.random.Generator, low_us: np.ndarray | int, high_us: np.ndarray | int, n: int) -> np.ndarray:

@@ -10,7 +10,7 @@ from negotiation_graph.concession import columns_for, concession_path
 from negotiation_graph.context import NegotiationContext
 from negotiation_graph.feasibility import FeasibleRegion
 from negotiation_graph.messages import Message, Performative, ReasonCode, message_id
-from negotiation_graph.outbox import agent, send
+from negotiation_graph.outbox import Drafts, agent, deliver
 from negotiation_graph.ports import ProducerListing
 from negotiation_graph.scoring import MASK_VALUE, consumer_utility, consumer_value, producer_utility
 from negotiation_graph.state import Bargain, NegotiationState, ProducerAnswer
@@ -76,10 +76,12 @@ def open_bargain(
 
 def award(state: NegotiationState, runtime: Runtime[NegotiationContext]) -> dict:
     ctx, need, nid = runtime.context, state["need"], state["negotiation_id"]
+    delivered = deliver(ctx, state)  # the CFP and every producer's answer
+    drafts = Drafts(ctx)
     answers = sorted(state["answers"], key=lambda a: (a.listing.producer, a.listing.dataset))
     proposals = [a for a in answers if a.region is not None]
     awarded = dict((id(a), features) for a, features in choose_awards(need, proposals))
-    bargains, sent = [], []
+    bargains = []
     for answer in proposals:
         features = awarded.get(id(answer))
         outcome = (ReasonCode.NOT_AWARDED.value,)
@@ -97,9 +99,12 @@ def award(state: NegotiationState, runtime: Runtime[NegotiationContext]) -> dict
             prev_msg_sha256=proposal.sha256(),
         )
         if isinstance(outcome, Bargain):
-            message = send(ctx, Message(**common, performative=Performative.AWARD, rationale=", ".join(features)))
-            bargains.append(outcome.model_copy(update={"last_msg_id": message.msg_id, "last_msg_sha256": message.sha256()}))
+            award_ = Message(**common, performative=Performative.AWARD, rationale=", ".join(features))
+            message, gone = drafts.post_or_stand_in(award_, Performative.WITHDRAW)
+            if not gone:  # the consumer's agent stopped: no bargain is opened in its name
+                bargains.append(outcome.model_copy(update={"last_msg_id": message.msg_id, "last_msg_sha256": message.sha256()}))
         else:
-            message = send(ctx, Message(**common, performative=Performative.REJECT, reason_codes=outcome))
-        sent.append(message)
-    return {"bargains": bargains, "transcript": sent, "answers": None}  # read: clear them from later checkpoints
+            drafts.post_or_stand_in(Message(**common, performative=Performative.REJECT, reason_codes=outcome),
+                                    Performative.WITHDRAW)
+    # answers read: clear them from later checkpoints
+    return {"bargains": bargains, "answers": None, **drafts.update(delivered)}

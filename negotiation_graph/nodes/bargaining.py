@@ -3,10 +3,10 @@ bargain: the party whose turn it is moves, then the other answers. A move is dra
 configured strategy (or ends the bargain: deadline, round limit, no progress) and goes out only if
 the policy gate allows its terms (an offer, or the offer being accepted).
 
-A step is the unit of resumption, and every step is one checkpoint: drafting, gating and sending
-in the same step, two moves per step, keeps the checkpoints per negotiation few while a crash
-still resumes at the start of the exchange it interrupted (message ids are deterministic, so the
-re-sent moves are the same ledger entries).
+A step is the unit of resumption, and every step is one checkpoint: drafting and gating in the
+same step, two moves per step, keeps the checkpoints per negotiation few. A step first delivers
+what the previous step drafted (fixed in the checkpoint it starts from), then drafts its own
+moves, which the next step delivers: a crash re-drafts only what nobody has seen (`outbox.py`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from langgraph.runtime import Runtime
 
 from negotiation_graph.context import NegotiationContext
 from negotiation_graph.messages import Message, Performative, PolicySummary, ReasonCode, check_accept, message_id
-from negotiation_graph.outbox import agent, send
+from negotiation_graph.outbox import Drafts, agent, deliver
+from negotiation_graph.rows import describe
 from negotiation_graph.state import Bargain, NegotiationState, Role
 from negotiation_graph.strategies import Briefing, Turn
 from negotiation_graph.terms import NeedSpec, ShareTerms
@@ -46,7 +47,8 @@ class Draft:
 
 def summary(terms: ShareTerms) -> str:
     columns = ", ".join(f"{c}:{m.value}" for c, m in terms.columns.items())
-    return f"{columns}; retention {terms.retention_days}d; term {terms.term_days}d; refresh {terms.freshness_hours}h"
+    rows = "" if terms.row_filter.is_everything else f"; {describe(terms.row_filter)}"
+    return f"{columns}; retention {terms.retention_days}d; term {terms.term_days}d; refresh {terms.freshness_hours}h{rows}"
 
 
 def briefing(need: NeedSpec, bargain: Bargain) -> Briefing:
@@ -100,14 +102,16 @@ def draft(ctx: NegotiationContext, state: NegotiationState, bargain: Bargain) ->
     )
 
 
-def gate_offer(ctx: NegotiationContext, state: NegotiationState, bargain: Bargain, index: int) -> tuple[int, object] | None:
+def gate_offer(
+    ctx: NegotiationContext, state: NegotiationState, bargain: Bargain, index: int, drafts: Drafts
+) -> tuple[int, object] | None:
     """The offer to send for a drafted `index`: itself if allowed, else the nearest safer point of the
     path the gate allows (a denied offer is never sent). Denials are recorded as POLICY_DENIED."""
     for candidate in range(index, -1, -1):
         decision = ctx.gate.evaluate(bargain.path[candidate])
         if decision.allowed:
             return candidate, decision
-        ctx.ledger.append(
+        drafts.record(
             entry_type="POLICY_DENIED",
             actor=agent(state["need"].consumer, "consumer"),
             payload={
@@ -122,12 +126,12 @@ def gate_offer(ctx: NegotiationContext, state: NegotiationState, bargain: Bargai
     return None
 
 
-def play(ctx: NegotiationContext, state: NegotiationState, bargain: Bargain, move: Draft, sent: list[Message]) -> Bargain:
-    """Gate `move`, send it, and return the bargain after it; the message is appended to `sent`."""
+def play(ctx: NegotiationContext, state: NegotiationState, bargain: Bargain, move: Draft, drafts: Drafts) -> Bargain:
+    """Gate `move`, draft it, and return the bargain after it."""
     need, nid = state["need"], state["negotiation_id"]
     kind, index, reasons, decision = move.kind, move.index, move.reason_codes, None
     if kind == "counter":
-        gated = gate_offer(ctx, state, bargain, index)
+        gated = gate_offer(ctx, state, bargain, index, drafts)
         if gated is None:
             kind, reasons = "withdraw", (ReasonCode.POLICY_DENIED.value,)
         else:
@@ -156,10 +160,11 @@ def play(ctx: NegotiationContext, state: NegotiationState, bargain: Bargain, mov
         prev_msg_sha256=bargain.last_msg_sha256,
     )
     if kind == "accept":
-        last = next(m for m in reversed([*state["transcript"], *sent]) if m.msg_id == bargain.last_msg_id)
+        last = next(m for m in reversed([*state["transcript"], *drafts.messages]) if m.msg_id == bargain.last_msg_id)
         check_accept(message, last)
-    message = send(ctx, message)
-    sent.append(message)
+    message, gone = drafts.post_or_stand_in(message, Performative.WITHDRAW)
+    if gone:  # the mover's agent did not answer: the exchange withdrew for it, the bargain ends
+        kind, reasons = "withdraw", message.reason_codes
     update = {
         "round": bargain.round + 1,
         "seq": bargain.seq + 1,
@@ -179,14 +184,16 @@ def play(ctx: NegotiationContext, state: NegotiationState, bargain: Bargain, mov
 
 def bargain_round(state: NegotiationState, runtime: Runtime[NegotiationContext]) -> dict:
     ctx = runtime.context
-    bargains, sent = [], []
+    delivered = deliver(ctx, state)
+    drafts = Drafts(ctx)
+    bargains = []
     for bargain in state["bargains"]:
         for _ in range(MOVES_PER_ROUND):
             if bargain.status != "open":
                 break
-            bargain = play(ctx, state, bargain, draft(ctx, state, bargain), sent)
+            bargain = play(ctx, state, bargain, draft(ctx, state, bargain), drafts)
         bargains.append(bargain)
-    return {"bargains": bargains, "transcript": sent}
+    return {"bargains": bargains, **drafts.update(delivered)}
 
 
 def bargaining_or_close(state: NegotiationState) -> str:

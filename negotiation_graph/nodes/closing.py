@@ -6,19 +6,21 @@ checkpoints the signed agreements, pauses in `escalate`, and commits after the h
 
 from __future__ import annotations
 
-from langgraph.graph import END
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
 from negotiation_graph.context import NegotiationContext
-from negotiation_graph.messages import Agreement, Message, Outcome, Performative, ReasonCode, message_id
-from negotiation_graph.outbox import agent, send
+from negotiation_graph.messages import Agreement, Message, Outcome, Performative, PolicySummary, ReasonCode, message_id
+from negotiation_graph.outbox import EXCHANGE, Drafts, agent, deliver
+from negotiation_graph.ports import PartyUnavailable
 from negotiation_graph.state import Escalation, NegotiationState
 
 APPROVER = "human:approver"
 
 
-def sign_agreements(ctx: NegotiationContext, state: NegotiationState) -> list[Agreement]:
+def sign_agreements(ctx: NegotiationContext, state: NegotiationState, drafts: Drafts) -> list[Agreement]:
+    """Sign every accepted bargain the gate still allows; a denied one is recorded (POLICY_DENIED
+    with the gate's reason codes) instead of silently dropped."""
     need = state["need"]
     agreements = []
     for bargain in state["bargains"]:
@@ -27,6 +29,22 @@ def sign_agreements(ctx: NegotiationContext, state: NegotiationState) -> list[Ag
         terms = bargain.path[bargain.on_table]
         decision = ctx.gate.evaluate(terms)  # policy at agreement time is what counts
         if not decision.allowed:
+            drafts.record(
+                entry_type="POLICY_DENIED",
+                actor=agent(need.consumer, "consumer"),
+                payload={
+                    "stage": "agreement",
+                    "stream": bargain.stream,
+                    "terms_sha256": terms.sha256(),
+                    "decision": PolicySummary.of(decision).model_dump(mode="json"),
+                    "reasons": sorted(
+                        {ReasonCode.POLICY_DENIED.value, *decision.reasons}
+                        | {f"{c}:{r}" for c, d in decision.columns.items() if not d.allowed for r in d.reasons}
+                    ),
+                },
+                negotiation_id=state["negotiation_id"],
+                entry_id=message_id(state["negotiation_id"], f"{bargain.stream}/denied-at-agreement", bargain.seq),
+            )
             continue
         unsigned = Agreement(
             negotiation_id=state["negotiation_id"],
@@ -43,40 +61,65 @@ def sign_agreements(ctx: NegotiationContext, state: NegotiationState) -> list[Ag
             refused_columns=bargain.refused_columns,
         )
         body = unsigned.body()
-        signatures = (ctx.signer.sign(terms.producer, body), ctx.signer.sign(need.consumer, body))
+        try:
+            signatures = (ctx.signer.sign(terms.producer, body), ctx.signer.sign(need.consumer, body))
+        except PartyUnavailable as gone:  # a party's agent stopped after accepting: no agreement, said so
+            drafts.post(
+                Message(
+                    msg_id=message_id(state["negotiation_id"], f"{bargain.stream}/unavailable-at-agreement", bargain.seq),
+                    negotiation_id=state["negotiation_id"],
+                    round=bargain.round,
+                    performative=Performative.WITHDRAW,
+                    sender=EXCHANGE,
+                    receiver=agent(need.consumer, "consumer"),
+                    in_reply_to=bargain.last_msg_id,
+                    sent_at=ctx.clock(),
+                    reason_codes=(ReasonCode.PARTY_UNAVAILABLE.value,),
+                    rationale=str(gone)[:2000],
+                    prev_msg_sha256=bargain.last_msg_sha256,
+                )
+            )
+            continue
         agreements.append(unsigned.model_copy(update={"signatures": signatures}))
     return agreements
 
 
 def close(state: NegotiationState, runtime: Runtime[NegotiationContext]) -> dict:
-    agreements = sign_agreements(runtime.context, state)
-    if any(a.requires_human for a in agreements):
-        return {"agreements": agreements}
-    return commit_agreements(runtime.context, state, agreements, escalation=None)
+    ctx, nid = runtime.context, state["negotiation_id"]
+    delivered = deliver(ctx, state)  # the last exchange of offers
+    drafts = Drafts(ctx)
+    agreements = sign_agreements(ctx, state, drafts)
+    pending = [a for a in agreements if a.requires_human]
+    if pending:
+        # drafted here, so the ESCALATE the human sees is fixed in this step's checkpoint: `escalate`
+        # re-runs from its top on resume and only delivers it again, byte for byte
+        drafts.post(
+            Message(
+                msg_id=message_id(nid, "escalation", 0),
+                negotiation_id=nid,
+                round=0,
+                performative=Performative.ESCALATE,
+                sender=agent(state["need"].consumer, "consumer"),
+                receiver=APPROVER,
+                sent_at=ctx.clock(),
+                rationale="policy requires a human for: " + ", ".join(f"{a.producer}.{a.dataset}" for a in pending),
+            )
+        )
+        return {"agreements": agreements, **drafts.update(delivered)}
+    return commit_agreements(ctx, state, agreements, escalation=None, drafts=drafts, delivered=delivered)
 
 
 def escalation_or_end(state: NegotiationState) -> str:
-    return "escalate" if state.get("outcome") is None else END
+    return "escalate" if state.get("outcome") is None else "deliver_last"
 
 
 def escalate(state: NegotiationState, runtime: Runtime[NegotiationContext]) -> dict:
-    """Pause for a human. This node re-runs from the top on resume, so everything before
-    `interrupt()` is idempotent (a deterministic message id)."""
+    """Deliver the ESCALATE, then pause for a human. This node re-runs from the top on resume, so
+    nothing before `interrupt()` is drafted anew: it only delivers what `close` checkpointed."""
     ctx, nid, consumer = runtime.context, state["negotiation_id"], agent(state["need"].consumer, "consumer")
+    delivered = deliver(ctx, state, final=True)  # a human is about to read it
+    asked = next(m for m in reversed(state["transcript"]) if m.performative is Performative.ESCALATE)
     pending = [a for a in state["agreements"] if a.requires_human]
-    asked = send(
-        ctx,
-        Message(
-            msg_id=message_id(nid, "escalation", 0),
-            negotiation_id=nid,
-            round=0,
-            performative=Performative.ESCALATE,
-            sender=consumer,
-            receiver=APPROVER,
-            sent_at=ctx.clock(),
-            rationale="policy requires a human for: " + ", ".join(f"{a.producer}.{a.dataset}" for a in pending),
-        ),
-    )
     answer = interrupt(
         {
             "negotiation_id": nid,
@@ -88,8 +131,8 @@ def escalate(state: NegotiationState, runtime: Runtime[NegotiationContext]) -> d
         }
     )
     decision = Escalation.model_validate(answer)
-    recorded = send(
-        ctx,
+    drafts = Drafts(ctx)
+    drafts.post(
         Message(
             msg_id=message_id(nid, "escalation", 1),
             negotiation_id=nid,
@@ -98,23 +141,33 @@ def escalate(state: NegotiationState, runtime: Runtime[NegotiationContext]) -> d
             sender=consumer,
             receiver=agent(state["need"].consumer, "consumer"),
             in_reply_to=asked.msg_id,
-            sent_at=ctx.clock(),
+            sent_at=decision.at if decision.at is not None else ctx.clock(),
             reason_codes=() if decision.approved else (ReasonCode.HUMAN_DENIED.value,),
             rationale=f"{'approved' if decision.approved else 'denied'} by {decision.by}",
             decided_by=decision.by,
             prev_msg_sha256=asked.sha256(),
-        ),
+        )
     )
-    return {"escalation": decision, "transcript": [asked, recorded]}
+    return {"escalation": decision, **drafts.update(delivered)}
 
 
-def outcome_of(state: NegotiationState, agreements: list[Agreement], escalation: Escalation | None) -> Outcome:
+def outcome_of(
+    state: NegotiationState, agreements: list[Agreement], escalation: Escalation | None, drafted: list[Message] = ()
+) -> Outcome:
     need = state["need"]
     served = {f for a in agreements for f in a.features}
     unserved = tuple(sorted(set(need.wanted) - served))
     reasons = {r for b in state["bargains"] if b.status == "closed" for r in b.reason_codes}
+    gone = [m for m in [*state["transcript"], *drafted] if m.sender == EXCHANGE]  # parties whose agent stopped
+    reasons |= {r for m in gone for r in m.reason_codes}
+    accepted_last = {b.last_msg_id for b in state["bargains"] if b.status == "accepted"}
+    unsigned = sum(1 for m in gone if m.in_reply_to in accepted_last)  # accepted, then a party's agent stopped
     if escalation is not None and not escalation.approved:
         reasons.add(ReasonCode.HUMAN_DENIED.value)
+    if len(agreements) + unsigned < sum(1 for b in state["bargains"] if b.status == "accepted") and (
+        escalation is None or escalation.approved
+    ):
+        reasons.add(ReasonCode.POLICY_DENIED.value)  # accepted, then denied at agreement time
     if not agreements:
         answers = [m for m in state["transcript"] if m.performative in (Performative.PROPOSE, Performative.REFUSE)]
         if not state["producers_asked"]:
@@ -130,44 +183,55 @@ def outcome_of(state: NegotiationState, agreements: list[Agreement], escalation:
 
 
 def commit(state: NegotiationState, runtime: Runtime[NegotiationContext]) -> dict:
-    return commit_agreements(runtime.context, state, state["agreements"], escalation=state.get("escalation"))
+    ctx = runtime.context
+    delivered = deliver(ctx, state)  # the HUMAN_DECISION
+    return commit_agreements(
+        ctx, state, state["agreements"], escalation=state.get("escalation"), drafts=Drafts(ctx), delivered=delivered
+    )
 
 
 def commit_agreements(
-    ctx: NegotiationContext, state: NegotiationState, agreements: list[Agreement], *, escalation: Escalation | None
+    ctx: NegotiationContext,
+    state: NegotiationState,
+    agreements: list[Agreement],
+    *,
+    escalation: Escalation | None,
+    drafts: Drafts,
+    delivered: list[str],
 ) -> dict:
     nid, need = state["negotiation_id"], state["need"]
     if escalation is not None and not escalation.approved:
         agreements = [a for a in agreements if not a.requires_human]
-    sent = []
     for agreement in agreements:
         bargain = next(b for b in state["bargains"] if b.listing.producer == agreement.producer and b.listing.dataset == agreement.dataset)
-        sent.append(
-            send(
-                ctx,
-                Message(
-                    msg_id=message_id(nid, bargain.stream, bargain.seq),
-                    negotiation_id=nid,
-                    round=bargain.round,
-                    performative=Performative.AGREEMENT,
-                    sender=agent(need.consumer, "consumer"),
-                    receiver=agent(agreement.producer, "producer"),
-                    in_reply_to=bargain.last_msg_id,
-                    sent_at=ctx.clock(),
-                    terms=agreement.terms,
-                    terms_sha256=agreement.terms_sha256,
-                    agreement_signatures=agreement.signatures,
-                    prev_msg_sha256=bargain.last_msg_sha256,
-                ),
+        drafts.post(
+            Message(
+                msg_id=message_id(nid, bargain.stream, bargain.seq),
+                negotiation_id=nid,
+                round=bargain.round,
+                performative=Performative.AGREEMENT,
+                sender=agent(need.consumer, "consumer"),
+                receiver=agent(agreement.producer, "producer"),
+                in_reply_to=bargain.last_msg_id,
+                sent_at=ctx.clock(),
+                terms=agreement.terms,
+                terms_sha256=agreement.terms_sha256,
+                agreement_signatures=agreement.signatures,
+                prev_msg_sha256=bargain.last_msg_sha256,
             )
         )
-    outcome = outcome_of(state, agreements, escalation)
+    outcome = outcome_of(state, agreements, escalation, drafts.messages)
     if outcome.status == "no_deal":
-        ctx.ledger.append(
+        drafts.record(
             entry_type="NO_DEAL",
             actor=agent(need.consumer, "consumer"),
             payload=outcome.model_dump(mode="json"),
             negotiation_id=nid,
             entry_id=message_id(nid, "outcome", 0),
         )
-    return {"agreements": agreements, "outcome": outcome, "transcript": sent}
+    return {"agreements": agreements, "outcome": outcome, **drafts.update(delivered)}
+
+
+def deliver_last(state: NegotiationState, runtime: Runtime[NegotiationContext]) -> dict:
+    """The last step: deliver what closing drafted (agreements or the no-deal)."""
+    return {"outbox": {"sent": deliver(runtime.context, state, final=True), "new": []}}

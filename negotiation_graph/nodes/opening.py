@@ -1,7 +1,7 @@
 """Open the negotiation: discover who may hold the data, call for proposals and fan the CFP out.
 
-One step does all three (each side effect is idempotent by message id), so opening costs one
-checkpoint. The listings travel to the producers inside the `Send`s only: they are checkpointed
+One step does all three, so opening costs one checkpoint; the CFP is drafted here and delivered
+to the ledger by the next step (`outbox.py`). The listings travel to the producers inside the `Send`s only: they are checkpointed
 once, with the fan-out, instead of in every later checkpoint of the negotiation.
 """
 
@@ -12,7 +12,7 @@ from langgraph.types import Command, Send
 
 from negotiation_graph.context import NegotiationContext
 from negotiation_graph.messages import Message, Performative, message_id
-from negotiation_graph.outbox import agent, send
+from negotiation_graph.outbox import Drafts, agent
 from negotiation_graph.state import NegotiationState, ProducerTask
 
 BROADCAST = "agent:*/producer"
@@ -25,8 +25,8 @@ def open_negotiation(state: NegotiationState, runtime: Runtime[NegotiationContex
         (listing for listing in ctx.directory.listings(need) if listing.producer != need.consumer),  # not itself
         key=lambda item: (item.producer, item.dataset),
     )
-    cfp = send(
-        ctx,
+    drafts = Drafts(ctx)
+    cfp = drafts.post(
         Message(
             msg_id=message_id(nid, "cfp", 0),
             negotiation_id=nid,
@@ -39,7 +39,7 @@ def open_negotiation(state: NegotiationState, runtime: Runtime[NegotiationContex
             rationale=need.prompt,
         ),
     )
-    update = {"opened_at": opened_at, "producers_asked": len(listings), "transcript": [cfp], "answers": []}
+    update = {"opened_at": opened_at, "producers_asked": len(listings), "answers": [], **drafts.update([])}
     if not listings:
         return Command(update=update, goto="award")  # nobody to ask: the award closes with no_producers
     tasks = [Send("producer", ProducerTask(negotiation_id=nid, need=need, listing=listing, cfp=cfp)) for listing in listings]

@@ -1,16 +1,16 @@
-"""A producer's answer to a CFP, as its own subgraph: assess (map the feasible region through the
-policy gate), then answer (PROPOSE its anchor offer, or REFUSE with reason codes)."""
+"""A producer's answer to a CFP in two steps, run inside the producer's task: assess (map the
+feasible region through the policy gate), then answer (PROPOSE its anchor offer, or REFUSE with
+reason codes)."""
 
 from __future__ import annotations
 
-from langgraph._internal._constants import CONFIG_KEY_DURABILITY
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
 from negotiation_graph.context import NegotiationContext
 from negotiation_graph.feasibility import FeasibleRegion, Infeasible, anchor, explore, listing_id
 from negotiation_graph.messages import Message, Performative, PolicySummary, ReasonCode, message_id
-from negotiation_graph.outbox import agent, send
+from negotiation_graph.outbox import Drafts, agent
 from negotiation_graph.state import ProducerAnswer, ProducerOutput, ProducerState, ProducerTask
 
 
@@ -55,29 +55,32 @@ def answer_cfp(state: ProducerState, runtime: Runtime[NegotiationContext]) -> di
             reason_codes=assessment.reason_codes,
             column_reasons=assessment.column_reasons,
         )
-    sent = send(ctx, message)
-    return {"answers": [ProducerAnswer(listing=listing, message=sent, region=region)], "transcript": [sent]}
+    drafts = Drafts(ctx)  # delivered by the award, with the CFP, once every answer is checkpointed
+    sent, gone = drafts.post_or_stand_in(message, Performative.REFUSE)
+    return {
+        "answers": [ProducerAnswer(listing=listing, message=sent, region=None if gone else region)],
+        "transcript": drafts.messages,
+        "outbox": drafts.entries,
+    }
 
 
 def build_producer_graph():
+    """The producer's two steps as a graph of their own (for drawing and for callers that stream
+    them); the negotiation runs them through `producer` instead."""
     graph = StateGraph(ProducerState, context_schema=NegotiationContext, output_schema=ProducerOutput)
     graph.add_node("assess_cfp", assess_cfp)
     graph.add_node("answer_cfp", answer_cfp)
     graph.add_edge(START, "assess_cfp")
     graph.add_edge("assess_cfp", "answer_cfp")
     graph.add_edge("answer_cfp", END)
-    # no checkpoints of its own: the parent checkpoints each producer's answer as that task's writes
     return graph.compile(checkpointer=False)
 
 
-PRODUCER_GRAPH = build_producer_graph()
+def producer(task: ProducerTask, runtime: Runtime[NegotiationContext]) -> ProducerOutput:
+    """One producer answering the CFP: assess, then answer, inside the parent's task.
 
-
-def producer(task: ProducerTask) -> ProducerOutput:
-    """One producer answering the CFP: its subgraph, run inside the parent's task.
-
-    Durability "exit" because the subgraph keeps no checkpoints: langgraph 1.2.24 would otherwise
-    inherit the parent's "sync" and wait for a checkpoint write that a `checkpointer=False` graph
-    never starts (AttributeError `_put_checkpoint_fut`). It is set through the config, as the
-    `durability=` argument warns when there is no checkpointer."""
-    return PRODUCER_GRAPH.invoke(task, {"configurable": {CONFIG_KEY_DURABILITY: "exit"}})
+    Called directly rather than as a nested graph: the steps keep no checkpoints of their own (the
+    parent checkpoints each producer's answer as that task's writes), so a nested Pregel loop per
+    producer only added its scheduling, callbacks and threads to every negotiation."""
+    state: ProducerState = {**task, **assess_cfp(task, runtime)}  # type: ignore[typeddict-item]
+    return answer_cfp(state, runtime)  # type: ignore[return-value]

@@ -9,7 +9,6 @@ from deltalake import DeltaTable
 from hurricane_assets.catalog import load_catalog
 from hurricane_assets.catalog.schema import arrow_schema, schema_diff
 from hurricane_assets.settings import hurricane_paths
-
 from tests.domains.conftest import DOMAINS
 
 
@@ -23,7 +22,14 @@ def test_domain_job_materializes_with_all_checks_passing(domain, build_defs):
     failed = [(e.asset_key.to_user_string(), e.check_name, e.description) for e in evaluations if not e.passed]
     assert not failed
     product = load_catalog().product(domain)
-    assert len(evaluations) == 5 * len(product.datasets)
+    copies = sum(1 for d in product.datasets.values() for env in ("preprod", "dev") if env in d.allowed_environments)
+    # five data checks per prod dataset, five measured-privacy checks per masked copy (issue 11)
+    assert len(evaluations) == 5 * len(product.datasets) + 5 * copies
+    privacy = [e for e in evaluations if e.check_name.startswith("privacy_")]
+    assert {e.check_name for e in privacy} == {"privacy_k", "privacy_l_diversity", "privacy_singling_out_risk",
+                                               "privacy_linkability_risk", "privacy_inference_risk"}
+    assert {e.asset_key.path[-1] for e in privacy} == {
+        f"{name}_{env}" for name, d in product.datasets.items() for env in ("preprod", "dev") if env in d.allowed_environments}
     for event in result.get_asset_materialization_events():
         meta = event.event_specific_data.materialization.metadata
         assert meta["dagster/row_count"].value > 0

@@ -6,7 +6,6 @@ import dagster as dg
 
 from hurricane_assets.catalog import load_catalog
 from hurricane_assets.dagster_layer.workspace import load_location, workspace_locations
-
 from tests.domains.conftest import DOMAINS
 
 

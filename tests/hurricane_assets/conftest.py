@@ -22,14 +22,19 @@ import pytest
 from deltalake import write_deltalake
 
 from hurricane_assets.catalog import load_catalog
+from hurricane_assets.clock import utc_now
 from hurricane_assets.contracts.store import ContractStore
+from hurricane_assets.delivery.deliver import masked_share
 from hurricane_assets.identity.signer import Signer
 from hurricane_assets.ledger.ledger import Ledger
 from hurricane_assets.masking.copy import copy_masked
-from hurricane_assets.models.sources import ShareInput, source_from_catalog
+from hurricane_assets.masking.keys import init_masking_keys
+from hurricane_assets.models.sources import ShareInput, join_entities, share_from_terms
+from hurricane_assets.models.spec import load_model_spec
 from hurricane_assets.policy import CedarPolicyGate
 from hurricane_assets.settings import hurricane_paths
 from hurricane_assets.synthetic import SyntheticConfig, generate, generate_dataset
+from negotiation_graph.terms import Environment, MaskingMethod, ShareTerms
 
 AS_OF = datetime(2025, 6, 1, tzinfo=timezone.utc)
 CALM = SyntheticConfig(transactions=10_000, seed=7, as_of=AS_OF, history_days=60, drift_days=None)
@@ -55,6 +60,7 @@ def world_templates(tmp_path_factory) -> dict[str, Path]:
     os.environ["HURRICANE_HOME"] = str(home)
     templates = {}
     try:
+        init_masking_keys()
         for name, config in WORLDS.items():
             write_world(config)
             target = tmp_path_factory.mktemp(f"world_{name}")
@@ -81,27 +87,43 @@ def install_world(hurricane_home, world_templates):
     return install
 
 
-def preprod_share(producer: str, dataset: str, columns: list[str], join_entity: str) -> ShareInput:
-    """A share as the exchange would describe it: the producer's masked preprod table."""
-    return source_from_catalog(
-        load_catalog(), producer, dataset, hurricane_paths().table_uri("preprod", producer, dataset),
-        join_entity=join_entity, columns=columns, contract_id=f"ctr-{producer}-{dataset}",
-    )
+# The masking the fraud model's negotiation agrees per producer (the terms of the demo's contracts), so
+# model tests train on the features a real share carries, not on the producer's default preprod copy.
+CONTRACT_COLUMNS: dict[tuple[str, str], dict[str, MaskingMethod]] = {
+    ("payments", "transactions"): {"txn_id": MaskingMethod.none, "channel": MaskingMethod.tokenize,
+                                   "device_id": MaskingMethod.tokenize},
+    ("customers", "profiles"): {"customer_id": MaskingMethod.tokenize, "account_opened_at": MaskingMethod.generalize,
+                                "segment": MaskingMethod.tokenize},
+    ("support", "tickets"): {"customer_id": MaskingMethod.tokenize, "category": MaskingMethod.tokenize,
+                             "priority": MaskingMethod.generalize, "satisfaction": MaskingMethod.generalize},
+}
+
+
+def contract_terms(producer: str, dataset: str) -> ShareTerms:
+    """The terms of the fraud model's contract with `producer` for `dataset`."""
+    return ShareTerms(producer=producer, consumer="risk", dataset=dataset, columns=CONTRACT_COLUMNS[(producer, dataset)],
+                      purpose="fraud_detection", environment=Environment.preprod, freshness_hours=24, retention_days=90,
+                      term_days=90)
 
 
 @pytest.fixture
-def payments_share() -> ShareInput:
-    return preprod_share("payments", "transactions", ["txn_id", "customer_id", "channel", "device_id", "event_ts"], "transaction")
+def deliver_share(share_catalog, share_gate):
+    """`deliver_share("payments", "transactions")` does what a delivery under a signed contract does to the
+    current prod table (policy check, projection, the contract's masking) and writes the result where
+    the fraud model reads its shares; returns the share as the model sees it."""
+    fraud = load_model_spec("risk", "fraud_model", catalog=share_catalog)
 
+    def deliver(producer: str, dataset: str) -> ShareInput:
+        terms = contract_terms(producer, dataset)
+        decision = share_gate.evaluate(terms)
+        assert decision.allowed, decision  # a fixture share the policy would refuse tests nothing real
+        masked = masked_share(terms, catalog=share_catalog, now=utc_now())
+        uri = hurricane_paths().table_uri(terms.environment.value, terms.consumer, f"{producer}__{dataset}")
+        write_deltalake(uri, masked.table, mode="overwrite", schema_mode="overwrite")
+        entities = join_entities(fraud, share_catalog)
+        return share_from_terms(terms, uri, f"ctr-{producer}-{dataset}", share_catalog, entities)
 
-@pytest.fixture
-def customers_share() -> ShareInput:
-    return preprod_share("customers", "profiles", ["customer_id", "account_opened_at"], "customer")
-
-
-@pytest.fixture
-def support_share() -> ShareInput:
-    return preprod_share("support", "tickets", ["customer_id", "category", "priority", "satisfaction", "created_at"], "customer")
+    return deliver
 
 
 @pytest.fixture(scope="session")

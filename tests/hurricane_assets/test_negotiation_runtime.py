@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 import pytest
 from deltalake import DeltaTable
 
+from hurricane_assets.agents.exchange import SYSTEM_ACTOR
 from hurricane_assets.catalog import load_catalog
 from hurricane_assets.ledger import verify_ledger
 from hurricane_assets.negotiation_runtime import (
@@ -21,6 +22,9 @@ from hurricane_assets.settings import hurricane_paths
 from negotiation_graph.context import NegotiationLimits, fixed_clock
 from negotiation_graph.messages import Performative
 from negotiation_graph.terms import Environment, MaskingMethod, NeedSpec
+from tests.hurricane_assets.approver_keys import answer, register_approver
+from tests.transcripts import logged_bytes
+from tests.trust_keys import install_keys
 
 T0 = datetime(2026, 1, 5, 9, tzinfo=UTC)
 
@@ -34,6 +38,16 @@ def fraud_need(**changes) -> NeedSpec:
 
 def ledger_rows() -> list[dict]:
     return DeltaTable(hurricane_paths().ledger).to_pyarrow_table().to_pylist()
+
+
+def assert_ledger_holds(transcript) -> None:
+    """Every message of the transcript is in the ledger with the same bytes, written by the log for
+    the domain that signed it, and nothing else of it (a human's signed approval and the contracts
+    are their own entries beside the transcript)."""
+    rows = [r for r in ledger_rows() if r["negotiation_id"] == transcript[0].negotiation_id
+            and r["entry_type"] not in ("HUMAN_APPROVAL", "CONTRACT_SIGNED")]
+    assert {r["actor"] for r in rows} == {SYSTEM_ACTOR}
+    assert {m.msg_id: logged_bytes(m) for m in transcript} == {r["entry_id"]: r["payload_json"] for r in rows}
 
 
 def test_the_fraud_models_need_is_agreed_with_payments_and_customers_inside_cedar_policy():
@@ -51,7 +65,9 @@ def test_the_fraud_models_need_is_agreed_with_payments_and_customers_inside_ceda
     assert offers and all(gate.evaluate(m.terms).allowed for m in offers)
     verdict = verify_ledger()
     assert verdict.ok, verdict.problem
-    ids = [row["entry_id"] for row in ledger_rows()]
+    # every message once; the one other entry pins the policy bundle the negotiation ran under
+    ids = [row["entry_id"] for row in ledger_rows() if row["entry_type"] != "POLICY_CHANGED"]
+    assert [row["entry_type"] for row in ledger_rows()].count("POLICY_CHANGED") == 1
     assert len(ids) == len(set(ids)) == len(result.transcript)
 
 
@@ -92,6 +108,7 @@ def test_a_purpose_no_producer_allows_ends_at_once_with_reasons():
 def test_same_need_in_a_fresh_home_gives_the_same_terms(tmp_path, monkeypatch):
     first = run_negotiation(fraud_need(), clock=fixed_clock(T0))
     monkeypatch.setenv("HURRICANE_HOME", str(tmp_path / "other"))
+    install_keys(tmp_path / "other")
     second = run_negotiation(fraud_need(), clock=fixed_clock(T0))
     assert first.negotiation_id == second.negotiation_id
     assert [a.terms.canonical() for a in first.agreements] == [a.terms.canonical() for a in second.agreements]
@@ -104,23 +121,29 @@ def test_restricted_escalation_pauses_and_a_named_human_approves():
     assert paused.status == "awaiting_human" and not paused.agreements
     assert [a.dataset for a in paused.pending_approval] == ["profiles"]
     assert "AGREEMENT" not in [row["entry_type"] for row in ledger_rows()]
-    done = resume_negotiation(paused.negotiation_id, approve=True, by="alice")
+    # one commit per negotiation, but what the human is asked to judge is in the ledger already
+    assert_ledger_holds(paused.transcript)
+    alice = register_approver("alice", "customers")
+    done = resume_negotiation(paused.negotiation_id, answer(alice, "alice", paused, True, T0), now=T0)
     assert done.outcome.status == "agreed"
+    assert_ledger_holds(done.transcript)
     resumed = [row for row in ledger_rows() if row["entry_type"] == "RESUMED"]
-    assert len(resumed) == 1 and '"decided_by":"alice"' in resumed[0]["payload_json"]
+    assert len(resumed) == 1 and '"decided_by":"alice (approver key' in resumed[0]["payload_json"]
+    assert [row["entry_type"] for row in ledger_rows()].count("HUMAN_APPROVAL") == 1
     assert verify_ledger().ok
     with pytest.raises(NotAwaitingHuman):
-        resume_negotiation(paused.negotiation_id, approve=True, by="alice")
+        resume_negotiation(paused.negotiation_id, answer(alice, "alice", paused, True, T0), now=T0)
 
 
 def test_a_denied_escalation_ends_without_a_deal():
     need = fraud_need(need_id="analytics-2", consumer="marketing", purpose="customer_analytics",
                       join_entities=("customer",), wanted={"account_age": 1.0})
     paused = run_negotiation(need, clock=fixed_clock(T0))
-    done = resume_negotiation(paused.negotiation_id, approve=False, by="bob")
+    bob = register_approver("bob", "customers")
+    done = resume_negotiation(paused.negotiation_id, answer(bob, "bob", paused, False, T0), now=T0)
     assert done.outcome.status == "no_deal" and "human_denied" in done.outcome.reason_codes
     transcript = load_transcript(paused.negotiation_id)
-    assert transcript[-1].performative is Performative.HUMAN_DECISION and transcript[-1].decided_by == "bob"
+    assert transcript[-1].performative is Performative.HUMAN_DECISION and transcript[-1].decided_by.startswith("bob ")
 
 
 def test_catalog_directory_lists_other_domains_datasets_joinable_on_the_need():
@@ -138,5 +161,54 @@ def test_bad_input_is_named():
         run_negotiation(fraud_need(), strategy="genius")
     with pytest.raises(NegotiationNotFound):
         load_transcript("no-such-negotiation")
-    with pytest.raises(ValueError, match="--by"):
-        resume_negotiation("whatever", approve=True, by=" ")
+    with pytest.raises(NegotiationNotFound):
+        resume_negotiation("whatever", None, now=T0)
+
+
+def test_support_narrows_tickets_to_90_days_for_analytics_instead_of_refusing():
+    """support's Cedar rule denies tickets for analytics beyond 90 days: the producer offers a
+    window instead of refusing, the sides bargain over it, and no offer ever passes 90 days."""
+    need = NeedSpec(need_id="ticket-analytics-1", consumer="customers", model="csat_model",
+                    purpose="customer_analytics", environment=Environment.preprod, join_entities=("customer",),
+                    wanted={"category": 0.5, "priority": 0.5})
+    result = run_negotiation(need, clock=fixed_clock(T0))
+    tickets = [a for a in result.agreements if a.dataset == "tickets"]
+    assert len(tickets) == 1, result.outcome
+    window = tickets[0].terms.row_filter.since_days
+    assert window is not None and window <= 90
+    offers = [m for m in result.transcript if m.terms is not None and m.terms.dataset == "tickets"]
+    assert offers and all(0 < m.terms.row_filter.since_days <= 90 for m in offers)
+    assert offers[0].terms.row_filter.since_days < 90 <= window  # conceded from 30 to the policy's 90
+    gate = CedarPolicyGate(load_catalog())
+    assert all(gate.evaluate(m.terms).allowed for m in offers)
+    whole = tickets[0].terms.model_copy(update={"row_filter": tickets[0].terms.row_filter.model_copy(
+        update={"since_days": None})})
+    assert gate.evaluate(whole).columns["category"].reasons == ("window_too_long",)
+
+
+def test_after_a_policy_change_the_same_need_is_negotiated_anew_under_the_new_bundle(tmp_path):
+    """The negotiation id includes the policy bundle's hash: the same need under a changed policy is a
+    new negotiation decided by the new rules, never the result stored under the old ones."""
+    import shutil
+
+    from hurricane_assets.catalog.catalog import default_domains_dir
+    from hurricane_assets.negotiation_runtime import negotiator, platform_context
+    from negotiation_graph.runner import negotiation_id_for
+
+    first = run_negotiation(fraud_need(), clock=fixed_clock(T0))
+    assert run_negotiation(fraud_need(), clock=fixed_clock(T0)).negotiation_id == first.negotiation_id
+    shared = {a.dataset: set(a.terms.shared_columns()) for a in first.agreements}
+    assert "device_id" in shared["transactions"]
+
+    policies = tmp_path / "policies"  # payments stops sharing device ids
+    shutil.copytree(default_domains_dir(), policies, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    payments = policies / "payments" / "policy.cedar"
+    payments.write_text(payments.read_text() + '\n@id("no-devices-any-more")\n@reason("column_never_shared")\n'
+                        'forbid (principal, action == Action::"share", resource) when { resource.pii == "DEVICE_ID" };\n')
+    gate = CedarPolicyGate(load_catalog(), policy_dir=policies)
+    with negotiator(platform_context(gate=gate, clock=fixed_clock(T0))) as n:
+        changed = n.run(fraud_need())
+    assert changed.negotiation_id == negotiation_id_for(fraud_need(), gate.bundle_sha256) != first.negotiation_id
+    assert {a.policy_bundle_sha256 for a in changed.agreements} == {gate.bundle_sha256}
+    transactions = next(a for a in changed.agreements if a.dataset == "transactions")
+    assert "device_id" not in transactions.terms.shared_columns()

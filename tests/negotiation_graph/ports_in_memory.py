@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from negotiation_graph.ports import (
     ColumnDecision,
+    LedgerConflict,
     LedgerReceipt,
     PolicyDecision,
     ProducerListing,
@@ -44,9 +45,17 @@ class MemoryLedger:
         with self._lock:
             return self._append(entry_type, actor, payload, negotiation_id, entry_id)
 
+    def append_batch(self, entries):
+        """One entry at a time (a JSONL line each), so a crash can leave a batch half-written."""
+        with self._lock:
+            return [self._append(e.entry_type, e.actor, e.payload, e.negotiation_id, e.entry_id) for e in entries]
+
     def _append(self, entry_type, actor, payload, negotiation_id, entry_id):
         for entry in self.entries:
             if entry_id is not None and entry["entry_id"] == entry_id:
+                same = (entry["entry_type"], entry["actor"], entry["negotiation_id"], entry["payload"])
+                if same != (entry_type, actor, negotiation_id, json.loads(json.dumps(payload))):
+                    raise LedgerConflict(f"ledger entry {entry_id} already holds other content")
                 return LedgerReceipt(seq=entry["seq"], entry_hash=entry["entry_hash"])
         entry = {
             "seq": len(self.entries),
@@ -99,6 +108,10 @@ class ShareRule:
     max_term_days: int = 365
     min_freshness_hours: int = 1
     human_for: tuple[str, ...] = ()  # columns whose sharing needs a human
+    # row rules: at most this many days of history, only consented rows, at most this sample
+    max_window_days: int | None = None
+    consented_only: str | None = None  # the consent column a row filter must require
+    max_sample_fraction: float | None = None
 
 
 @dataclass
@@ -124,6 +137,14 @@ class TableGate:
                 share.append("term_too_long")
             if terms.freshness_hours < rule.min_freshness_hours:
                 share.append("freshness_too_high")
+            rows = terms.row_filter
+            if rule.max_window_days is not None and (rows.since_days or 10**6) > rule.max_window_days:
+                share.append("window_too_long")
+            consented = any(p.column == rule.consented_only and p.values == (True,) for p in rows.all_of)
+            if rule.consented_only is not None and not consented:
+                share.append("consent_required")
+            if rule.max_sample_fraction is not None and (rows.sample_fraction or 1.0) > rule.max_sample_fraction:
+                share.append("sample_too_large")
         columns = {}
         for column, method in terms.columns.items():
             floor = rule.min_masking.get(column) if rule else None

@@ -35,6 +35,9 @@ class MaskingOperator(Operator):
     params_allowed: ClassVar[frozenset[str]] = frozenset()
     row_context: ClassVar[str | None] = None  # param naming the other column this operator reads per row
     cost_per_value: ClassVar[float] = 1.0  # µs per distinct value (measured), to balance work across processes
+    # True when a value's output depends on the column's other values (a streamed table masks such a
+    # column over the whole table, not batch by batch); a fast `mask_distinct` alone does not make it so
+    reads_whole_column: ClassVar[bool] = False
 
     def operator_name(self) -> str:
         return self.name
@@ -77,6 +80,11 @@ class MaskingOperator(Operator):
         one = self.masker(params)
         return [v if v is None or (v.__class__ is str and not v.strip()) else one(v) for v in values]
 
+    def mask_array(self, arr, params: dict):
+        """The whole Arrow column at once, where a vectorised kernel gives the same result as the
+        per-value path (nulls stay null); None to let the engine map distinct values instead."""
+        return None
+
     @classmethod
     def coarser(cls, params: dict) -> dict | None:
         """Params of the next coarser generalisation for the k-anonymity gate, None if there is none."""
@@ -109,6 +117,18 @@ class KeyedDigest:
             return state.digest()
         return b"".join(self.block(value, i) for i in range(-(-size // 64)))[:size]
 
+    def many(self, values, size: int = 32, suffix: bytes = b"") -> list[bytes]:
+        """`self(v, size)` for each of `values` (str), in one tight loop: a column's digests at once.
+        With `suffix` b"\\0\\0\\0\\0" and size 64 these are `block(v, 0)`."""
+        copy = self._primed_state(size).copy
+        out = []
+        append = out.append
+        for value in values:
+            state = copy()
+            state.update(value.encode() + suffix if suffix else value.encode())
+            append(state.digest())
+        return out
+
     def block(self, value: str | bytes, index: int) -> bytes:
         """The 64-byte block `index` of the extended output (sizes above 64 concatenate these), so a
         caller that usually needs only the first block need not compute the rest."""
@@ -140,6 +160,19 @@ class KeyedHmacSha256:
         self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
         self._inner.update(entity.encode() + FIELD_SEPARATOR)
 
+    def many(self, values) -> list[bytes]:
+        """`self(v)` for each of `values` (str), in one tight loop."""
+        inner_copy, outer_copy = self._inner.copy, self._outer.copy
+        out = []
+        append = out.append
+        for value in values:
+            inner = inner_copy()
+            inner.update(value.encode())
+            outer = outer_copy()
+            outer.update(inner.digest())
+            append(outer.digest())
+        return out
+
     def __call__(self, value: str) -> bytes:
         inner = self._inner.copy()
         inner.update(value.encode())
@@ -157,6 +190,18 @@ def keyed_digits(seed: bytes, count: int) -> str:
     while len(stream) < count:
         stream += hashlib.sha256(stream).digest()
     return stream[:count].translate(_DIGIT_OF_BYTE).decode()
+
+
+def non_blank_strings(values: list) -> list[int]:
+    """Positions of the values `operate` would mask: strings that are not blank."""
+    return [i for i, v in enumerate(values) if v.__class__ is str and v and not v.isspace()]
+
+
+def all_non_blank_strings(values: list) -> bool:
+    """Whether `non_blank_strings(values)` keeps every value (a column's usual case), with C-level scans."""
+    if not values:
+        return True
+    return set(map(type, values)) == {str} and "" not in values and not any(map(str.isspace, values))
 
 
 def replace_positions(template: str, is_slot, new_chars: str) -> str:

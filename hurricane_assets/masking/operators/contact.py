@@ -12,7 +12,10 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any, ClassVar
 
+import numpy as np
 import phonenumbers
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from hurricane_assets.masking.normalise import (
     DEFAULT_PHONE_REGION,
@@ -24,14 +27,16 @@ from hurricane_assets.masking.normalise import (
 from hurricane_assets.masking.operators.base import (
     KeyedDigest,
     MaskingOperator,
+    all_non_blank_strings,
     keyed_digits,
     replace_positions,
     require,
 )
 from negotiation_graph.terms import MaskingMethod
 
-# Mailbox providers shared by millions: keeping them keeps realistic distributions without
-# identifying anyone. Any other domain (an employer, a family domain) is itself identifying.
+# Mailbox providers shared by millions. Keeping them (`keep_domains=PUBLIC_MAIL_DOMAINS`, an option)
+# keeps realistic distributions, but the address then names a real mailbox that may belong to someone;
+# by default every domain maps to a keyed host under example.com (RFC 2606), which routes nowhere.
 PUBLIC_MAIL_DOMAINS = (
     "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "hotmail.co.uk", "live.com",
     "yahoo.com", "yahoo.co.uk", "yahoo.fr", "yahoo.de", "icloud.com", "me.com", "aol.com",
@@ -42,6 +47,18 @@ PUBLIC_MAIL_DOMAINS = (
 MAPPED_DOMAIN_SUFFIX = "example.com"  # RFC 2606: never routes to a real mailbox
 
 
+_B32_ALPHABET = np.frombuffer(b"abcdefghijklmnopqrstuvwxyz234567", dtype=np.uint8)
+
+
+def _b32_lower(digests: bytes, size: int, prefix: int) -> str:
+    """`base64.b32encode(d[:prefix]).decode().lower()` of each `size`-byte digest in `digests`,
+    joined, with numpy (`prefix` a multiple of 5: whole groups, no padding)."""
+    groups = np.frombuffer(digests, dtype=np.uint8).reshape(-1, size)[:, :prefix].reshape(-1, 5).astype(np.uint64)
+    bits = ((groups[:, 0] << 32) | (groups[:, 1] << 24) | (groups[:, 2] << 16) | (groups[:, 3] << 8) | groups[:, 4])
+    shifts = np.arange(35, -1, -5, dtype=np.uint64)
+    return _B32_ALPHABET[(bits[:, None] >> shifts) & 31].tobytes().decode("ascii")
+
+
 def _b32(digest: bytes, chars: int) -> str:
     # Base32 maps every 5 bytes to 8 characters on their own, so encoding only the whole 5-byte
     # groups the prefix needs gives the same characters at a fraction of the cost.
@@ -49,24 +66,73 @@ def _b32(digest: bytes, chars: int) -> str:
 
 
 class EmailPseudonym(MaskingOperator):
-    """`u<keyed>@<domain>`: a public mailbox domain is kept, any other is mapped to a keyed example.com host."""
+    """`u<keyed>@d<keyed>.example.com`: every domain maps to a keyed host of a reserved domain (RFC 2606),
+    the same domain always to the same host; domains in `keep_domains` (default none) are kept."""
 
     name = "email"
     method = MaskingMethod.format_preserving
-    cost_per_value = 3.5
+    cost_per_value = 2.9
     params_allowed: ClassVar[frozenset[str]] = frozenset({"entity", "keep_domains"})
 
     def check_params(self, params: dict) -> None:
-        domains = params.get("keep_domains", PUBLIC_MAIL_DOMAINS)
+        domains = params.get("keep_domains", ())
         require(isinstance(domains, (list, tuple)) and all(isinstance(d, str) for d in domains),
                 self.name, "keep_domains must be a list of domain names")
 
-    def masker(self, params: dict) -> Callable[[Any], Any]:
+    def mask_distinct(self, values: list, params: dict) -> list:
+        """A column at once: the local parts' digests in one loop, base32-encoded column-wise (each
+        10-byte prefix is two whole 5-byte groups, so the joined encoding is the per-value ones
+        side by side); addresses that are printable ASCII without spaces (stored addresses) are
+        lower-cased, split at their last "@" and reassembled with Arrow, each domain mapped once."""
+        self.validate(params)
+        if not all_non_blank_strings(values):
+            return super().mask_distinct(values, params)
+        local_digest, new_domain, keep = self._parts(params)
+        arr = pa.array(values, pa.string())
+        plain = pc.match_substring_regex(arr, "^[!-~]+$")  # `strip` is a no-op, `lower` is ASCII's
+        if not pc.all(plain).as_py():
+            addresses = [normalise_email(v) for v in values]
+            encoded = _b32_lower(b"".join(local_digest.many(addresses)), 32, 10)
+            out = []
+            for i, address in enumerate(addresses):
+                local, _, domain = address.rpartition("@")
+                new_local = "u" + encoded[16 * i:16 * i + 16]
+                out.append(f"{new_local}@{domain}" if domain in keep and local else f"{new_local}@{new_domain(domain)}")
+            return out
+        lowered = pc.ascii_lower(arr)
+        addresses = lowered.to_pylist()
+        encoded = _b32_lower(b"".join(local_digest.many(addresses)), 32, 10)
+        locals_ = pa.array(["u" + encoded[i:i + 16] for i in range(0, 16 * len(addresses), 16)], pa.string())
+        # rpartition("@"): the domain is what follows the last "@" (all of it when there is none).
+        parts = pc.extract_regex(lowered, "^(?P<local>.*)@(?P<domain>[^@]*)$")
+        has_at = pc.is_valid(parts)
+        domain = pc.if_else(has_at, pc.struct_field(parts, "domain"), lowered)
+        local_nonempty = pc.and_(has_at, pc.not_equal(pc.utf8_length(pc.struct_field(parts, "local")), 0))
+        encoded_domains = pc.dictionary_encode(domain)
+        distinct = encoded_domains.dictionary.to_pylist()
+        mapped = pc.take(pa.array([new_domain(d) for d in distinct], pa.string()), encoded_domains.indices)
+        if keep:
+            kept = pc.and_(pc.fill_null(local_nonempty, False), pc.is_in(domain, value_set=pa.array(sorted(keep))))
+            mapped = pc.if_else(kept, domain, mapped)
+        return pc.binary_join_element_wise(locals_, mapped, "@").to_pylist()
+
+    @staticmethod
+    def _parts(params: dict) -> tuple[KeyedDigest, Callable[[str], str], frozenset]:
         entity = params.get("entity", "email")
         local_digest = KeyedDigest(params["key"], "email-local", entity)
         domain_digest = KeyedDigest(params["key"], "email-domain", entity)
-        keep = frozenset(params.get("keep_domains", PUBLIC_MAIL_DOMAINS))
         mapped_domains: dict[str, str] = {}  # few distinct domains behind many addresses
+
+        def new_domain(domain: str) -> str:
+            mapped = mapped_domains.get(domain)
+            if mapped is None:
+                mapped = mapped_domains[domain] = "d" + _b32(domain_digest(domain), 8) + "." + MAPPED_DOMAIN_SUFFIX
+            return mapped
+
+        return local_digest, new_domain, frozenset(params.get("keep_domains", ()))
+
+    def masker(self, params: dict) -> Callable[[Any], Any]:
+        local_digest, new_domain, keep = self._parts(params)
 
         def pseudonym(value: Any) -> str:
             address = normalise_email(value)
@@ -74,10 +140,7 @@ class EmailPseudonym(MaskingOperator):
             new_local = "u" + _b32(local_digest(address), 16)
             if domain in keep and local:
                 return f"{new_local}@{domain}"
-            new_domain = mapped_domains.get(domain)
-            if new_domain is None:
-                new_domain = mapped_domains[domain] = "d" + _b32(domain_digest(domain), 8) + "." + MAPPED_DOMAIN_SUFFIX
-            return f"{new_local}@{new_domain}"
+            return f"{new_local}@{new_domain(domain)}"
 
         return pseudonym
 
@@ -87,26 +150,68 @@ class PhonePseudonym(MaskingOperator):
 
     name = "phone"
     method = MaskingMethod.format_preserving
-    cost_per_value = 5.3
-    params_allowed: ClassVar[frozenset[str]] = frozenset({"entity", "region"})
+    cost_per_value = 3.5
+    reads_whole_column = True  # a fake avoids every prod number of the column
+    params_allowed: ClassVar[frozenset[str]] = frozenset({"entity", "region", "avoid"})
     ATTEMPTS_PER_PREFIX = 24
+    FICTION_ATTEMPTS = 64
 
     def check_params(self, params: dict) -> None:
         region = params.get("region", DEFAULT_PHONE_REGION)
         require(region in phonenumbers.SUPPORTED_REGIONS, self.name, f"unknown phone region {region!r}")
+
+    def mask_distinct(self, values: list, params: dict) -> list:
+        """The column's own values are the prod numbers a fake must never be: each is avoided.
+
+        Plain E.164 values (ASCII "+" and digits, the stored form) take their first candidate
+        column-wise: digests in one loop, digits and validity per (country, length) with numpy and
+        Arrow's RE2 (libphonenumber's patterns are written for RE2), and keep it when the per-value
+        path would (nearly always); every other value, and every value whose first candidate is
+        rejected, goes through the per-value path, so the output is the same."""
+        region = params.get("region", DEFAULT_PHONE_REGION)
+        groups, others = _plain_e164_groups(values)
+        # Stored numbers are E.164 already ("+" and digits): only other layouts need the full parse.
+        # Every value goes in as it is: a value that is not "+" and digits never equals a candidate.
+        avoid = set(values)
+        avoid.update(v if v[:1] == "+" and v[1:].isdigit() else normalise_phone(v, region)
+                     for v in (values[i] for i in others) if isinstance(v, str) and v.strip())
+        avoid.update(params.get("avoid", ()))
+        params = {**params, "avoid": frozenset(avoid)}
+        self.validate(params)
+        one = self.masker(params)
+        out = np.empty(len(values), dtype=object)
+        out[:] = values  # None and blank values stay as they are
+        for i in others:
+            value = values[i]
+            if value is not None and not (value.__class__ is str and not value.strip()):
+                out[i] = one(value)
+        digest = KeyedDigest(params["key"], "phone", params.get("entity", "phone"))
+        avoid = params["avoid"]
+        for (country_code, code_digits, length), positions in groups.items():
+            group = [values[i] for i in positions.tolist()]
+            chars = np.frombuffer("".join(group).encode(), dtype=np.uint8).reshape(len(group), length)
+            candidates, ok = _first_candidate_column(country_code, 1 + code_digits, group, chars, digest)
+            ok &= np.fromiter((c not in avoid for c in candidates), dtype=bool, count=len(candidates))
+            kept = np.empty(len(candidates), dtype=object)
+            kept[:] = candidates
+            out[positions[ok]] = kept[ok]
+            for i in positions[~ok].tolist():
+                out[i] = one(values[i])
+        return out.tolist()
 
     def masker(self, params: dict) -> Callable[[Any], Any]:
         region = params.get("region", DEFAULT_PHONE_REGION)
         entity = params.get("entity", "phone")
         digest = KeyedDigest(params["key"], "phone", entity)
         raw_digest = KeyedDigest(params["key"], "phone-raw", entity)
+        avoid = frozenset(params.get("avoid", ()))
+        valid_national_number = lambda cc, nsn, e164: self._valid_national_number(cc, nsn, digest, e164, avoid)  # noqa: E731
 
         def pseudonym(value: Any) -> str:
             split = _split_e164(value) if value.startswith("+") else None
             if split is not None:  # plain E.164: "+" and digits, no layout to keep
                 country_code, nsn = split
-                return (value[: len(value) - len(nsn)]
-                        + self._valid_national_number(country_code, nsn, digest, f"+{country_code}{nsn}"))
+                return value[: len(value) - len(nsn)] + valid_national_number(country_code, nsn, f"+{country_code}{nsn}")
             digits = digits_only(value)
             number = parse_phone(value, region)
             if number is not None and phonenumbers.is_possible_number(number):
@@ -118,20 +223,34 @@ class PhonePseudonym(MaskingOperator):
                 seed = raw_digest(normalise_phone(value, region))
                 return replace_positions(value, str.isdigit, keyed_digits(seed, len(digits)))
             country_code, nsn = split
-            new_nsn = self._valid_national_number(country_code, nsn, digest, f"+{country_code}{nsn}")
+            new_nsn = valid_national_number(country_code, nsn, f"+{country_code}{nsn}")
             return replace_positions(value, str.isdigit, digits[: len(digits) - len(nsn)] + new_nsn)
 
         return pseudonym
 
-    def _valid_national_number(self, country_code: int, nsn: str, digest: KeyedDigest, e164: str) -> str:
+    def _valid_national_number(self, country_code: int, nsn: str, digest: KeyedDigest, e164: str,
+                               avoid: frozenset = frozenset()) -> str:
+        fiction = FICTION_RANGES.get(country_code)
+        prefix = fiction(nsn) if fiction is not None else None
+        if prefix is not None:
+            # A range the regulator reserves for fiction: nobody's number, whatever digits follow.
+            width = len(nsn) - len(prefix)
+            fallback = ""
+            for attempt in range(self.FICTION_ATTEMPTS):
+                candidate = prefix + keyed_digits(digest(f"{e164}#fiction#{attempt}"), width)
+                fallback = fallback or candidate
+                if candidate != nsn and f"+{country_code}{candidate}" not in avoid:
+                    return candidate
+            return fallback
         region = phonenumbers.region_code_for_country_code(country_code)
         # Keep the first two digits (area or mobile range: coarse, and it keeps the number type);
-        # shorter prefixes only when no valid number exists under it.
+        # shorter prefixes only when no valid number exists under it. A candidate that is a prod
+        # number of the column (`avoid`) is skipped: a fake must be nobody's real number.
         fallback = ""
         for check in (_is_valid, _is_valid_full):  # the full check only for rare number types
             for keep in (2, 1, 0):
                 for candidate in self._candidates(digest, nsn, f"{e164}#{keep}", keep):
-                    if candidate == nsn:
+                    if candidate == nsn or f"+{country_code}{candidate}" in avoid:
                         continue
                     fallback = fallback or candidate
                     if check(country_code, candidate, region):
@@ -150,6 +269,47 @@ class PhonePseudonym(MaskingOperator):
             yield nsn[:keep] + stream[end - width:end]
 
 
+def _gb_fiction(nsn: str) -> str | None:
+    """Ofcom's drama numbers: mobiles 07700 900000-900999, others London 020 7946 0000-0999."""
+    if len(nsn) != 10:
+        return None
+    return "7700900" if nsn.startswith("7") else "2079460"
+
+
+def _fr_fiction(nsn: str) -> str | None:
+    """ARCEP's numbers for fiction: 06 39 98 xx xx for mobiles, 01 99 00 xx xx otherwise."""
+    if len(nsn) != 9:
+        return None
+    return "63998" if nsn[0] in "67" else "19900"
+
+
+def _au_fiction(nsn: str) -> str | None:
+    """ACMA's fiction range for mobiles, 0491 570 000-999 (every Australian fake becomes a mobile)."""
+    return "491570" if len(nsn) == 9 else None
+
+
+def _nanp_fiction(nsn: str) -> str | None:
+    """NANP 555-0100..0199 (reserved for fiction) under the original area code."""
+    return nsn[:3] + "55501" if len(nsn) == 10 else None
+
+
+# Country code → the fiction-range prefix for a national number of that country (None: no range
+# for that shape of number, so the fake is checked against the prod values instead).
+FICTION_RANGES: dict[int, Callable[[str], str | None]] = {44: _gb_fiction, 33: _fr_fiction, 61: _au_fiction,
+                                                          1: _nanp_fiction}
+
+
+def in_fiction_range(e164: str) -> bool:
+    """Whether an E.164 number lies in a range reserved for fiction (libphonenumber calls some of
+    them invalid, e.g. 07700 900xxx: no network routes them, which is the point)."""
+    split = _split_e164(e164)
+    if split is None:
+        return False
+    fiction = FICTION_RANGES.get(split[0])
+    prefix = fiction(split[1]) if fiction is not None else None
+    return prefix is not None and split[1].startswith(prefix)
+
+
 def _split_e164(value: str) -> tuple[int, str] | None:
     """(country code, national significant number) of a plain E.164 string, without a full parse."""
     if not value[1:].isdigit() or not 8 <= len(value) <= 16:
@@ -159,6 +319,103 @@ def _split_e164(value: str) -> tuple[int, str] | None:
         if code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
             return code, value[1 + cc_len:]
     return None
+
+
+def _plain_e164_groups(values: list) -> tuple[dict[tuple[int, int, int], np.ndarray], list[int]]:
+    """Positions of the plain E.164 values (ASCII "+" and 7-15 digits, the country code as written)
+    by (country code, its digits, length), and the positions of every other value."""
+    try:
+        arr = pa.array(values, pa.string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return {}, list(range(len(values)))
+    plain = pc.fill_null(pc.match_substring_regex(arr, r"^\+[0-9]{7,15}$"), False).to_numpy(zero_copy_only=False)
+    heads = pc.dictionary_encode(pc.utf8_slice_codeunits(arr, 1, 4))
+    head_ids = pc.fill_null(heads.indices, 0).to_numpy(zero_copy_only=False).astype(np.int64)
+    lengths = pc.fill_null(pc.utf8_length(arr), 0).to_numpy(zero_copy_only=False).astype(np.int64)
+    codes = [_country_code(h) if h is not None and len(h) == 3 and h.isascii() and h.isdigit() else None
+             for h in heads.dictionary.to_pylist()]
+    has_code = np.array([c is not None for c in codes] + [False], dtype=bool)[head_ids] & plain
+    keys = head_ids * 32 + lengths
+    groups: dict[tuple[int, int, int], list[np.ndarray]] = {}
+    for key in np.unique(keys[has_code]).tolist():  # a few heads ("447", "336" …) per length
+        groups.setdefault((*codes[key // 32], key % 32), []).append(np.flatnonzero(has_code & (keys == key)))
+    return {group: np.concatenate(parts) for group, parts in groups.items()}, np.flatnonzero(~has_code).tolist()
+
+
+def _first_candidate_column(country_code: int, head: int, values: list[str], chars: np.ndarray,
+                            digest: KeyedDigest) -> tuple[list[str], np.ndarray]:
+    """The first candidate of each plain E.164 number of one country and length (`chars`: their
+    bytes, `head`: "+" and the country code's length) and whether the per-value path keeps it,
+    as far as the number itself decides (the caller checks the avoided numbers)."""
+    n, length = chars.shape
+    candidate = np.full_like(chars, 48)
+    candidate[:, :head] = chars[:, :head]
+    ok = np.ones(n, dtype=bool)
+    fiction = FICTION_RANGES.get(country_code)
+    ranged = np.ones(n, dtype=bool)
+    if fiction is not None:
+        # A fiction prefix depends on the national number's length and its first three digits.
+        starts = chars[:, head:head + 3].astype(np.int64) @ np.array([65536, 256, 1], dtype=np.int64)
+        for start in np.unique(starts).tolist():
+            rows = np.flatnonzero(starts == start)
+            prefix = fiction(values[rows[0]][head:])
+            if prefix is None:
+                continue
+            ranged[rows] = False
+            width = length - head - len(prefix)
+            seeds = digest.many([values[i] for i in rows.tolist()], 32, b"#fiction#0")
+            seed = np.frombuffer(b"".join(seeds), dtype=np.uint8).reshape(len(rows), 32)
+            candidate[rows, head:head + len(prefix)] = np.frombuffer(prefix.encode(), dtype=np.uint8)
+            if width > 32:  # beyond one digest: the per-value path
+                ok[rows] = False
+                continue
+            candidate[rows, head + len(prefix):] = seed[:, :width] % 10 + 48
+    rows = np.flatnonzero(ranged)
+    if len(rows):
+        blocks = digest.many([values[i] for i in rows.tolist()], 64, b"#2\0\0\0\0")  # `block(e164 + "#2", 0)`
+        block = np.frombuffer(b"".join(blocks), dtype=np.uint8).reshape(len(rows), 64)
+        candidate[rows, head:head + 2] = chars[rows, head:head + 2]
+        candidate[rows, head + 2:] = block[:, :length - head - 2] % 10 + 48
+    text = candidate.tobytes().decode("ascii")
+    candidates = [text[i:i + length] for i in range(0, n * length, length)]
+    ok &= (candidate != chars).any(axis=1)
+    if len(rows):
+        ok[rows] &= np.asarray(_valid_national_numbers(country_code, [candidates[i] for i in rows.tolist()], head),
+                               dtype=bool)
+    return candidates, ok
+
+
+def _country_code(head: str) -> tuple[int, int] | None:
+    """(country code, its number of digits) of an E.164 number whose digits start with `head`, as
+    `_split_e164` finds it; None when the digits as written are not the code (a leading 0)."""
+    for cc_len in (1, 2, 3):
+        code = int(head[:cc_len])
+        if code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+            return (code, cc_len) if str(code) == head[:cc_len] else None
+    return None
+
+
+def _valid_national_numbers(country_code: int, numbers: list[str], head: int) -> list[bool]:
+    """`_is_valid` of each E.164 number's national part (all of one length), with Arrow's RE2 over the
+    column; per value where the region has no fast patterns or RE2 does not take one."""
+    region = phonenumbers.region_code_for_country_code(country_code)
+    patterns = _line_patterns(region) if region != phonenumbers.UNKNOWN_REGION else None
+    if patterns is not None and numbers:
+        width = len(numbers[0]) - head
+        (general, general_lengths), *line_types = patterns
+        if width not in general_lengths:
+            return [False] * len(numbers)
+        try:
+            nsn = pc.utf8_slice_codeunits(pa.array(numbers, pa.string()), head)
+            ok = pc.match_substring_regex(nsn, f"^(?:{general.pattern})$").to_numpy(zero_copy_only=False)
+            any_type = np.zeros(len(numbers), dtype=bool)
+            for pattern, lengths in line_types:
+                if not lengths or width in lengths:
+                    any_type |= pc.match_substring_regex(nsn, f"^(?:{pattern.pattern})$").to_numpy(zero_copy_only=False)
+            return (ok & any_type).tolist()
+        except pa.ArrowInvalid:  # a pattern RE2 does not compile: Python's re, per value
+            pass
+    return [_is_valid(country_code, n[head:], region) for n in numbers]
 
 
 def _is_valid_full(country_code: int, nsn: str, region: str) -> bool:

@@ -16,6 +16,8 @@ from negotiation_graph.terms import MaskingMethod
 
 GENERALISATION_LADDER = (1, 5, 10)  # years per band, finest first
 MONTH_LADDER = (1, 3, 6)  # months per band, finest first; the next step is a year
+DAY_LADDER = (1, 7)  # days per band (counted from 1970-01-01), finest first; the next step is a month
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 
 
 def shift_days(key, entity: str, entity_value: Any, max_days: int) -> int:
@@ -57,22 +59,29 @@ class DateShift(MaskingOperator):
 
 
 class DateGeneralisation(MaskingOperator):
-    """Floor to the first day of a band of `months` (1 → the month) or of `years` (1 → the year, the
-    default); dates stay dates, timestamps timestamps (at midnight).
+    """Floor to the first day of a band of `days` (1 → the day, 7 → a week counted from 1970-01-01),
+    of `months` (1 → the month) or of `years` (1 → the year, the default); dates stay dates,
+    timestamps timestamps (at midnight).
 
-    Months serve features that live on recency (account age: "opened in the last 90 days" survives a
+    Days serve event times below prod (when a payment happened is a quasi-identifier: the exact
+    microsecond singles a person out, the day keeps the time windows models train on); months
+    serve features that live on recency (account age: "opened in the last 90 days" survives a
     month, not a year); year bands serve quasi-identifiers such as a birth date. The k-anonymity
-    ladder runs 1 → 3 → 6 months, then 1 → 5 → 10 years."""
+    ladder runs 1 → 7 days, 1 → 3 → 6 months, then 1 → 5 → 10 years."""
 
     name = "generalize_date"
     method = MaskingMethod.generalize
     keyed = False
-    params_allowed: ClassVar[frozenset[str]] = frozenset({"years", "months"})
+    params_allowed: ClassVar[frozenset[str]] = frozenset({"years", "months", "days"})
 
     def check_params(self, params: dict) -> None:
-        both = "years" in params and "months" in params
-        require(not both, self.name, f"give years or months, not both (got {params.get('years')!r} years, "
-                                     f"{params.get('months')!r} months)")
+        given = [p for p in ("years", "months", "days") if p in params]
+        require(len(given) <= 1, self.name, f"give one of years, months or days, not {' and '.join(given)}")
+        if "days" in params:
+            days = params["days"]
+            require(isinstance(days, int) and not isinstance(days, bool) and days >= 1, self.name,
+                    f"days must be an int >= 1, got {days!r}")
+            return
         if "months" in params:
             months = params["months"]
             require(isinstance(months, int) and not isinstance(months, bool) and months >= 1 and 12 % months == 0,
@@ -84,11 +93,15 @@ class DateGeneralisation(MaskingOperator):
 
     def masker(self, params: dict) -> Callable[[Any], Any]:
         months = params.get("months")
+        days = params.get("days")
         years = params.get("years", 1)
 
         def floor(value: Any) -> Any:
             when, was_text = _as_date_value(value)
-            if months is not None:
+            if days is not None:
+                day = when.date() if isinstance(when, dt.datetime) else when
+                out = when - dt.timedelta(days=(day.toordinal() - _EPOCH_ORDINAL) % days)
+            elif months is not None:
                 out = when.replace(month=(when.month - 1) // months * months + 1, day=1)
             else:
                 out = when.replace(year=when.year - when.year % years, month=1, day=1)
@@ -98,8 +111,31 @@ class DateGeneralisation(MaskingOperator):
 
         return floor
 
+    def mask_array(self, arr, params: dict):
+        """The whole column at once with Arrow's `floor_temporal` (same result as `masker`, whose
+        Python per value cost ~1 s per million distinct timestamps); None for other types."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if not (pa.types.is_timestamp(arr.type) or pa.types.is_date32(arr.type)):
+            return None
+        if "days" in params:
+            unit, multiple = "day", params["days"]
+        elif "months" in params:
+            unit, multiple = "month", params["months"]
+        else:
+            unit, multiple = "year", params.get("years", 1)
+        # Arrow counts multiples from 1970, a multiple of 5 and 10 years and the first month of a
+        # year: the same bands as `masker`.
+        return pc.floor_temporal(arr, multiple=multiple, unit=unit)
+
     @classmethod
     def coarser(cls, params: dict) -> dict | None:
+        if "days" in params:
+            wider_days = [d for d in DAY_LADDER if d > params["days"]]
+            if wider_days:
+                return {**params, "days": wider_days[0]}
+            return {**{p: v for p, v in params.items() if p != "days"}, "months": MONTH_LADDER[0]}
         if "months" in params:
             wider_months = [m for m in MONTH_LADDER if m > params["months"]]
             if wider_months:

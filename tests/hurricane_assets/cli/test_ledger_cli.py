@@ -28,6 +28,7 @@ def test_verify_ok_plain_and_json():
     assert result.exit_code == 0 and "ledger OK: 12 entries" in result.output
     result = runner.invoke(app, ["ledger", "verify", "--json"])
     assert result.exit_code == 0 and json.loads(result.output)["ok"] is True
+    assert json.loads(result.output)["witnesses"] == 5
 
 
 def test_verify_names_the_first_bad_entry(tmp_path):
@@ -58,4 +59,10 @@ def test_checkpoint_command_writes_a_signed_note():
     assert result.exit_code == 0 and "empty" in result.output
     _fill(3)
     result = runner.invoke(app, ["ledger", "checkpoint"])
-    assert result.exit_code == 0 and result.output.startswith("data-hurricane.ledger\n3\n")
+    assert result.exit_code == 0 and result.output.startswith("data-hurricane.ledger/")
+    lines = result.output.splitlines()
+    assert lines[1] == "3" and lines[3] == ""
+    # the log's signature, then one cosignature per witness (every domain)
+    assert [line.split(" ")[1] for line in lines[4:]] == ["datahurricane-system"] + [
+        f"datahurricane-witness-{d}" for d in ("customers", "marketing", "payments", "risk", "support")
+    ]

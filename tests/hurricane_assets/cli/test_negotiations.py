@@ -25,6 +25,12 @@ def test_run_show_and_resume_an_escalated_negotiation(tmp_path):
     shown = runner.invoke(app, ["negotiations", "show", negotiation_id], terminal_width=250)
     assert shown.exit_code == 0 and "PROPOSE" in shown.output and "customers" in shown.output
 
+    # a name alone decides nothing: carol is not a registered approver yet
+    unregistered = runner.invoke(app, ["negotiations", "resume", negotiation_id, "--deny", "--by", "carol"])
+    assert unregistered.exit_code == 2 and "carol.ed25519: no such approver key file" in unregistered.stderr
+    added = runner.invoke(app, ["approvers", "add", "carol", "--for", "customers"])
+    assert added.exit_code == 0, added.output
+    assert "carol\tkey" in runner.invoke(app, ["approvers", "list"]).output
     denied = runner.invoke(app, ["negotiations", "resume", negotiation_id, "--deny", "--by", "carol"], terminal_width=250)
     assert denied.exit_code == 0, denied.output
     assert "outcome: no_deal human_denied" in denied.output and "carol" in denied.output

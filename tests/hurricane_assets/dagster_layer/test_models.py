@@ -15,6 +15,7 @@ from hurricane_assets.dagster_layer.models import (
 from negotiation_graph.terms import NeedSpec
 
 MODEL, MONITOR = dg.AssetKey(["risk", "fraud_model"]), dg.AssetKey(["risk", "fraud_model_monitor"])
+UPLIFT = dg.AssetKey(["risk", "fraud_model_share_uplift"])
 
 
 def checks_of(result) -> dict[str, dg.AssetCheckEvaluation]:
@@ -60,23 +61,40 @@ def test_model_and_monitor_materialize_and_the_checks_fail_after_the_drift(insta
         assert record.asset_materialization.metadata[NEED_SPEC_KEY].data["need_id"] == need.need_id
 
 
-def test_with_shares_the_model_reports_each_share_uplift(install_world, payments_share, support_share):
+def test_with_shares_the_model_fits_once_and_its_uplift_asset_reports_each_share(install_world, deliver_share, monkeypatch):
     install_world("drifted")
+    payments_share, support_share = deliver_share("payments", "transactions"), deliver_share("support", "tickets")
     assets, _ = build_model_definitions("risk", lambda domain: [payments_share, support_share])
     model_asset = next(a for a in assets if MODEL in a.keys)
     assert dg.AssetKey(["risk", "payments__transactions"]) in model_asset.asset_deps[MODEL]
     assert dg.AssetKey(["risk", "alerts_preprod"]) in model_asset.asset_deps[MODEL]
+    uplift_asset = next(a for a in assets if UPLIFT in a.keys)
+    assert uplift_asset.asset_deps[UPLIFT] == {MODEL}  # downstream of the model, in its own run
+    from hurricane_assets.models import training
+
+    fits = []
+    real_fit = training.fit
+    monkeypatch.setattr(training, "fit", lambda *a, **k: fits.append(1) or real_fit(*a, **k))
     with dg.instance_for_test() as instance:
-        result = dg.materialize(assets, instance=instance, selection=[MODEL])
-        metadata = metadata_of(result, MODEL)
+        served = dg.materialize(assets, instance=instance, selection=[MODEL])
+        assert len(fits) == 1  # the critical path: one fit on own data plus every share, then it serves
+        model = metadata_of(served, MODEL)
+        assert model["hurricane/shares"].data == [payments_share.contract_id, support_share.contract_id]
+        assert SHARE_UPLIFT_KEY not in model
+        measured = dg.materialize(assets, instance=instance, selection=[UPLIFT])
+        metadata = metadata_of(measured, UPLIFT)
     uplift = metadata[SHARE_UPLIFT_KEY].data
     assert uplift[payments_share.contract_id] >= 0.015 > uplift[support_share.contract_id]
     assert metadata["hurricane/min_uplift"].value == 0.015
+    assert metadata["hurricane/model"].value == "fraud_model"
     assert metadata["hurricane/shares"].data == [payments_share.contract_id, support_share.contract_id]
     assert metadata["hurricane/uplift"].value > 0.05
+    assert metadata["hurricane/auc"].value == model["hurricane/auc"].value  # the same fit as the served model
 
 
-def test_a_delivered_share_retrains_the_model_and_the_sensor_runs(install_world, payments_share):
+def test_a_delivered_share_retrains_the_model_and_the_sensor_runs(install_world, deliver_share):
+    install_world("calm")
+    payments_share = deliver_share("payments", "transactions")
     assets, sensors = build_model_definitions("risk", lambda domain: [payments_share])
     share = dg.AssetKey(["risk", "payments__transactions"])
     own = [dg.AssetKey(["risk", "alerts_preprod"]), dg.AssetKey(["risk", "fraud_labels_preprod"])]

@@ -11,6 +11,7 @@ import pytest
 from deltalake import DeltaTable, write_deltalake
 
 from hurricane_assets.catalog.catalog import default_domains_dir
+from hurricane_assets.clock import utc_now
 from hurricane_assets.contracts.contract import ContractStatus
 from hurricane_assets.delivery.deliver import DeliveryRefused, UpstreamSchemaChanged, deliver
 from hurricane_assets.policy import CedarPolicyGate
@@ -18,7 +19,6 @@ from hurricane_assets.settings import hurricane_paths
 from hurricane_assets.sharing.contracting import sign_agreements
 from hurricane_assets.storage import read_table
 from negotiation_graph.terms import Predicate, RowFilter
-
 from tests.hurricane_assets.share_terms import agreement_for, fraud_terms
 
 
@@ -37,11 +37,13 @@ def test_delivery_writes_exactly_the_contracted_masked_columns(share_parts, shar
     share = DeltaTable(contract.share_uri).to_pyarrow_table()
     prod = read_table(hurricane_paths().table_uri("prod", "payments", "transactions"))
     assert share.column_names == ["txn_id", "customer_id", "channel", "device_id"]
-    assert share.num_rows == prod.num_rows == delivery.rows
+    # every row inside the contract's 90-day retention (prod holds 120 days)
+    retained = prod.filter(pc.greater_equal(prod["event_ts"], utc_now() - timedelta(days=90)))
+    assert 0 < share.num_rows == retained.num_rows == delivery.rows < prod.num_rows
     assert contract.share_uri.endswith("envs/preprod/risk/payments__transactions")
     assert not set(share["customer_id"].to_pylist()) & set(prod["customer_id"].to_pylist())
     assert not set(share["device_id"].to_pylist()) & set(prod["device_id"].to_pylist())
-    assert share["channel"].to_pylist() == prod["channel"].to_pylist()
+    assert share["channel"].to_pylist() == retained["channel"].to_pylist()
     entry = share_parts["ledger"].tail(1)[0]
     assert entry["entry_type"] == "DELIVERED" and entry["contract_id"] == contract.contract_id
 
@@ -119,3 +121,24 @@ def test_a_schema_change_upstream_fails_closed(share_parts, share_prod_tables):
     with pytest.raises(UpstreamSchemaChanged, match="columns not in the manifest: risk_flag"):
         run(share_parts, contract)
     assert not DeltaTable.is_deltatable(contract.share_uri)
+
+
+def test_a_share_missing_its_measured_privacy_threshold_is_not_delivered(share_parts, share_prod_tables):
+    # Issue 11: amounts and times cross as coarsened quasi-identifiers and the share is measured
+    # against prod; a manifest asking for more than the share measures blocks the delivery.
+    from hurricane_assets.masking.measure import PrivacyCheckFailed
+    from negotiation_graph.terms import MaskingMethod
+
+    terms = fraud_terms(columns={**fraud_terms().columns, "amount": MaskingMethod.none, "event_ts": MaskingMethod.none})
+    contract = signed(share_parts, terms)
+    spec = share_parts["catalog"].dataset("payments", "transactions")
+    strict = spec.privacy.model_copy(update={"max_linkability_risk": 0.0})
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(type(spec), "privacy", property(lambda self: strict), raising=False)
+        with pytest.raises(PrivacyCheckFailed, match="payments.transactions: linkability_risk"):
+            run(share_parts, contract)
+    assert not DeltaTable.is_deltatable(contract.share_uri)
+    delivery = run(share_parts, contract)
+    share = DeltaTable(contract.share_uri).to_pyarrow_table()
+    assert delivery.privacy.measured["passed"] and set(delivery.privacy.raised_to_floor) == {"txn_id", "amount", "event_ts"}
+    assert pc.count_distinct(share["amount"]).as_py() <= 20

@@ -3,17 +3,27 @@ negotiation run; a signed share is delivered by a real run; a retrain's uplift i
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 
 import dagster as dg
+import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from deltalake import DeltaTable
 
+from hurricane_assets.catalog import load_catalog
+from hurricane_assets.clock import utc_now
 from hurricane_assets.contracts.contract import ContractStatus
 from hurricane_assets.contracts.store import ContractStore
+from hurricane_assets.dagster_layer.models import MIN_UPLIFT_KEY, NEED_SPEC_KEY, SHARE_UPLIFT_KEY
 from hurricane_assets.dagster_layer.tick import run_sensor_tick
 from hurricane_assets.exchange.definitions import build_exchange_definitions
-from hurricane_assets.dagster_layer.models import MIN_UPLIFT_KEY, NEED_SPEC_KEY, SHARE_UPLIFT_KEY
-
+from hurricane_assets.ledger import Ledger
+from hurricane_assets.masking.columns import mask_column
+from hurricane_assets.masking.erasure import request_erasure
+from hurricane_assets.masking.keys import Keyring
+from hurricane_assets.masking.plans import plan_from_contract
+from hurricane_assets.settings import hurricane_paths
 from tests.hurricane_assets.sharing.test_negotiate import FRAUD_NEED
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
@@ -22,6 +32,13 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 def report_materialization(instance, key: list[str], metadata: dict) -> None:
     """What the consumer's monitor or model run records (their own assets are tested in models/)."""
     instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=key, metadata=metadata))
+
+
+def requests_on_a_fresh_cursor(defs: dg.Definitions, sensor_name: str, instance) -> list[dg.RunRequest]:
+    """What another evaluator with its own cursor (the daemon after the embedded loop) would request."""
+    sensor = next(s for s in defs.sensors if s.name == sensor_name)
+    outcome = sensor(dg.build_sensor_context(instance=instance, definitions=defs))
+    return [] if isinstance(outcome, dg.SkipReason) else list(outcome.run_requests or [])
 
 
 @pytest.fixture
@@ -48,7 +65,7 @@ def test_one_negotiation_per_need_however_often_the_sensor_runs(instance):
     assert len(ContractStore().list()) == len(contracts)
 
 
-def test_signed_shares_are_delivered_by_real_runs_once(instance, share_prod_tables):
+def test_signed_shares_are_delivered_by_real_runs_once_and_again_after_an_erasure(instance, share_prod_tables):
     report_materialization(instance, ["risk", "fraud_model_monitor"], {NEED_SPEC_KEY: dg.MetadataValue.json(FRAUD_NEED.model_dump(mode="json"))})
     assert run_sensor_tick(build_exchange_definitions(), "data_need_sensor", instance, QUIET).success
     defs = build_exchange_definitions()  # the registry changed: the location reloads
@@ -62,6 +79,32 @@ def test_signed_shares_are_delivered_by_real_runs_once(instance, share_prod_tabl
     assert delivered == {dg.AssetKey(["risk", f"{c.producer}__{c.dataset}"]) for c in ContractStore().list(status=ContractStatus.active)}
     second = run_sensor_tick(defs, "share_delivery_sensor", instance, QUIET)
     assert second.requested == 0 and not second.results
+    # idempotent on content: without this evaluator's cursor, the delivered state is found in the instance
+    assert requests_on_a_fresh_cursor(defs, "share_delivery_sensor", instance) == []
+
+    # a new erasure request alone (no producer changed) makes every share due once
+    shares = {c.dataset: c for c in ContractStore().list(status=ContractStatus.active)}
+    prod = DeltaTable(hurricane_paths().table_uri("prod", "payments", "transactions")).to_pyarrow_table()
+    terms = shares["transactions"].terms
+    # a customer's transactions in the share (those inside its retention), as its masking tokenizes their ids
+    retained = pc.greater_equal(prod["event_ts"], pa.scalar(utc_now() - timedelta(days=terms.retention_days)))
+    customer = prod.filter(retained)["customer_id"][0].as_py()
+    txns = prod.filter(pc.and_(pc.equal(prod["customer_id"], customer), retained))["txn_id"]
+    plan = plan_from_contract(load_catalog().dataset("payments", "transactions"), "preprod", dict(terms.columns),
+                              name="payments.transactions")
+    tokens = set(mask_column(txns.combine_chunks(), plan.rules["txn_id"], Keyring.load("preprod").key,
+                             pa.table({"txn_id": txns})).to_pylist())
+
+    def shared_tokens() -> set:
+        return set(DeltaTable(shares["transactions"].share_uri).to_pyarrow_table()["txn_id"].to_pylist())
+
+    assert tokens and tokens <= shared_tokens()
+    request_erasure("customer", customer, reason="art. 17", ledger=Ledger(), now=datetime(2026, 3, 1, tzinfo=timezone.utc))
+    tick = run_sensor_tick(defs, "share_delivery_sensor", instance, QUIET)
+    assert tick.requested == 1 and tick.success
+    assert {e.event_specific_data.materialization.asset_key for e in tick.results[0].get_asset_materialization_events()} == delivered
+    assert not tokens & shared_tokens()
+    assert run_sensor_tick(defs, "share_delivery_sensor", instance, QUIET).requested == 0
 
 
 def test_retrain_uplift_is_judged_and_useless_share_revoked(instance, share_prod_tables):
@@ -70,8 +113,8 @@ def test_retrain_uplift_is_judged_and_useless_share_revoked(instance, share_prod
     run_sensor_tick(build_exchange_definitions(), "share_delivery_sensor", instance, QUIET)
     by_dataset = {c.dataset: c for c in ContractStore().list(status=ContractStatus.active)}
     uplift = {by_dataset["transactions"].contract_id: 0.09, by_dataset["profiles"].contract_id: 0.001}
-    report_materialization(instance, ["risk", "fraud_model"], {
-        SHARE_UPLIFT_KEY: dg.MetadataValue.json(uplift), MIN_UPLIFT_KEY: 0.015})
+    report_materialization(instance, ["risk", "fraud_model_share_uplift"], {
+        SHARE_UPLIFT_KEY: dg.MetadataValue.json(uplift), MIN_UPLIFT_KEY: 0.015, "hurricane/model": "fraud_model"})
     tick = run_sensor_tick(build_exchange_definitions(), "share_judge_sensor", instance, QUIET)
     assert tick.requested == 1 and tick.success
     store = ContractStore()
@@ -79,3 +122,5 @@ def test_retrain_uplift_is_judged_and_useless_share_revoked(instance, share_prod
     assert store.get(by_dataset["profiles"].contract_id).status is ContractStatus.revoked
     assert not DeltaTable.is_deltatable(by_dataset["profiles"].share_uri)
     assert run_sensor_tick(build_exchange_definitions(), "share_judge_sensor", instance, QUIET).requested == 0
+    assert requests_on_a_fresh_cursor(build_exchange_definitions(), "share_judge_sensor", instance) == []
+

@@ -12,9 +12,11 @@ from hurricane_assets.identity import (
     ReplayedNonceError,
     UnknownSignerError,
     WrongKeyError,
+    init_trust_root,
     sign_envelope,
     verify_envelope,
 )
+
 
 @pytest.fixture
 def keyring():
@@ -28,6 +30,8 @@ def test_valid_envelope_verifies_and_returns_payload(keyring):
 
 def test_unknown_key_is_rejected(keyring, tmp_path):
     other = KeyRing()
+    # a key pinned in another trust root (another organisation, or an attacker's own init)
+    init_trust_root(["payments"], FileKeySource(tmp_path / "k"), folder=tmp_path / "k")
     foreign = KeyRing(FileKeySource(tmp_path / "k"), KeyRegistry(tmp_path / "k"))
     env = sign_envelope("payments", {"offer": 1}, keyring=foreign)
     with pytest.raises(UnknownSignerError, match="not in the key registry"):

@@ -3,16 +3,24 @@ import hashlib
 import subprocess
 import sys
 import textwrap
+from datetime import timedelta
 
 import pyarrow as pa
 import pytest
 from deltalake import DeltaTable, write_deltalake
 from deltalake.exceptions import CommitFailedError
 
-from hurricane_assets.ledger import CheckpointStore, EntryType, Ledger, LedgerAppend, deterministic_entry_id, verify_ledger
+from hurricane_assets.ledger import (
+    CheckpointStore,
+    EntryType,
+    Ledger,
+    LedgerAppend,
+    deterministic_entry_id,
+    verify_ledger,
+)
 from hurricane_assets.ledger.entry import LEDGER_SCHEMA
 from hurricane_assets.settings import hurricane_paths
-from negotiation_graph.ports import LedgerPort
+from negotiation_graph.ports import LedgerConflict, LedgerPort
 
 ACTORS = ["agent:payments/producer", "agent:risk/consumer", "system:ledger"]
 
@@ -69,9 +77,28 @@ def test_append_is_idempotent_on_entry_id(ledger):
     again = Ledger().append(entry_type="AGREEMENT", actor="system:ledger", payload={"a": 1}, entry_id=entry_id)
     assert first == again and len(ledger) == 31
     receipts = ledger.append_batch(
-        [LedgerAppend(entry_type="OFFER", actor=ACTORS[0], entry_id=entry_id), LedgerAppend(entry_type="OFFER", actor=ACTORS[0], entry_id="new-1")]
+        [LedgerAppend(entry_type="AGREEMENT", actor="system:ledger", payload={"a": 1}, entry_id=entry_id),
+         LedgerAppend(entry_type="OFFER", actor=ACTORS[0], entry_id="new-1")]
     )
     assert receipts[0] == first and receipts[1].seq == 31
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"payload": {"a": 2}}, {"entry_type": "OFFER"}, {"actor": ACTORS[0]}, {"negotiation_id": "neg-2"}],
+    ids=["payload", "type", "actor", "negotiation"],
+)
+def test_a_known_id_with_other_content_is_an_error_not_a_skip(ledger, change):
+    """A re-run step that would write other bytes under a known id (a later clock, another LLM
+    choice) must fail loudly: skipping it is how ledger and transcript diverged."""
+    entry_id = deterministic_entry_id("neg-1", "offer")
+    entry = dict(entry_type="AGREEMENT", actor="system:ledger", payload={"a": 1}, entry_id=entry_id)
+    ledger.append(**entry)
+    for writer in (ledger, Ledger()):  # the in-memory index and a fresh one read from the table
+        with pytest.raises(LedgerConflict, match=entry_id):
+            writer.append_batch([LedgerAppend(entry_type="OFFER", actor=ACTORS[0], entry_id="new-2"),
+                                 LedgerAppend(**(entry | change))])
+    assert len(ledger) == 31  # nothing of the batch was written
 
 
 def test_bad_entries_are_rejected_without_writing(ledger):
@@ -243,23 +270,31 @@ def test_ledgers_at_different_uris_keep_their_own_checkpoints(tmp_path):
     assert [c.tree_size for c in two.checkpoints.all()] == [6, 12]
 
 
-def test_key_rotation_is_recorded_and_old_key_stops_being_valid(ledger, tmp_path):
+def test_key_rotation_is_recorded_and_old_key_stops_being_valid(ledger, tmp_path, monkeypatch):
+    from hurricane_assets.clock import NOW_VARIABLE
     from hurricane_assets.identity.keys import parse_private_key
     from hurricane_assets.ledger.entry import header_bytes
     from hurricane_assets.ledger.ledger import group_message
+    from tests.conftest import PINNED_NOW
 
     old = ledger.keyring.key("payments")
+    key_file = ledger.keyring.source.files.path("payments")
+    stolen = key_file.read_bytes()  # a thief's copy of the old key, taken before the rotation
     receipt = ledger.rotate_key("payments")
+    # a minute passes: what the old key signs from now on is outside its validity
+    monkeypatch.setenv(NOW_VARIABLE, (PINNED_NOW + timedelta(minutes=1)).isoformat())
     ledger.append(entry_type="OFFER", actor=ACTORS[0], payload={"after": True})
     rows = ledger.read().to_pylist()
     rotated = rows[receipt.seq]
     assert rotated["entry_type"] == "KEY_ROTATED" and rotated["key_id"] == old.key_id
     assert rows[-1]["key_id"] == ledger.keyring.key("payments").key_id != old.key_id
     assert verify_ledger().ok
-    assert (hurricane_paths().keys / f"payments.{old.key_id}.retired").exists()
+    # the retired private key is destroyed: no file in the key store holds it any more
+    assert [p.name for p in key_file.parent.iterdir() if not p.name.startswith(".")] == ["payments.ed25519"]
+    assert stolen not in b"".join(p.read_bytes() for p in key_file.parent.iterdir() if p.is_file())
 
     # the last entry rebuilt and re-signed with the retired key (as a thief of the old key would)
-    old_key = parse_private_key("payments", (hurricane_paths().keys / f"payments.{old.key_id}.retired").read_bytes(), "retired")
+    old_key = parse_private_key("payments", stolen, "stolen")
 
     def change(rows):
         last = rows[-1]
@@ -274,4 +309,4 @@ def test_key_rotation_is_recorded_and_old_key_stops_being_valid(ledger, tmp_path
         return rows
 
     result = verify_copy(tampered_copy(tmp_path, change))
-    assert not result.ok and result.first_bad_seq == len(rows) - 1 and "was not valid at" in result.problem
+    assert not result.ok and result.first_bad_seq == len(rows) - 1 and "not valid at seq" in result.problem

@@ -1,8 +1,8 @@
 import json
 import threading
-from pathlib import Path
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -70,7 +70,10 @@ def test_delivery_events_validate_and_carry_masking_filter_parent_and_contract(c
         "name": "share.payments__transactions.materialize",
         "facets": {},
     }
-    assert done["run"]["facets"]["parent"]["run"]["runId"] == negotiation_run_id("neg-7") == events[0]["run"]["runId"]
+    # the delivery's parent is payments' part of the negotiation, its root the need's negotiation
+    parent = done["run"]["facets"]["parent"]
+    assert parent["run"]["runId"] == negotiation_run_id("neg-7", "payments") == events[0]["run"]["runId"]
+    assert parent["root"]["run"]["runId"] == negotiation_run_id("neg-7") != parent["run"]["runId"]
     facet = done["run"]["facets"][CONTRACT_FACET_KEY]
     assert facet["contractId"] == contract.contract_id and facet["ledgerSeq"] == 41 and facet["ledgerEntryHash"] == "b" * 64
     assert facet["purpose"] == "fraud_detection" and facet["_schemaURL"]

@@ -11,8 +11,8 @@ from hurricane_assets.masking.engine import (
     UnclassifiedColumnError,
     mask_table,
 )
-from hurricane_assets.masking.plans import ColumnRule, MaskingPlan
 from hurricane_assets.masking.operators.names import FakeName
+from hurricane_assets.masking.plans import ColumnRule, MaskingPlan
 
 
 def plan_for(rules: dict[str, tuple[str, str, dict]], **extra) -> MaskingPlan:

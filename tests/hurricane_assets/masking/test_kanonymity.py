@@ -57,3 +57,27 @@ def test_suppresses_small_groups_when_few(key):
 def test_bad_k_is_refused(key):
     with pytest.raises(ValueError, match="k must be >= 1"):
         run(pa.table({"born": [dt.date(1980, 1, 1)], "zip": ["A"], "x": [1]}), key, k=0)
+
+
+@pytest.mark.parametrize(("cardinality", "n_columns"), [(3, 4), (1000, 8)])
+def test_group_sizes_match_a_count_of_value_tuples(cardinality, n_columns):
+    """Small keys (four QIs of 3 values: a bincount) and wide ones (eight QIs of 1,000 values: the mixed-radix key would
+    overflow int64 without being made dense on the way) give the sizes of a plain tuple count, nulls
+    a value of their own, persons counted once per group."""
+    from collections import Counter
+
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    rows = 3000
+    columns = {f"q{i}": [None if v < 0 else int(v) for v in rng.integers(-1, cardinality, rows)] for i in range(n_columns)}
+    table = pa.table(columns)
+    keys = list(zip(*columns.values()))
+    counts = Counter(keys)
+    sizes, groups = group_sizes(table, list(columns))
+    assert sizes.tolist() == [counts[key] for key in keys]
+    assert len(set(groups.tolist())) == len(counts)
+    persons = [f"p{i % 1000}" for i in range(rows)]
+    by_person = Counter(key for key in set(zip(keys, persons)) for key in [key[0]])
+    sizes, _ = group_sizes(table, list(columns), pa.array(persons))
+    assert sizes.tolist() == [by_person[key] for key in keys]

@@ -29,3 +29,13 @@ def test_stored_forms_pass_through():
     assert normalise_text("Cust_0008204") == "cust_0008204"
     assert digits_only("5479250797218486") == "5479250797218486"
     assert alnum_upper("gb50barc23965483113223") == "GB50BARC23965483113223"
+
+
+def test_normalise_texts_equals_normalise_text_per_value():
+    """The column form lower-cases plain ASCII with Arrow; anything else must still casefold and
+    collapse spaces exactly like the per-value form (a difference would change tokens)."""
+    from hurricane_assets.masking.normalise import normalise_text, normalise_texts
+
+    values = ["Cust_0000001", "ABC", "", " Padded ", "Two  Spaces", "Straße", "ÉCOLE", "tab\there", "x\x1fy",
+              "İstanbul", "ǅ", "a~Z!"]
+    assert normalise_texts(values) == [normalise_text(v) for v in values]

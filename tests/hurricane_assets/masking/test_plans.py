@@ -83,5 +83,5 @@ def test_generalize_keeps_the_month_of_a_feature_date_and_year_bands_for_a_quasi
     plan = plan_from_contract(profiles, "preprod", {"customer_id": M.tokenize, "account_opened_at": M.generalize,
                                                    "date_of_birth": M.generalize}, name="customers.profiles")
     opened, born = plan.rules["account_opened_at"], plan.rules["date_of_birth"]
-    assert (opened.operator, opened.params, opened.quasi_identifier) == ("generalize_date", {"months": 1}, False)
+    assert (opened.operator, opened.params, opened.quasi_identifier) == ("generalize_date", {"months": 1}, True)
     assert (born.operator, born.params, born.quasi_identifier) == ("generalize_date", {"years": 1}, True)

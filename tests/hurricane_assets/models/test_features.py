@@ -153,3 +153,30 @@ def test_a_share_without_its_join_column_is_refused(spec):
     stray = share("support.tickets", {"category": facts("string")}, "customer")
     with pytest.raises(ValueError, match="no column refers to its join entity 'customer'"):
         plan_features(spec, "transaction", OWN, rows(), [stray], {stray.prefix: pd.DataFrame({"category": ["x"]})})
+
+
+def test_aggregated_share_features_are_point_in_time(spec):
+    """A scored row sees only its customer's tickets at or before its own time: none filed later."""
+    timed = share("support.tickets", {**TICKETS.columns, "created_at": facts("timestamp", tags=())}, "customer",
+                  event_time="created_at")
+    tickets = pd.DataFrame({
+        "customer_id": ["tokA", "tokA", "tokA", "tokA", "tokB"],
+        "category": ["fees", "fees", "app_bug", "fees", "fees"],
+        "satisfaction": [1.0, 3.0, None, 5.0, 4.0],
+        # day 1 and day 3 tie with t2's and t4's own times (they count); day 5 and tokB's day 9 are after every row
+        "created_at": [T0 + pd.Timedelta(days=d) for d in (-1, 1, 3, 5, 9)],
+    })
+    frames = {**FRAMES, timed.prefix: tickets}
+    data = rows()
+    plan = plan_features(spec, "transaction", OWN, data, [timed], frames)
+    matrix = build_features(plan, spec, "transaction", data, frames)
+    assert matrix["support__tickets__count"].tolist() == [1.0, 2.0, 0.0, 3.0]
+    assert matrix["support__tickets__category__share_fees"].tolist()[:2] == [1.0, 1.0]
+    assert matrix["support__tickets__category__share_fees"].iloc[3] == pytest.approx(2 / 3)
+    assert matrix["support__tickets__category__share_app_bug"].iloc[3] == pytest.approx(1 / 3)
+    means = matrix["support__tickets__satisfaction__mean"].tolist()
+    assert means[0] == 1.0 and means[1] == 2.0 and math.isnan(means[2]) and means[3] == 2.0
+    # the scored rows' order does not matter (features come back aligned to the rows' index)
+    shuffled = data.iloc[[3, 0, 2, 1]]
+    again = build_features(plan, spec, "transaction", shuffled, frames)
+    pd.testing.assert_frame_equal(again.sort_index(), matrix)

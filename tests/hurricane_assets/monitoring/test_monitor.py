@@ -39,7 +39,9 @@ def test_the_drift_fails_both_checks_and_names_the_drifted_features(fraud, insta
     drifted = [f.feature for f in result.drifted_features]
     assert {"merchant_category", "amount"} <= set(drifted)
     assert "hour_of_day" not in drifted
-    assert drifted[0] == "merchant_category"  # the new p2p category moves it most
+    # the new p2p channel moves these two most (below prod, amount is a quantile bucket per person-level
+    # k-anonymity, so which of the two scores higher depends on the buckets, not on the drift)
+    assert set(drifted[:2]) == {"merchant_category", "amount"}
     assert result.drift_share >= fraud.thresholds.drift_share
     assert result.auc_drop > fraud.thresholds.auc_drop
     assert result.auc_current == pytest.approx(result.auc_baseline - result.auc_drop)

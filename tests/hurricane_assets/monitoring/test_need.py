@@ -54,11 +54,15 @@ def test_need_id_is_deterministic_and_the_spec_carries_the_weights(drifted):
     assert need_spec.join_entities == ("transaction", "customer")
     assert need_spec.wanted == {item.key: item.weight for item in need.wanted}
     assert need_spec.has_columns == need.has_columns
+    # the window the model trains on (its spec), which the share's retention must cover to be worth it
+    assert need.training_days == need_spec.training_days == spec.training.train_days
+    assert need_spec.retention_days >= spec.training.train_days
     assert f"{result.auc_baseline:.3f}" in need.prompt and "merchant_category" in need.prompt and "channel" in need.prompt
 
 
-def test_a_feature_the_model_already_has_is_not_wanted(drifted, payments_share):
+def test_a_feature_the_model_already_has_is_not_wanted(drifted, deliver_share):
     spec, result = drifted
+    payments_share = deliver_share("payments", "transactions")
     with_payments = train_model(spec, [payments_share])
     need = build_data_need(result, spec, plan=with_payments.plan)
     keys = {item.key for item in need.wanted}
@@ -74,8 +78,9 @@ def test_no_joinable_producer_is_a_clear_error(drifted, tmp_path):
         build_data_need(result, spec, catalog=load_catalog(tmp_path))
 
 
-def test_a_healthy_model_raises_no_need(drifted, payments_share):
+def test_a_healthy_model_raises_no_need(drifted, deliver_share):
     spec, _ = drifted
+    payments_share = deliver_share("payments", "transactions")
     save_model(train_model(spec, [payments_share]))
     healthy = run_monitor(spec)
     assert healthy.passed

@@ -4,7 +4,6 @@ from hurricane_assets.contracts.contract import ContractStatus, verify_contract
 from hurricane_assets.contracts.odcs import import_odcs, odcs_path
 from hurricane_assets.ledger.verify import verify_ledger
 from hurricane_assets.sharing.contracting import sign_agreements
-
 from tests.hurricane_assets.share_terms import agreement_for, fraud_terms
 
 
@@ -13,7 +12,9 @@ def test_agreement_becomes_an_active_signed_recorded_exported_contract(share_par
     (contract,) = outcome.contracts
     assert contract.status is ContractStatus.active
     verify_contract(contract, share_parts["signer"])
-    assert contract.ledger is not None and contract.ledger.seq == 0
+    # seq 0 pins the policy bundle the contract was signed under (POLICY_CHANGED), seq 1 signs it
+    assert contract.ledger is not None and contract.ledger.seq == 1
+    assert [e["entry_type"] for e in share_parts["ledger"].tail(2)] == ["POLICY_CHANGED", "CONTRACT_SIGNED"]
     assert share_parts["store"].get(contract.contract_id) == contract
     assert import_odcs(odcs_path(contract.contract_id)).terms == contract.terms
     assert verify_ledger().ok
@@ -25,7 +26,7 @@ def test_signing_twice_returns_the_same_contract_and_one_ledger_entry(share_part
     first = sign_agreements([agreement], **args).contracts
     second = sign_agreements([agreement], **args).contracts
     assert first == second
-    assert len(share_parts["ledger"]) == 1
+    assert len(share_parts["ledger"]) == 2  # the bundle pin and one CONTRACT_SIGNED
 
 
 def test_policy_is_checked_again_at_signature(share_parts):

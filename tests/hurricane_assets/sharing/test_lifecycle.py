@@ -14,7 +14,6 @@ from hurricane_assets.ledger.verify import verify_ledger
 from hurricane_assets.lineage.emitter import LineageEmitter
 from hurricane_assets.sharing.contracting import sign_agreements
 from hurricane_assets.sharing.lifecycle import end_share, judge_shares, renew, sweep
-
 from tests.hurricane_assets.share_terms import agreement_for, fraud_terms
 
 LIFECYCLE = ("gate", "signer", "ledger", "store")

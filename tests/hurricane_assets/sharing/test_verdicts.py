@@ -7,7 +7,6 @@ from hurricane_assets.delivery.deliver import deliver
 from hurricane_assets.sharing.contracting import sign_agreements
 from hurricane_assets.sharing.platform import SharingPlatform
 from hurricane_assets.sharing.verdicts import judge_and_act, latest_verdicts
-
 from tests.hurricane_assets.share_terms import agreement_for, fraud_terms
 
 

@@ -74,10 +74,10 @@ def test_same_config_gives_byte_identical_parquet(small_world):
 
 
 def test_determinism_survives_a_fresh_cache(small_world):
-    from hurricane_assets.synthetic import customers, payments, pools, support, marketing
+    from hurricane_assets.synthetic import customers, marketing, payments, pools, support, ticket_text
 
     for cached in (customers.customer_base, payments.payment_flow, pools.locale_pools,
-                   support.tickets, marketing.web_sessions):
+                   support._tickets, marketing._web_sessions, ticket_text.places, ticket_text.other_names):
         cached.cache_clear()
     again = generate(SMALL)
     for key, frame in small_world.items():
@@ -103,11 +103,27 @@ def test_unknown_dataset_raises_key_error_naming_it():
         generate_dataset(SMALL, "treasury", "positions")
 
 
-def test_default_as_of_is_today_midnight_utc():
+@pytest.mark.parametrize("now", ["2026-03-31T23:55:00+00:00", "2026-04-01T00:05:00+00:00", "2026-06-15T12:00:00+00:00"])
+def test_default_as_of_is_the_clocks_current_hour(now, monkeypatch):
+    monkeypatch.setenv("HURRICANE_NOW", now)
     frame = generate_dataset(SyntheticConfig(transactions=500), "payments", "transactions")
-    today = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
-    assert frame["event_ts"].max() <= pd.Timestamp(today)
-    assert frame["event_ts"].min() >= pd.Timestamp(today) - pd.Timedelta(days=120)
+    hour = pd.Timestamp(now).floor("h")
+    assert frame["event_ts"].max() <= hour
+    assert frame["event_ts"].max() > hour - pd.Timedelta(hours=24)  # within the SLA whatever the hour
+    assert frame["event_ts"].min() >= hour - pd.Timedelta(days=120)
+
+
+def test_events_follow_utc_hours_whatever_the_hour_the_world_ends():
+    """The diurnal profile is on UTC hours: a world ending at 15:00 has the same quiet nights as one
+    ending at midnight, and no pile of events at its end."""
+    ends = [datetime(2026, 6, 15, tzinfo=timezone.utc), datetime(2026, 6, 15, 15, tzinfo=timezone.utc)]
+    profiles = []
+    for as_of in ends:
+        times = generate_dataset(SyntheticConfig(transactions=20_000, as_of=as_of), "payments", "transactions")["event_ts"]
+        profiles.append(times.dt.hour.value_counts(normalize=True).sort_index())
+        assert (times == times.max()).sum() < 5
+    assert (profiles[0] - profiles[1]).abs().max() < 0.01
+    assert profiles[1].loc[3] < profiles[1].loc[19] / 10
 
 
 def test_sizes_scale_from_transactions(world):

@@ -51,7 +51,7 @@ def test_at_least_99_percent_of_phones_parse_as_valid_for_their_country(world):
 @pytest.mark.parametrize(
     "country,pattern",
     [("GB", r"[A-Z]{2}\d{6}[A-D]"), ("DE", r"[1-9]\d{10}"), ("FR", r"[12]\d{14}"), ("NL", r"\d{9}"),
-     ("ES", r"\d{8}[A-Z]"), ("IT", r"[A-Z]{6}\d{2}[A-Z]\d{2}[A-Z]\d{3}[A-Z]")],
+     ("ES", r"[XY\d]\d{7}[A-Z]"), ("IT", r"[A-Z]{6}\d{2}[A-Z]\d{2}[A-Z]\d{3}[A-Z]")],
 )
 def test_national_ids_have_the_country_format_and_check(country, pattern):
     rng = np.random.default_rng(3)
@@ -59,8 +59,16 @@ def test_national_ids_have_the_country_format_and_check(country, pattern):
     assert all(re.fullmatch(pattern, v) for v in ids), ids[:5]
     if country == "NL":  # eleven test
         assert all(sum(int(d) * w for d, w in zip(v, [9, 8, 7, 6, 5, 4, 3, 2, -1])) % 11 == 0 for v in ids)
-    if country == "ES":
-        assert all("TRWAGMYFPDXBNJZSQVHLCKE"[int(v[:8]) % 23] == v[8] for v in ids)
+    if country == "ES":  # DNI letter; a NIE counts X as 0 and Y as 1
+        numbers = [int(v[:8].replace("X", "0").replace("Y", "1")) for v in ids]
+        assert all("TRWAGMYFPDXBNJZSQVHLCKE"[n % 23] == v[8] for n, v in zip(numbers, ids))
+        assert 0.1 < np.mean([v[0] in "XY" for v in ids]) < 0.3
+    if country == "DE":  # ISO 7064 MOD 11,10: the check digit makes the running product 1
+        for v in ids:
+            product = 10
+            for ch in v[:10]:
+                product = ((int(ch) + product) % 10 or 10) * 2 % 11
+            assert (product + int(v[10])) % 10 == 1, v
     if country == "FR":
         assert all(int(v[13:]) == 97 - int(v[:13]) % 97 for v in ids)
 

@@ -2,27 +2,24 @@ from __future__ import annotations
 
 import re
 
-import phonenumbers
-
-from hurricane_assets.synthetic.support import masked_card
+from hurricane_assets.synthetic.support import labelled_tickets, masked_card
+from tests.hurricane_assets.synthetic.conftest import DRIFTED
 
 
 def test_ticket_bodies_carry_the_writers_pii(world):
     tickets = world[("support", "tickets")]
     profiles = world[("customers", "profiles")].set_index("customer_id")
     rows = profiles.loc[tickets["customer_id"]]
-    bodies = tickets["body"].tolist()
-    assert all(name in body for name, body in zip(rows["full_name"], bodies))
-    with_email = [email in body for email, body in zip(rows["email"], bodies)]
-    with_phone = []
-    for body, phone in zip(bodies, rows["phone"]):
-        region = phonenumbers.region_code_for_number(phonenumbers.parse(phone))
-        found = {phonenumbers.format_number(m.number, phonenumbers.PhoneNumberFormat.E164)
-                 for m in phonenumbers.PhoneNumberMatcher(body, region)}
-        with_phone.append(phone in found)
-    assert all(e or p or "7946 0" in b for e, p, b in zip(with_email, with_phone, bodies))
-    assert 0.3 < sum(with_email) / len(bodies) < 0.9
-    assert 0.3 < sum(with_phone) / len(bodies) < 0.8
+    labelled = labelled_tickets(DRIFTED)
+    # Every body names its writer (in some case or form) and carries a contact detail.
+    for name, message in zip(rows["full_name"], labelled):
+        people = [message.text[s:e].casefold() for s, e, entity in message.spans if entity == "PERSON"]
+        assert any(part.casefold() in p for p in people for part in name.split(" ")), (name, message.text)
+        assert {"EMAIL_ADDRESS", "PHONE_NUMBER"} & {entity for _, _, entity in message.spans}
+    with_email = [any(e == "EMAIL_ADDRESS" for _, _, e in m.spans) for m in labelled]
+    with_phone = [any(e == "PHONE_NUMBER" for _, _, e in m.spans) for m in labelled]
+    assert 0.3 < sum(with_email) / len(labelled) < 0.9
+    assert 0.3 < sum(with_phone) / len(labelled) < 0.8
 
 
 def test_phones_appear_in_several_formats(world):
@@ -35,8 +32,8 @@ def test_phones_appear_in_several_formats(world):
 
 def test_some_bodies_quote_a_card_fragment(world):
     tickets = world[("support", "tickets")]
-    quoted = tickets["body"].str.contains(r"\d{4} \d{2}\*\* \*\*\*\* \d{4}|\*\*\*\* \*\*\*\* \*\*\*\* \d{4}")
-    assert 0.08 < quoted.mean() < 0.25
+    quoted = tickets["body"].str.contains(r"\d{4} \d{2}\*\* \*\*\*\* \d{4}|\*\*\*\* \d{4}|\d{6}\*{6}\d{4}")
+    assert 0.05 < quoted.mean() < 0.3
     assert masked_card("4111111111111111", 1) == "4111 11** **** 1111"
 
 

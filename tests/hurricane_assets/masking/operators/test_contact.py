@@ -5,18 +5,30 @@ import re
 import phonenumbers
 import pytest
 
-from hurricane_assets.masking.operators.contact import EmailPseudonym, PhonePseudonym
+from hurricane_assets.masking.operators.contact import (
+    FICTION_RANGES,
+    PUBLIC_MAIL_DOMAINS,
+    EmailPseudonym,
+    PhonePseudonym,
+    in_fiction_range,
+)
 
 EMAIL_SYNTAX = re.compile(r"^[a-z0-9]+@[a-z0-9-]+(\.[a-z0-9-]+)+$")
 
 
-def test_email_keeps_public_domain_maps_private_one_and_normalises(key):
+def test_email_maps_every_domain_to_a_reserved_one_by_default_and_normalises(key):
     op = EmailPseudonym()
     masked = op.operate("Jane.Doe@Gmail.com ", {"key": key})
     assert masked == op.operate("jane.doe@gmail.com", {"key": key})
-    assert EMAIL_SYNTAX.match(masked) and masked.endswith("@gmail.com") and "jane" not in masked
+    assert EMAIL_SYNTAX.match(masked) and masked.endswith(".example.com") and "jane" not in masked
+    assert masked.split("@")[1] == op.operate("bob@gmail.com", {"key": key}).split("@")[1]  # one host per domain
     private = op.operate("jane@doe-family.co.uk", {"key": key})
     assert EMAIL_SYNTAX.match(private) and private.endswith(".example.com") and "doe" not in private
+
+
+def test_email_keeps_a_provider_only_when_asked(key):
+    kept = EmailPseudonym().operate("jane.doe@gmail.com", {"key": key, "keep_domains": list(PUBLIC_MAIL_DOMAINS)})
+    assert kept.endswith("@gmail.com") and "jane" not in kept
 
 
 @pytest.mark.parametrize("number", [
@@ -28,7 +40,27 @@ def test_phone_keeps_country_and_length_and_stays_valid(key, number):
     original, parsed = phonenumbers.parse(number), phonenumbers.parse(masked)
     assert masked != number and len(masked) == len(number)
     assert parsed.country_code == original.country_code
-    assert phonenumbers.is_valid_number(parsed)
+    # Countries with a range reserved for fiction get a number from it (libphonenumber calls some of
+    # them invalid, as no network routes them); elsewhere a valid number.
+    assert in_fiction_range(masked) if original.country_code in FICTION_RANGES else phonenumbers.is_valid_number(parsed)
+
+
+@pytest.mark.parametrize(("number", "prefix"), [
+    ("+447911123456", "+447700900"), ("+442071838750", "+442079460"), ("+33612345678", "+3363998"),
+    ("+33145678901", "+3319900"), ("+61412345678", "+61491570"), ("+12125551234", "+121255501"),
+])
+def test_phones_of_countries_with_fiction_ranges_land_in_them(key, number, prefix):
+    assert PhonePseudonym().operate(number, {"key": key}).startswith(prefix)
+
+
+def test_a_fake_phone_is_never_another_prod_number_of_the_column(key):
+    op = PhonePseudonym()
+    numbers = ["+4915123456789", "+31612345678"]
+    fakes = op.mask_distinct(numbers, {"key": key})
+    # Make each fake a prod number of the column: the operator must draw another one.
+    retried = op.mask_distinct([*numbers, *fakes], {"key": key})
+    assert not set(retried) & {*numbers, *fakes}
+    assert all(phonenumbers.is_valid_number(phonenumbers.parse(f)) for f in retried)
 
 
 def test_phone_layouts_mask_consistently_with_e164(key):

@@ -58,7 +58,7 @@ def test_month_ladder_runs_into_year_bands():
 
 @pytest.mark.parametrize(("params", "message"), [
     ({"months": 5}, "months must divide a year"), ({"months": 0}, "months must divide a year"),
-    ({"months": True}, "months must divide a year"), ({"years": 1, "months": 1}, "years or months, not both"),
+    ({"months": True}, "months must divide a year"), ({"years": 1, "months": 1}, "one of years, months or days, not years and months"),
 ])
 def test_bad_month_params_are_refused(params, message):
     with pytest.raises(InvalidParamError, match=message):

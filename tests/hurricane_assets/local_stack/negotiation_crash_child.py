@@ -1,6 +1,8 @@
 """A negotiation on the real platform (Cedar gate, Delta ledger, domain keys, SQLite checkpoints under
 HURRICANE_HOME) in its own process, for the crash test:
-`python -m tests.hurricane_assets.negotiation_crash_child [--hang-after N]`.
+`python -m tests.hurricane_assets.local_stack.negotiation_crash_child [--hang-after N]`.
+The ledger commits per graph step here (not once per negotiation), so a kill mid-negotiation leaves
+some entries behind to resume after.
 
 With --hang-after N the ledger blocks (after writing `<home>/hanging`) when it is about to append its
 (N+1)-th entry, so the parent can SIGKILL the process mid-negotiation. Without it, the negotiation
@@ -39,7 +41,7 @@ class HangingLedger(Ledger):
 
 
 def main(hang_after: int | None) -> None:
-    context = platform_context()
+    context = platform_context(ledger_commits="step")
     if hang_after is not None:
         context = context.__class__(**{**context.__dict__, "ledger": HangingLedger(hang_after)})
     with negotiator(context) as n:

@@ -1,0 +1,121 @@
+"""`hurricane approvers`: register human approvers' keys, list them, approve a renewal.
+
+An approver is a role: a public key a domain registered in the ledger (APPROVER_ADDED, signed by
+the domain's key). Approvals are envelopes signed with the approver's private key; a name alone
+approves nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import typer
+
+from hurricane_assets.approval.approval import (
+    ApprovalError,
+    record_approval,
+    renewal_approval_payload,
+    sign_approval,
+)
+from hurricane_assets.approval.approvers import (
+    ApproverError,
+    add_approver,
+    check_name,
+    public_raw_from,
+    read_private_key,
+    registered_approvers,
+    write_private_key,
+)
+from hurricane_assets.catalog import load_catalog
+from hurricane_assets.clock import utc_now
+from hurricane_assets.contracts.check import ContractRejected, check_contract
+from hurricane_assets.contracts.history import LedgerHistory
+from hurricane_assets.contracts.store import ContractNotFoundError, ContractStore
+from hurricane_assets.identity.keys import public_raw_of
+from hurricane_assets.identity.signer import Signer
+from hurricane_assets.ledger import Ledger
+from hurricane_assets.settings import hurricane_paths
+
+app = typer.Typer(help="Human approvers: register their keys, list them, approve a renewal.", no_args_is_help=True)
+
+
+def _fail_input(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code=2)
+
+
+def default_key_path(name: str) -> Path:
+    """Where the embedded default keeps an approver's private key (`$HURRICANE_HOME/approvers`)."""
+    return hurricane_paths().home / "approvers" / f"{check_name(name)}.ed25519"
+
+
+def _now() -> datetime:
+    return utc_now()  # the command line is the edge where the clock enters (HURRICANE_NOW pins it)
+
+
+@app.command("add")
+def add(
+    name: str,
+    domains: list[str] = typer.Option(..., "--for", help="a domain this approver may approve for (repeatable)"),
+    public_key: Path | None = typer.Option(None, "--public-key",
+                                           help="the approver's Ed25519 public key (PEM or base64); default: "
+                                           "make a key pair under $HURRICANE_HOME/approvers"),
+) -> None:
+    """Register NAME's public key as an approver for each --for domain (a ledger entry signed by that domain)."""
+    try:
+        check_name(name)
+        known = set(load_catalog().domains)
+        unknown = [d for d in domains if d not in known]
+        if unknown:
+            _fail_input(f"--for {', '.join(unknown)}: not a catalog domain (known: {', '.join(sorted(known))})")
+        if public_key is not None:
+            try:
+                raw = public_raw_from(public_key.read_bytes(), str(public_key))
+            except FileNotFoundError:
+                _fail_input(f"{public_key}: no such file")
+            where = str(public_key)
+        else:
+            path = default_key_path(name)
+            key = read_private_key(path) if path.exists() else write_private_key(path)
+            raw, where = public_raw_of(key.public_key()), f"new key at {path}" if not path.exists() else str(path)
+        ledger = Ledger()
+        for domain in domains:
+            receipt = add_approver(ledger, name, raw, domain)
+            typer.echo(f"approver {name} registered for {domain} (ledger entry #{receipt.seq}; key from {where})")
+    except ApproverError as exc:
+        _fail_input(str(exc))
+
+
+@app.command("list")
+def list_approvers() -> None:
+    """Approvers registered in the ledger, with their key ids and domains."""
+    ledger = Ledger()
+    approvers = registered_approvers(LedgerHistory.read(ledger), ledger.keyring.registry)
+    if not approvers:
+        typer.echo("no approvers registered")
+    for approver in sorted(approvers.values(), key=lambda a: a.name):
+        typer.echo(f"{approver.name}\tkey {approver.key_id}\tfor {', '.join(sorted(approver.domains))}")
+
+
+@app.command("approve-renewal")
+def approve_renewal(
+    contract_id: str,
+    by: str = typer.Option(..., "--by", help="the approver's name"),
+    key: Path | None = typer.Option(None, "--key", help="the approver's private key (default $HURRICANE_HOME/approvers/<by>.ed25519)"),
+    deny: bool = typer.Option(False, "--deny", help="record a refusal instead of an approval"),
+) -> None:
+    """Sign and record the approval (or refusal) of renewing a human-approved contract."""
+    try:
+        contract = ContractStore().get(contract_id)
+    except (ContractNotFoundError, ValueError) as exc:
+        _fail_input(str(exc).strip("'\""))
+    ledger = Ledger()
+    try:
+        check_contract(contract, signer=Signer(), ledger=ledger, now=_now())
+        private = read_private_key(key if key is not None else default_key_path(by))
+        envelope = sign_approval(private, by, renewal_approval_payload(contract, not deny), now=_now())
+        approver, receipt = record_approval(ledger, envelope, now=_now())
+    except (ContractRejected, ApproverError, ApprovalError) as exc:
+        _fail_input(str(exc))
+    typer.echo(f"{'refusal' if deny else 'approval'} of renewing {contract_id} by {approver.name} recorded (ledger entry #{receipt.seq})")

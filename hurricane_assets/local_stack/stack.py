@@ -1,0 +1,100 @@
+"""The local stack: a throwaway PostgreSQL cluster, a moto S3 server and one code server per location,
+wired together through the same settings a deployment uses, and torn down on exit.
+
+Inside the block the process's environment is the deployment's: `HURRICANE_POSTGRES_*` (Dagster
+instance and LangGraph checkpoints), `HURRICANE_STORAGE_ROOT=s3://hurricane/org` with the AWS
+variables (every Delta table and the ledger), and a gRPC workspace file naming the code servers.
+The runs of `hurricane demo --stack services` still execute in the demo's own process (as the
+embedded loop does); the code servers serve the same definitions to a webserver or daemon pointed
+at the workspace file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dagster as dg
+
+from hurricane_assets.dagster_layer.workspace import hurricane_instance
+from hurricane_assets.local_stack.code_servers import LocalCodeServers
+from hurricane_assets.local_stack.postgres import LocalPostgres
+from hurricane_assets.local_stack.s3 import LocalS3
+from hurricane_assets.local_stack.service import LocalService
+
+BUCKET = "hurricane"
+PREFIX = "org"
+
+
+class LocalStack(LocalService):
+    def __init__(self, log_dir: Path, *, code_servers: bool = True):
+        self.log_dir = log_dir
+        self.with_code_servers = code_servers
+        self.postgres = LocalPostgres(databases=("hurricane",))
+        self.s3 = LocalS3(BUCKET, log=log_dir / "moto.log")
+        self.code_servers: LocalCodeServers | None = None
+        self.instance: dg.DagsterInstance | None = None
+        self.workspace: Path | None = None
+        self._saved_env: dict[str, str | None] = {}
+
+    def environ(self) -> dict[str, str]:
+        return {**self.postgres.settings().environ(), **self.s3.environ(),
+                "HURRICANE_STORAGE_ROOT": self.s3.uri(PREFIX)}
+
+    def _set_env(self, values: dict[str, str]) -> None:
+        for name, value in values.items():
+            self._saved_env.setdefault(name, os.environ.get(name))
+            os.environ[name] = value
+
+    def start(self) -> LocalStack:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.postgres.start()
+        self.s3.start()
+        self._set_env(self.environ())
+        self.instance = hurricane_instance()  # dagster.postgres.yaml; created before the servers open it
+        if self.with_code_servers:
+            self.start_code_servers()
+        return self
+
+    def start_code_servers(self) -> LocalCodeServers:
+        """One server per location, with this stack's environment. They load their definitions now
+        (the exchange's share assets from the contract registry on S3), as a deployment's do."""
+        self.code_servers = LocalCodeServers(os.environ, log_dir=self.log_dir).start()
+        self.workspace = self.code_servers.write_workspace(self.log_dir / "workspace.grpc.yaml")
+        return self.code_servers
+
+    def load_workspace(self):
+        """A Dagster request context over the gRPC workspace (what the webserver sees); use as a
+        context manager: `with stack.load_workspace() as request: request.asset_graph`."""
+        from contextlib import contextmanager
+
+        from dagster._core.workspace.context import WorkspaceProcessContext
+        from dagster._core.workspace.load_target import WorkspaceFileTarget
+
+        @contextmanager
+        def opened():
+            with WorkspaceProcessContext(self.instance, WorkspaceFileTarget(paths=[str(self.workspace)])) as context:
+                yield context.create_request_context()
+
+        return opened()
+
+    def location_errors(self) -> dict[str, str | None]:
+        """Every location of the workspace → its load error through its code server (None = loaded)."""
+        with self.load_workspace() as request:
+            return {name: (str(entry.load_error) if entry.load_error else None)
+                    for name, entry in request.get_code_location_entries().items()}
+
+    def stop(self) -> None:
+        if self.code_servers is not None:
+            self.code_servers.stop()
+        if self.instance is not None:
+            self.instance.dispose()
+            self.instance = None
+        self.s3.stop()
+        self.postgres.stop()
+        for name, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self._saved_env.clear()

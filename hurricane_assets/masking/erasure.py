@@ -1,0 +1,161 @@
+"""Right to erasure below prod: a register of erased persons that every masked copy and delivery applies.
+
+A person erased in prod must leave every lower-environment copy and every share in their next run,
+also where prod itself keeps rows of theirs for a legal reason (payments keep transactions). The
+register holds one row per request (`request_id`, `entity` such as `customer`, the prod `subject` id,
+`requested_at`, `reason`) as a Delta table next to the ledger, in prod storage: it is prod data (the
+subject is a prod identifier), read only by the writers of masked tables. Each masked write drops
+every row whose column referring to the entity (catalog `refers_to`) holds an erased subject,
+before masking, and `history.py` removes the earlier versions that still had them.
+
+The request is recorded in the ledger as an `ERASURE` entry without the subject (the ledger is read
+by every domain); each share that applies it records its own `ERASURE` entry, once per request.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from deltalake import write_deltalake
+from deltalake.exceptions import TableNotFoundError
+
+from hurricane_assets.catalog.manifest import Dataset
+from hurricane_assets.ledger.entry import EntryType
+from hurricane_assets.settings import hurricane_paths
+from hurricane_assets.storage import open_table, storage_options
+from negotiation_graph.ports import LedgerPort
+
+REGISTER_SCHEMA = pa.schema([
+    pa.field("request_id", pa.string(), nullable=False),
+    pa.field("entity", pa.string(), nullable=False),
+    pa.field("subject", pa.string(), nullable=False),
+    pa.field("requested_at", pa.timestamp("us", tz="UTC"), nullable=False),
+    pa.field("reason", pa.string(), nullable=False),
+])
+
+
+class ErasureError(ValueError):
+    """A malformed erasure request; names the field, never the subject's value."""
+
+
+@dataclass(frozen=True)
+class ErasureRequest:
+    request_id: str
+    entity: str
+    subject: str = field(repr=False)  # a prod identifier: never in logs, the ledger or reports
+    requested_at: datetime
+    reason: str
+
+
+@dataclass(frozen=True)
+class Erasures:
+    """The register as one masked write applies it: erased subjects per entity, at a register version."""
+
+    version: int | None  # None: no register yet
+    subjects: dict[str, frozenset[str]]
+    request_ids: tuple[str, ...]
+
+    def __bool__(self) -> bool:
+        return bool(self.request_ids)
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What one masked write removed: never the subjects, only counts and request ids."""
+
+    rows_removed: int
+    register_version: int | None
+    request_ids: tuple[str, ...]
+
+    def to_dict(self) -> dict:
+        return {"rows_removed": self.rows_removed, "register_version": self.register_version,
+                "request_ids": list(self.request_ids)}
+
+
+def register_uri() -> str:
+    return hurricane_paths().storage_root.rstrip("/") + "/erasure"
+
+
+def load_erasures() -> Erasures:
+    try:
+        table = open_table(register_uri())
+    except TableNotFoundError:
+        return Erasures(version=None, subjects={}, request_ids=())
+    rows = table.to_pyarrow_dataset().to_table(columns=["request_id", "entity", "subject"]).to_pylist()
+    subjects: dict[str, set[str]] = {}
+    for row in rows:
+        subjects.setdefault(row["entity"], set()).add(row["subject"])
+    return Erasures(version=table.version(), subjects={e: frozenset(s) for e, s in subjects.items()},
+                    request_ids=tuple(sorted(r["request_id"] for r in rows)))
+
+
+def request_erasure(entity: str, subject: str, *, reason: str, ledger: LedgerPort, now: datetime,
+                    request_id: str | None = None) -> ErasureRequest:
+    """Record that `subject` (a prod id of `entity`) is erased: a register row and an ERASURE ledger
+    entry. Asking again for the same person returns the first request."""
+    for name, value in (("entity", entity), ("subject", subject), ("reason", reason)):
+        if not isinstance(value, str) or not value.strip():
+            raise ErasureError(f"erasure request: field {name!r} must be a non-empty string")
+    if now.tzinfo is None:
+        raise ErasureError("erasure request: field 'now' needs a timezone")
+    existing = _existing(entity, subject)
+    if existing is not None:
+        return existing
+    request = ErasureRequest(request_id=request_id or f"erasure-{secrets.token_hex(8)}", entity=entity,
+                             subject=subject, requested_at=now, reason=reason)
+    uri = register_uri()
+    write_deltalake(uri, pa.Table.from_pylist([{
+        "request_id": request.request_id, "entity": entity, "subject": subject,
+        "requested_at": now, "reason": reason}], schema=REGISTER_SCHEMA),
+        mode="append", storage_options=storage_options(uri) or None)
+    ledger.append(
+        entry_type=EntryType.ERASURE,
+        actor="system:ledger",
+        payload={"stage": "requested", "request_id": request.request_id, "entity": entity,
+                 "requested_at": now.isoformat(), "reason": reason, "register_version": open_table(uri).version()},
+        entry_id=request.request_id,
+    )
+    return request
+
+
+def _existing(entity: str, subject: str) -> ErasureRequest | None:
+    try:
+        table = open_table(register_uri())
+    except TableNotFoundError:
+        return None
+    rows = [r for r in table.to_pyarrow_dataset().to_table().to_pylist()
+            if r["entity"] == entity and r["subject"] == subject]
+    return ErasureRequest(**rows[0]) if rows else None
+
+
+def remove_erased(table: pa.Table, spec: Dataset, erasures: Erasures) -> tuple[pa.Table, Applied]:
+    """`table` without the rows of erased persons: any column that refers to an erased entity and
+    holds an erased subject drops the row (a null there does not)."""
+    if not erasures:
+        return table, Applied(0, erasures.version, ())
+    drop = None
+    for name, column in spec.columns.items():
+        erased = erasures.subjects.get(column.refers_to or "")
+        if not erased or name not in table.column_names:
+            continue
+        values = table[name]
+        hit = pc.is_in(values, value_set=pa.array(sorted(erased), type=pa.string()).cast(values.type))
+        drop = hit if drop is None else pc.or_kleene(drop, hit)
+    if drop is None:
+        return table, Applied(0, erasures.version, erasures.request_ids)
+    kept = table.filter(pc.invert(pc.fill_null(drop, False)))
+    return kept, Applied(table.num_rows - kept.num_rows, erasures.version, erasures.request_ids)
+
+
+def erased_columns(spec: Dataset, erasures: Erasures) -> tuple[str, ...]:
+    """The columns `remove_erased` reads: those referring to an entity with erased subjects."""
+    return tuple(name for name, column in spec.columns.items() if erasures.subjects.get(column.refers_to or ""))
+
+
+def erasure_applied(erasures: Erasures, rows_removed: int) -> Applied:
+    """`remove_erased`'s account of a table it saw in batches, `rows_removed` rows in all."""
+    return Applied(rows_removed, erasures.version, erasures.request_ids if erasures else ())

@@ -1,0 +1,283 @@
+"""PERSON spans: gazetteer words found in one Aho–Corasick pass, joined into runs, judged by context.
+
+The text is lower-cased and every non-letter becomes a space, so one automaton over " word " keys
+finds whole words in any case ("JANE DOE", "jane doe") without a word loop in Python. Consecutive
+name words (with particles such as "van der", hyphens, initials, or "Last, First") form a run. A run
+is a name when:
+- a cue precedes it ("this is", "Thanks,", "Mr", "my husband", …), or
+- it has two or more name words and one of them is not a very common word, or all are capitalised, or
+- it is one capitalised word that is not a very common word (Mark, King, May need a cue or a
+  second name word), or one lower-case word that is no common word at all.
+After a strong cue, capitalised words in no list are taken too, and so are two or more capitalised
+words that are all rare (names from nowhere in the gazetteer: "Thando Phakathi").
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from functools import lru_cache
+
+import ahocorasick
+
+from hurricane_assets.masking.freetext.gazetteer import (
+    MONTHS,
+    PARTICLES,
+    STREET_PREFIXES,
+    STREET_WORDS_EN,
+    STRONG_CUES,
+    TITLES,
+    WEAK_CUES,
+    lower_same_length,
+    name_words,
+    word_frequency,
+)
+
+NAME, PARTICLE, STRONG, WEAK = 1, 2, 4, 8
+# Words that only tell the detector which shaped values to look for (see detector.py).
+MONTH, STREET_WORD, STREET_PREFIX, POSTCODE_WORD, CARD_END_WORD = 16, 32, 64, 128, 256
+HINT_WORDS = {
+    MONTH: MONTHS,
+    STREET_WORD: STREET_WORDS_EN,
+    STREET_PREFIX: STREET_PREFIXES,
+    POSTCODE_WORD: ("postcode", "post code", "postleitzahl", "plz", "code postal", "cp", "c p", "código postal",
+                    "cap", "zip"),
+    CARD_END_WORD: ("ending", "ends", "endziffern", "endziffer", "endet", "endend", "terminant", "finissant",
+                    "eindigend", "eindigt", "terminada", "termina", "acabada", "last"),
+}
+COMMON_ZIPF = 5.0  # at least 100 per million words: "mark", "king", "may"
+SINGLE_ZIPF = 4.0
+WEAK_CUE_ZIPF = 6.0  # a lone capitalised word rarer than this is taken for a name without a cue
+# What follows a name: "Jane here", "Luca (luca@…)", "Amy, PL45 8NZ" is a detail list, not evidence.
+_AFTER_NAME = re.compile(r",? (?:here|hier|ici|aquí|writing|schreibt)\b| \([\w.+-]+ ?(?:@|\(at\)|\[at\]| at )",
+                         re.IGNORECASE)
+_SUFFIX = re.compile(r" (?:II|III|IV|Jr\.?|Sr\.?|Jnr|Snr)(?!\w)", re.IGNORECASE)
+_WORD_BEFORE = re.compile(r"([^\W\d_][\w'’]+) $")
+_LAST_BEFORE = re.compile(r"([^\W\d_][\w'’]+), $")
+_UNKNOWN_NEXT = re.compile(r"(,? |-)([^\W\d_](?:[^\W\d_]|['’])*\.?)(?!\w)")
+_TO_SPACE = {ord(c): " " for c in string.punctuation + string.digits + string.whitespace + "’‘“”«»–—…•€£¿¡°"}
+_JOIN = frozenset({" ", "-", "'", "’", "  ", " - "})
+_INITIALS = re.compile(r"(?:(?<![^\W\d_])[^\W\d_]\.[ -]?){1,2}$")
+_ELIDED = re.compile(r"(?<![^\W\d_])[OoDdLl]['’]$")  # O'Neill, D'Angelo, L'Hôte
+_CUE_GAP = re.compile(r"[\s,:;.\-]{0,4}")
+_CAPITALISED_RUN = re.compile(r"[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'’]+(?:[ -][A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'’]+)+")
+_INITIAL_AND_NAME = re.compile(r"[A-ZÀ-ÖØ-Þ]\. ?[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'’]+")
+_WORD_TAIL = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'’-_")
+_NEXT_WORDS = re.compile(r"[\s,:;.\-]{0,4}([^\W\d_][\w'’]*(?:[ -][^\W\d_][\w'’]*){0,2})")
+
+
+def normalised(text: str) -> str:
+    """Lower case, non-letters as spaces, same length as `text` (so offsets carry over)."""
+    return lower_same_length(text).translate(_TO_SPACE)
+
+
+@lru_cache(maxsize=1)
+def automaton() -> ahocorasick.Automaton:
+    flags: dict[str, int] = {}
+    for word in name_words():
+        flags[word] = flags.get(word, 0) | NAME
+    for word in PARTICLES:
+        flags[word] = flags.get(word, 0) | PARTICLE
+    for cue in STRONG_CUES:
+        key = normalised(cue).strip()
+        flags[key] = flags.get(key, 0) | STRONG
+    for cue in WEAK_CUES:
+        key = normalised(cue).strip()
+        flags[key] = flags.get(key, 0) | WEAK
+    for hint, words in HINT_WORDS.items():
+        for word in words:
+            key = " ".join(normalised(word).split())
+            if key:
+                flags[key] = flags.get(key, 0) | hint
+    frequency = word_frequency()
+    machine = ahocorasick.Automaton()
+    for word, flag in flags.items():
+        machine.add_word(f" {word} ", (flag, len(word), frequency.get(word, 0.0)))
+    machine.make_automaton()
+    return machine
+
+
+def _capitalised(word: str) -> bool:
+    return word[:1].isupper()
+
+
+def find_names(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every name in `text`."""
+    return scan(text)[0]
+
+
+def scan(text: str) -> tuple[list[tuple[int, int]], int]:
+    """(start, end) of every name in `text`, and the hint flags of the words it contains."""
+    padded = " " + normalised(text) + " "
+    hits = sorted([(end - length - 1, end - 1, flag, zipf) for end, (flag, length, zipf) in automaton().iter(padded)])
+    hints = 0
+    for hit in hits:
+        hints |= hit[2]
+    if not hints & (NAME | STRONG):
+        return [], hints
+    caseless = text.islower() or text.isupper()
+    frequency = word_frequency()
+    spans: list[tuple[int, int]] = []
+    cue_ends: dict[int, bool] = {}  # end of each cue -> strong
+    run: list[tuple[int, int, float]] = []  # name words of the current run: start, end, zipf
+    run_start = -1
+    pending = -1  # start of particles waiting for a name word
+    pending_end = -1
+
+    def close() -> None:
+        nonlocal run, run_start
+        if not run:
+            return
+        initial = None
+        if "." in text[max(0, run_start - 3):run_start]:
+            initial = _INITIALS.search(text, max(0, run_start - 6), run_start)
+        elif run_start > 1 and text[run_start - 1] in "'’":
+            initial = _ELIDED.search(text, run_start - 2, run_start)
+        first = initial.start() if initial else run_start
+        cue = None
+        for back in range(5):  # a cue ending at most 4 characters (spaces, punctuation) before the run
+            at = first - back
+            if at in cue_ends and (back == 0 or _CUE_GAP.fullmatch(text, at, first)):
+                cue = cue_ends[at]
+                break
+        capitalised = not caseless and all(text[s].isupper() and not text[s:e].isupper() or e - s == 1
+                                           for s, e, _ in run)
+        rare = min(z for _, _, z in run) < COMMON_ZIPF
+        end = _extend(text, run[-1][1], capitalised)
+        after = end > run[-1][1] or _AFTER_NAME.match(text, run[-1][1]) is not None
+        if cue is True or after:
+            accept = True
+        elif cue is False and ((capitalised and (min(z for _, _, z in run) < WEAK_CUE_ZIPF or len(run) >= 2)) or
+                               min(z for _, _, z in run) < SINGLE_ZIPF):
+            accept = True  # "to George": capitalised after a preposition, unless a very common word
+        elif len(run) >= 2:
+            accept = rare or capitalised
+        elif caseless:
+            accept = False
+        else:
+            accept = capitalised and (run[0][2] < SINGLE_ZIPF or initial)
+        if accept:
+            start = first
+            last_first = _LAST_BEFORE.search(text, max(0, start - 30), start)
+            if last_first and frequency.get(last_first.group(1).lower(), 0.0) < SINGLE_ZIPF and (
+                    caseless or last_first.group(1)[:1].isupper() == text[start].isupper()):
+                start = last_first.start()  # "Ntim, Amanda": a surname in no list before the first name
+            else:
+                before = _WORD_BEFORE.search(text, max(0, start - 30), start)
+                if before and frequency.get(before.group(1).lower(), 0.0) == 0.0 and (
+                        caseless or before.group(1)[:1].isupper() == text[start].isupper()):
+                    start = before.start()  # "Oluwaseun Adeyemi": a first name in no list
+            spans.append((start, end))
+        run, run_start = [], -1
+
+    for start, end, flag, zipf in hits:
+        if not flag & 15:
+            continue
+        if flag & NAME and end - start <= 2 and (text[end:end + 1].isdigit() or text[max(0, start - 2):start - 1].isdigit()):
+            flag &= ~NAME  # "AB" in "NINO AB123456C" is a code, not a name
+        if flag & NAME and not (flag & STRONG and not run and _is_cue_here(text, start, end, flag)):
+            if run:
+                gap = text[run[-1][1]:start]
+                if gap in _JOIN or (pending >= 0 and _only_particles(text, run[-1][1], start)):
+                    run.append((start, end, zipf))
+                elif len(run) <= 3 and gap == ", " and "," not in text[run_start:run[-1][1]] and \
+                        _last_first(text, run[-1], (start, end, zipf)):
+                    run.append((start, end, zipf))  # "Doe, Jane"
+                else:
+                    close()
+            if not run:
+                run_start = pending if pending >= 0 and _only_particles(text, pending, start) else start
+                run.append((start, end, zipf))
+            pending = -1
+        elif flag & PARTICLE:
+            if pending < 0 or text[pending_end:start].strip():
+                pending = start  # a new chain of particles ("T. de Wit": "de", not "T")
+            pending_end = end
+        if flag & (STRONG | WEAK):  # "owed to" is strong even though "to" alone is weak
+            cue_ends[end] = cue_ends.get(end, False) or bool(flag & STRONG)
+    close()
+    spans += _unlisted_names(text, cue_ends, spans)
+    return spans, hints
+
+
+def _extend(text: str, end: int, capitalised: bool) -> int:
+    """A name goes on over words in no lexicon ("Lucy Yeboah", "Ahmed, Hatima") and a hyphenated
+    initial ("Hans-H.")."""
+    frequency = word_frequency()
+    suffix = _SUFFIX.match(text, end)
+    if suffix:
+        return suffix.end()
+    for _ in range(2):
+        m = _UNKNOWN_NEXT.match(text, end)
+        if not m:
+            break
+        word = m.group(2)
+        if m.group(1) == "-" and len(word) == 2 and word.endswith("."):
+            end = m.end()
+            continue
+        bare = word.rstrip(".")
+        if frequency.get(bare.lower(), 0.0) > 0.0 or (capitalised and not bare[:1].isupper()) or (
+                capitalised and bare.isupper() and len(bare) > 1):
+            break
+        if m.group(1).startswith(",") and not bare[:1].isupper() and capitalised:
+            break
+        end = m.start(2) + len(bare)
+    return end
+
+
+def _is_cue_here(text: str, start: int, end: int, flag: int) -> bool:
+    """A word that is both a cue and a name ("Best", "Don") counts as the cue when a name follows it."""
+    return bool(re.match(r"[\s,:;.]{1,4}[^\W\d_]", text[end:end + 6]))
+
+
+def _last_first(text: str, last: tuple, first: tuple) -> bool:
+    """"Doe, Jane" (or "doe, jane" in a text without capitals): the first name must be rare enough."""
+    surname, given = text[last[0]:last[1]], text[first[0]:first[1]]
+    if text.islower() or text.isupper():
+        return min(last[2], first[2]) < SINGLE_ZIPF
+    return surname[:1].isupper() and given[:1].isupper() and not (given.isupper() and len(given) > 1)
+
+
+def _only_particles(text: str, start: int, end: int) -> bool:
+    words = text[start:end].replace("-", " ").replace("'", " ").replace("’", " ").split()
+    return all(w.lower() in PARTICLES for w in words)
+
+
+def _unlisted_names(text: str, cue_ends: dict[int, bool], found: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Names in no list: after a cue, after an initial, and runs of two or more rare capitalised words."""
+    frequency = word_frequency()
+    starts = {s for s, _ in found}
+
+    def covered(i: int) -> bool:
+        return any(s <= i < e for s, e in found)
+
+    out = []
+    for c_end, strong in cue_ends.items():
+        if any(c_end + k in starts for k in range(5)):
+            continue
+        m = _NEXT_WORDS.match(text, c_end)
+        if not m or covered(m.start(1)):
+            continue
+        taken = []
+        caseless = text.islower() or text.isupper()
+        for w in re.split(r"[ -]", m.group(1)):
+            zipf = frequency.get(w.lower(), 0.0)
+            if w.lower() in TITLES or (taken and w[:1].isupper() != taken[0][:1].isupper()):
+                break  # a title is a cue of its own; a name's words share their case
+            if zipf == 0.0 or (strong and w[:1].isupper() and zipf < COMMON_ZIPF and not text.isupper()):
+                taken.append(w)
+            else:
+                break
+        # In cased text a name is capitalised, or two words in no lexicon ("naar ekow ansa").
+        if taken and (len(taken) >= 2 or (taken[0][:1].isupper() and not text.isupper()) or
+                      (caseless and strong)):
+            out.append((m.start(1), m.start(1) + len(" ".join(taken))))
+    for regex, least in ((_CAPITALISED_RUN, 2), (_INITIAL_AND_NAME, 1)):
+        for m in regex.finditer(text):
+            if (m.start() and text[m.start() - 1] in _WORD_TAIL) or covered(m.start()) or covered(m.end() - 1):
+                continue
+            words = [w for w in re.split(r"[ .-]", m.group()) if len(w) > 1]
+            zipfs = [frequency.get(w.lower(), 0.0) for w in words]
+            if len(words) >= least and max(zipfs) < COMMON_ZIPF and min(zipfs) == 0.0:
+                out.append(m.span())
+    return out

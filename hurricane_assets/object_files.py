@@ -1,0 +1,80 @@
+"""Small whole-file objects (contract records, ODCS exports) in a local folder or under an S3 prefix.
+
+A local target is a `Path` and is written atomically (temp file + rename); an S3 target is an
+``s3://bucket/key`` string written by one PUT, which S3 makes visible whole or not at all. Credentials
+and endpoint come from `storage.storage_options`, the same as for the Delta tables.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pyarrow.fs as pafs
+
+from hurricane_assets.storage import is_s3, storage_options
+
+Target = str | Path
+
+
+def join(root: Target, name: str) -> Target:
+    return f"{str(root).rstrip('/')}/{name}" if isinstance(root, str) and is_s3(root) else Path(root) / name
+
+
+def _s3(uri: str) -> tuple[pafs.S3FileSystem, str]:
+    options = storage_options(uri)
+    endpoint = options.get("AWS_ENDPOINT_URL", "")
+    fs = pafs.S3FileSystem(
+        access_key=options.get("AWS_ACCESS_KEY_ID"), secret_key=options.get("AWS_SECRET_ACCESS_KEY"),
+        session_token=options.get("AWS_SESSION_TOKEN"), region=options.get("AWS_REGION"),
+        endpoint_override=endpoint.split("://", 1)[-1] or None, scheme="http" if endpoint.startswith("http://") else "https",
+    )
+    return fs, uri.split("://", 1)[1]
+
+
+def _remote(target: Target) -> bool:
+    return isinstance(target, str) and is_s3(target)
+
+
+def write_text(target: Target, text: str) -> None:
+    if _remote(target):
+        fs, path = _s3(target)
+        with fs.open_output_stream(path) as out:
+            out.write(text.encode())
+        return
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(target.suffix + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, target)
+
+
+def read_text(target: Target) -> str:
+    """The file's text; `FileNotFoundError` naming the target when there is none."""
+    if _remote(target):
+        fs, path = _s3(target)
+        try:
+            with fs.open_input_stream(path) as src:
+                return src.read().decode()
+        except FileNotFoundError:
+            raise FileNotFoundError(f"no object at {target}") from None
+    return Path(target).read_text()
+
+
+def exists(target: Target) -> bool:
+    if _remote(target):
+        fs, path = _s3(target)
+        return fs.get_file_info(path).type == pafs.FileType.File
+    return Path(target).exists()
+
+
+def names(folder: Target, suffix: str) -> list[str]:
+    """Sorted names of the files directly in `folder` ending with `suffix` ([] when it is missing)."""
+    if _remote(folder):
+        fs, path = _s3(folder)
+        infos = fs.get_file_info(pafs.FileSelector(path, allow_not_found=True))
+        found = [i.base_name for i in infos if i.type == pafs.FileType.File]
+    else:
+        folder = Path(folder)
+        found = [p.name for p in folder.iterdir() if p.is_file()] if folder.exists() else []
+    return sorted(n for n in found if n.endswith(suffix))

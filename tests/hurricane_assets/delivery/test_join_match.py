@@ -1,0 +1,77 @@
+"""The join-match-rate check: a share whose tokens no longer find the consumer's rows fails loudly."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pytest
+
+from hurricane_assets.delivery.join_match import join_match_rate
+from hurricane_assets.exchange.shares import JOIN_MATCH_CHECK, build_share_asset
+from hurricane_assets.masking.keys import MissingMaskingKeyError, init_masking_keys
+from hurricane_assets.settings import hurricane_paths
+from negotiation_graph.terms import MaskingMethod
+from tests.hurricane_assets.conftest import AS_OF
+from tests.hurricane_assets.delivery.test_deliver import run, signed
+from tests.hurricane_assets.share_terms import fraud_terms
+
+
+def profiles_terms():
+    # the longest retention the customers' policy allows: a profile not updated within it leaves the share
+    return fraud_terms(producer="customers", dataset="profiles", retention_days=180,
+                       columns={"customer_id": MaskingMethod.tokenize, "account_opened_at": MaskingMethod.generalize})
+
+
+@pytest.fixture
+def at_world_end(monkeypatch):
+    """The calm world's data ends on its `as_of`: deliver then, so its rows are inside the retention."""
+    monkeypatch.setenv("HURRICANE_NOW", AS_OF.isoformat())
+
+
+def check_of(result) -> dg.AssetCheckEvaluation:
+    evaluations = [e for e in result.get_asset_check_evaluations() if e.check_name == JOIN_MATCH_CHECK]
+    assert len(evaluations) == 1  # beside it, the share's measured-privacy checks
+    return evaluations[0]
+
+
+def test_a_recreated_masking_key_makes_the_share_fail_its_join_check(share_parts, install_world, at_world_end):
+    install_world("calm")
+    contract = signed(share_parts, profiles_terms())
+    run(share_parts, contract)
+    match = join_match_rate(contract, share_parts["catalog"])
+    assert match.passed and match.rate == match.expected_rate == 1.0 and match.consumer_table == "risk.alerts@preprod"
+    assert (match.entity, match.share_column, match.consumer_column) == ("customer", "customer_id", "customer_id")
+
+    with dg.instance_for_test() as instance:
+        result = dg.materialize([build_share_asset(contract)], instance=instance, raise_on_error=False)
+        assert result.success and check_of(result).passed
+
+        # the key is lost: deliveries stop instead of minting new tokens ...
+        (hurricane_paths().keys / "masking-preprod.key").unlink()
+        with pytest.raises(MissingMaskingKeyError, match="preprod already holds"):
+            run(share_parts, contract)
+        # ... and when someone creates a new one anyway, the share no longer joins: the check says so
+        init_masking_keys(("preprod",), rotate=True)
+        result = dg.materialize([build_share_asset(contract)], instance=instance, raise_on_error=False)
+        evaluation = check_of(result)
+        assert not evaluation.passed and evaluation.severity is dg.AssetCheckSeverity.ERROR
+        assert "0 of" in evaluation.description and "risk.alerts@preprod" in evaluation.description
+        assert evaluation.metadata["hurricane/join_match_rate"].value == 0.0
+    assert join_match_rate(contract, share_parts["catalog"]).rate == 0.0
+
+
+def test_a_sparse_share_is_judged_against_what_prod_itself_matches(share_parts, install_world, at_world_end):
+    install_world("calm")
+    tickets = fraud_terms(producer="support", dataset="tickets",
+                          columns={"customer_id": MaskingMethod.tokenize, "category": MaskingMethod.none})
+    contract = signed(share_parts, tickets)
+    run(share_parts, contract)
+    match = join_match_rate(contract, share_parts["catalog"])
+    # few customers file tickets: a low rate, but exactly the one the unmasked prod tables give
+    assert match.rate < 0.9 and match.rate == match.expected_rate and match.passed
+
+
+def test_without_a_consumer_table_the_check_warns_instead_of_passing(share_parts, share_prod_tables):
+    contract = signed(share_parts, profiles_terms())
+    run(share_parts, contract)
+    match = join_match_rate(contract, share_parts["catalog"])
+    assert not match.measured and not match.passed and "exists yet" in match.describe()

@@ -1,0 +1,104 @@
+"""`HurricaneClient.request`: a person's request takes the sensor path's negotiation and delivery as
+real Dagster runs on the instance, returns the masked copy, or says which policy refused what."""
+
+from __future__ import annotations
+
+import json
+
+import dagster as dg
+import pytest
+from deltalake import DeltaTable
+from typer.testing import CliRunner
+
+from hurricane_assets.catalog import load_catalog
+from hurricane_assets.cli.main import app
+from hurricane_assets.client import HurricaneClient, RequestDenied, RequestError
+from hurricane_assets.dagster_layer.workspace import hurricane_instance
+from hurricane_assets.lineage.reader import read_events, run_problems
+from hurricane_assets.settings import hurricane_paths
+
+
+def request_runs() -> list[dg.DagsterRun]:
+    return hurricane_instance().get_runs(filters=dg.RunsFilter(tags={"hurricane/origin": "request"}))
+
+
+def test_granted_request_runs_in_dagster_and_returns_the_masked_copy(share_prod_tables):
+    client = HurricaneClient(domain="risk")
+    frame = client.request("payments.transactions", columns=["channel", "device_id", "merchant_category"],
+                           purpose="fraud_detection", env="preprod", progress=False)
+    prod = DeltaTable(hurricane_paths().table_uri("prod", "payments", "transactions")).to_pandas()
+    assert {"channel", "device_id", "merchant_category"} <= set(frame.columns)
+    assert "card_number" not in frame.columns and "ip_address" not in frame.columns
+    assert len(frame) > 0 and not set(frame["device_id"].dropna()) & set(prod["device_id"].dropna())  # tokenized
+    runs = request_runs()
+    assert len(runs) == 2 and all(r.status is dg.DagsterRunStatus.SUCCESS for r in runs)
+    (contract_row,) = client.contracts(consumer="risk", status="active").query("dataset == 'transactions'").itertuples()
+    masking = dict(client.contract_columns(contract_row.contract_id)[["column", "masking"]].itertuples(index=False))
+    assert masking["device_id"] != "none"
+    keys = set(load_catalog().dataset("payments", "transactions").keys)
+    for column in (c for c, m in masking.items() if m == "none"):
+        if column in keys:  # a stable prod key is tokenized below prod whatever the contract says (the floor)
+            assert not set(frame[column].dropna()) & set(prod[column].dropna()), column
+        else:
+            assert set(frame[column].dropna()) <= set(prod[column].dropna()), column  # shared as is
+    share = ["risk", "payments__transactions"]
+    materialized = hurricane_instance().get_latest_materialization_event(dg.AssetKey(share))
+    assert materialized is not None and materialized.run_id in {r.run_id for r in runs}
+    # asking again is the same need: the same negotiation, no new contract
+    again = client.request("payments.transactions", columns=["merchant_category", "channel", "device_id"],
+                           purpose="fraud_detection", env="preprod", progress=False)
+    assert len(again) == len(frame)
+    assert list(client.contracts(consumer="risk")["contract_id"]).count(contract_row.contract_id) == 1
+    events = read_events()
+    assert run_problems(events) == []  # every run: START and a terminal event, its own runId
+    assert any(e.get("run", {}).get("facets", {}).get("dataHurricane_contract", {}).get("contractId")
+               == contract_row.contract_id for e in events)
+
+
+def test_denied_column_names_the_policy_and_reason(share_prod_tables):
+    cli = CliRunner().invoke(app, ["request", "payments.transactions", "-c", "channel", "-c", "card_number",
+                                   "--purpose", "fraud_detection", "--as", "risk", "--json", "--no-progress"])
+    assert cli.exit_code == 1, cli.output
+    outcome = json.loads(cli.stdout)
+    assert outcome["granted"] is False and outcome["rows"] > 0 and outcome["columns"]["channel"]
+    (refused,) = outcome["refused"]
+    assert refused["column"] == "card_number" and "payments/card-number-never-shared" in refused["policy_ids"]
+
+    client = HurricaneClient(domain="risk")
+    with pytest.raises(RequestDenied) as denied:
+        client.request("payments.transactions", columns=["channel", "card_number"], purpose="fraud_detection",
+                       env="preprod", progress=False)
+    (refused,) = denied.value.refused
+    assert (refused.column, refused.producer) == ("card_number", "payments")
+    # the producer's own forbid and the organisation's, each by its @id
+    assert "payments/card-number-never-shared" in refused.policy_ids and "column_never_shared" in refused.reasons
+    assert "card_number: refused by policy " in str(denied.value)
+    assert "payments/card-number-never-shared" in str(denied.value) and "column_never_shared" in str(denied.value)
+    assert denied.value.delivered is not None and "channel" in denied.value.delivered.columns
+
+
+def test_a_purpose_the_producer_does_not_allow_is_denied_for_every_column(share_prod_tables):
+    client = HurricaneClient(domain="marketing")
+    with pytest.raises(RequestDenied) as denied:
+        client.request("payments.chargebacks", columns=["reason"], purpose="fraud_detection", env="preprod",
+                       progress=False)
+    assert [r.column for r in denied.value.refused] == ["reason"] and denied.value.delivered is None
+    assert denied.value.refused[0].reasons
+
+
+@pytest.mark.parametrize("args, message", [
+    (("payments.nope", ["x"], "fraud_detection"), "unknown dataset payments.nope"),
+    (("transactions", ["channel"], "fraud_detection"), "expected DOMAIN.DATASET"),
+    (("payments.transactions", ["channel", "colour"], "fraud_detection"), "no column(s) 'colour'"),
+    (("payments.transactions", [], "fraud_detection"), "at least one column"),
+    (("payments.transactions", ["channel"], "fraud detection; drop"), "purpose"),
+    (("risk.fraud_labels", ["is_fraud"], "fraud_detection"), "read it directly"),
+])
+def test_malformed_requests_fail_before_any_run(args, message):
+    with pytest.raises(RequestError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        HurricaneClient(domain="risk").request(*args, env="preprod", progress=False)
+    with pytest.raises(RequestError, match="unknown environment"):
+        HurricaneClient(domain="risk").request("payments.transactions", ["channel"], "fraud_detection", env="qa")
+    with pytest.raises(RequestError, match="who is asking"):
+        HurricaneClient().request("payments.transactions", ["channel"], "fraud_detection")
+    assert not (hurricane_paths().dagster_home / "storage").exists() or not request_runs()
