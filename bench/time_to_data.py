@@ -231,14 +231,6 @@ def run_once(rows: int, seed: int, drift_days: int, off_path: bool = True) -> di
         shutil.rmtree(home, ignore_errors=True)
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def graphql(port: int, query: str) -> dict:
     import urllib.request
 
@@ -278,6 +270,8 @@ def daemon_once(rows: int, seed: int, drift_days: int, timeout_s: float = 900.0)
         loop.materialize_domains(drift_days=None)
         loop.models(train=True)
         loop.materialize_domains(drift_days=drift_days)
+        from hurricane_assets.local_stack.ports import free_port
+
         port = free_port()
         env = {**os.environ, "DAGSTER_HOME": str(instance.root_directory),
                "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
@@ -296,7 +290,7 @@ def daemon_once(rows: int, seed: int, drift_days: int, timeout_s: float = 900.0)
                 time.sleep(1)
         startup_s = time.perf_counter() - started
         load_at_start = os.getloadavg()[0]
-        monitor = loop.models(train=False)
+        loop.models(train=False)
         if not failed_monitor_checks(loop.events[-1]):
             raise RuntimeError(f"no monitor check failed after the drift at {rows} rows")
         model_key = dg.AssetKey(["risk", "fraud_model"])

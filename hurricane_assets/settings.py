@@ -77,6 +77,24 @@ class HurricanePaths:
         return self.home / "reports"
 
 
+class SettingError(ValueError):
+    """A setting in the environment holds a value it cannot take; names the variable and the value."""
+
+
+def int_setting(name: str, default: int, *, minimum: int = 0, unit: str = "") -> int:
+    """The whole number in environment variable `name` (unset or empty: `default`), at least `minimum`."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingError(f"{name} must be a whole number{' of ' + unit if unit else ''}, not {raw!r}") from None
+    if value < minimum:
+        raise SettingError(f"{name} must be at least {minimum}{' ' + unit if unit else ''}, not {value}")
+    return value
+
+
 def _domain_variable(prefix: str, domain: str) -> str:
     return f"{prefix}_{domain.upper()}"
 

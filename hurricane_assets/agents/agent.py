@@ -18,6 +18,7 @@ import base64
 import json
 from typing import Any
 
+from hurricane_assets.agents.keystore import own_keyring
 from hurricane_assets.identity.canonical import canonical_json
 from hurricane_assets.identity.envelope import SignedEnvelope, sign_envelope, verify_envelope
 from hurricane_assets.identity.errors import EnvelopeError
@@ -26,7 +27,6 @@ from hurricane_assets.identity.keys import SYSTEM_IDENTITY, check_identity
 from hurricane_assets.identity.replay import ReplayCache
 from hurricane_assets.identity.signer import Signer
 from hurricane_assets.identity.trust_root import TrustRootError
-from hurricane_assets.agents.keystore import own_keyring
 from hurricane_assets.settings import hurricane_paths
 from negotiation_graph.messages import Agreement, Message
 from negotiation_graph.outbox import domain_of

@@ -66,7 +66,6 @@ from negotiation_graph.ports import (
 from negotiation_graph.terms import ShareTerms
 
 
-
 class DeliveryRefused(RuntimeError):
     """The contract may not be delivered now; nothing was written."""
 

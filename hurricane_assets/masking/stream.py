@@ -25,7 +25,6 @@ hashes of the values (pandas' `hash_array`): exact unless two of the values coll
 
 from __future__ import annotations
 
-import os
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -45,6 +44,7 @@ from hurricane_assets.masking.kanonymity import DEFAULT_K, MAX_SUPPRESSION
 from hurricane_assets.masking.keys import Keyring
 from hurricane_assets.masking.plans import ColumnRule, MaskingPlan
 from hurricane_assets.masking.report import ColumnReport, PrivacyReport
+from hurricane_assets.settings import int_setting
 
 STREAM_ROWS = 2_000_000
 BATCH_ROWS = 131_072
@@ -53,16 +53,7 @@ USEFUL_AFTER = 65_536  # values looked up before a cache without hits is given u
 
 
 def _setting(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a whole number of rows or values, got {raw!r}") from None
-    if value < 0:
-        raise ValueError(f"{name} must be >= 0, got {value}")
-    return value
+    return int_setting(name, default, unit="rows or values")
 
 
 def stream_rows() -> int:

@@ -22,7 +22,7 @@ from hurricane_assets.models.features import FeaturePlan, build_features, plan_f
 from hurricane_assets.models.metrics import Scores, auc_gain_lower_bound, score
 from hurricane_assets.models.sources import ShareInput, TableSource, column_facts, source_from_catalog
 from hurricane_assets.models.spec import ModelSpec
-from hurricane_assets.settings import hurricane_paths
+from hurricane_assets.settings import SettingError, hurricane_paths, int_setting
 from hurricane_assets.storage import read_table
 from negotiation_graph.ports import ColumnFacts
 
@@ -146,14 +146,10 @@ def model_threads() -> int:
 
 def fit_rows() -> int:
     """The most rows one fit learns from (HURRICANE_MODEL_FIT_ROWS, default `FIT_ROWS`)."""
-    raw = os.environ.get("HURRICANE_MODEL_FIT_ROWS", str(FIT_ROWS))
     try:
-        value = int(raw)
-    except ValueError:
-        raise TrainingError(f"HURRICANE_MODEL_FIT_ROWS must be a whole number of rows, not {raw!r}") from None
-    if value < 1_000:
-        raise TrainingError(f"HURRICANE_MODEL_FIT_ROWS must be at least 1000 rows, not {value}")
-    return value
+        return int_setting("HURRICANE_MODEL_FIT_ROWS", FIT_ROWS, minimum=1_000, unit="rows")
+    except SettingError as exc:
+        raise TrainingError(str(exc)) from None
 
 
 def fit_sample(fit_idx: pd.Index, limit: int) -> pd.Index:

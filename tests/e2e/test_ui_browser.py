@@ -5,12 +5,7 @@ which the README shows."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -19,7 +14,7 @@ from playwright.sync_api import expect
 from hurricane_assets.client import HurricaneClient
 from hurricane_assets.dagster_layer.embedded_loop import EmbeddedLoop, LoopSettings
 from hurricane_assets.dagster_layer.workspace import REPO_ROOT, hurricane_instance
-from tests.e2e.test_webserver import free_port
+from tests.e2e.webserver import running_webserver
 
 pytestmark = pytest.mark.e2e
 
@@ -46,27 +41,8 @@ def story(hurricane_home: Path) -> str:
 
 @pytest.fixture
 def ui(story, hurricane_home: Path):
-    port = free_port()
-    env = {**os.environ, "DAGSTER_HOME": str(hurricane_home / "dagster")}
-    proc = subprocess.Popen(
-        [str(Path(sys.executable).parent / "dagster-webserver"), "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
-        cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )
-    try:
-        deadline = time.time() + 300
-        while time.time() < deadline:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2)
-                break
-            except OSError:
-                assert proc.poll() is None, "webserver exited early"
-                time.sleep(1)
-        else:
-            pytest.fail("webserver did not answer within 300 s")
+    with running_webserver(hurricane_home / "dagster", startup_s=300) as port:
         yield f"http://127.0.0.1:{port}"
-    finally:
-        os.killpg(proc.pid, 15)
-        proc.wait(timeout=60)
 
 
 @pytest.fixture

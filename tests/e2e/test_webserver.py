@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from hurricane_assets.dagster_layer.workspace import REPO_ROOT, workspace_locations
+from tests.e2e.webserver import graphql, running_webserver
 
 pytestmark = pytest.mark.e2e
 
@@ -27,46 +22,11 @@ QUERY = """
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def graphql(port: int, query: str) -> dict:
-    req = urllib.request.Request(
-        f"http://127.0.0.1:{port}/graphql",
-        data=json.dumps({"query": query}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(req, timeout=30) as resp:
-        return json.loads(resp.read())
-
-
 @pytest.fixture
 def webserver(hurricane_home: Path):
-    port = free_port()
-    env = {**os.environ, "DAGSTER_HOME": str(hurricane_home / "dagster"), "HURRICANE_ROWS": "1000"}
     (hurricane_home / "dagster" / "dagster.yaml").write_text((REPO_ROOT / "dagster.yaml").read_text())
-    proc = subprocess.Popen(
-        [str(Path(sys.executable).parent / "dagster-webserver"), "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
-        cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )
-    try:
-        deadline = time.time() + 180
-        while time.time() < deadline:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2)
-                break
-            except OSError:
-                assert proc.poll() is None, "webserver exited early"
-                time.sleep(1)
-        else:
-            pytest.fail("webserver did not answer within 180 s")
+    with running_webserver(hurricane_home / "dagster", startup_s=180, extra_env={"HURRICANE_ROWS": "1000"}) as port:
         yield port
-    finally:
-        os.killpg(proc.pid, 15)
-        proc.wait(timeout=30)
 
 
 def test_every_code_location_loads_in_the_webserver(webserver):

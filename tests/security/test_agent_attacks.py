@@ -10,8 +10,8 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from deltalake import DeltaTable
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from deltalake import DeltaTable
 
 from hurricane_assets.agents.agent import AgentRefused, DomainAgent
 from hurricane_assets.agents.client import InProcessTransport

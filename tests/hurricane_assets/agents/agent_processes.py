@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -16,15 +15,11 @@ from pathlib import Path
 
 import httpx
 
+from hurricane_assets.local_stack.ports import free_port
 from hurricane_assets.settings import hurricane_paths
 
 START_TIMEOUT_S = 60.0
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def take_key_out_of_home(home: Path, domain: str) -> str:

@@ -7,18 +7,15 @@ import httpx
 import pytest
 
 from hurricane_assets.agents.exchange import Exchange
-from hurricane_assets.contracts.contract import verify_contract
-from hurricane_assets.contracts.store import ContractStore
 from hurricane_assets.identity import Signer
 from hurricane_assets.identity.trust_root import TrustRootError
 from hurricane_assets.ledger import verify_ledger
 from hurricane_assets.negotiation_runtime import run_negotiation
-from hurricane_assets.policy.gate import CedarPolicyGate
-from hurricane_assets.sharing.contracting import sign_agreements
 from negotiation_graph.context import fixed_clock
 from negotiation_graph.messages import Performative
 from negotiation_graph.ports import PartyUnavailable
 from tests.hurricane_assets.agents.agent_processes import agent_processes
+from tests.hurricane_assets.agents.fraud_deal import agree_and_contract_fraud_need
 from tests.hurricane_assets.test_negotiation_runtime import T0, assert_ledger_holds, fraud_need
 from tests.trust_keys import REFERENCE_DOMAINS, install_keys
 
@@ -48,18 +45,7 @@ def test_fraud_negotiation_through_five_agent_processes_ends_in_contracts_each_s
     with pytest.raises(TrustRootError, match="no signing key for 'payments'"):
         Signer().sign("payments", b"anything")  # the exchange's process has no domain key to use
     exchange = Exchange.over_http({d: url for d, (url, _) in agents.items()}, timeout_s=10)
-    result = run_negotiation(fraud_need(), clock=fixed_clock(T0), exchange=exchange)
-    assert result.outcome.status == "agreed"
-    assert {f"{a.producer}.{a.dataset}" for a in result.agreements} == {"payments.transactions", "customers.profiles"}
-    for message in result.transcript:
-        assert message.signature.signer == message.sender.removeprefix("agent:").split("/")[0]
-        exchange.signer.verify(message.canonical(), message.signature)
-    outcome = sign_agreements(result.agreements, gate=CedarPolicyGate(), signer=exchange.signer,
-                              ledger=exchange.ledger, store=ContractStore())
-    assert len(outcome.contracts) == 2 and not outcome.refused
-    for contract in outcome.contracts:
-        verify_contract(contract, exchange.signer)
-        assert sorted(s.block.signer for s in contract.signatures) == sorted([contract.producer, contract.consumer])
+    result, _ = agree_and_contract_fraud_need(exchange)
     assert_ledger_holds(result.transcript)
     verdict = verify_ledger()  # chain, keys by position and a checkpoint cosigned by the five agents
     assert verdict.ok, verdict.problem

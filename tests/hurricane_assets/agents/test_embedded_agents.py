@@ -1,72 +1,69 @@
 """The embedded default of separate principals: one in-process agent per domain, each with a key
 ring that loads its own key only; the exchange signs as itself or not at all."""
 
+import json
+
 import pytest
 
 from hurricane_assets.agents.agent import AgentRefused
 from hurricane_assets.agents.exchange import Exchange
-from hurricane_assets.contracts.contract import verify_contract
-from hurricane_assets.contracts.store import ContractStore
 from hurricane_assets.ledger import verify_ledger
 from hurricane_assets.negotiation_runtime import run_negotiation
-from hurricane_assets.policy.gate import CedarPolicyGate
-from hurricane_assets.sharing.contracting import sign_agreements
 from negotiation_graph.context import fixed_clock
+from tests.hurricane_assets.agents.fraud_deal import agree_and_contract_fraud_need
 from tests.hurricane_assets.test_negotiation_runtime import T0, fraud_need, ledger_rows
 
 
 def test_the_fraud_need_is_agreed_and_contracted_through_in_process_agents():
     exchange = Exchange.embedded()
-    result = run_negotiation(fraud_need(), clock=fixed_clock(T0), exchange=exchange)
-    assert result.outcome.status == "agreed"
-    assert {f"{a.producer}.{a.dataset}" for a in result.agreements} == {"payments.transactions", "customers.profiles"}
-    for message in result.transcript:  # every message signed by its sender's domain, verifiably
-        exchange.signer.verify(message.canonical(), message.signature)
-    outcome = sign_agreements(result.agreements, gate=CedarPolicyGate(), signer=exchange.signer,
-                              ledger=exchange.ledger, store=ContractStore())
-    assert len(outcome.contracts) == 2 and not outcome.refused
-    for contract in outcome.contracts:
-        verify_contract(contract, exchange.signer)
-        assert {s.block.signer for s in contract.signatures} == {contract.producer, contract.consumer}
+    agree_and_contract_fraud_need(exchange)
     rows = ledger_rows()
     assert {r["actor"] for r in rows} == {"system:ledger"}  # the log signs every entry with its own key
     verdict = verify_ledger()
     assert verdict.ok, verdict.problem
 
 
-class StopsAfter:
-    """In-process agents; `domain`'s agent stops (is removed) after answering `calls` requests."""
+class StopsAt:
+    """In-process agents; `domain`'s agent stops (is removed) when it is asked to sign its first
+    `performative` message: before answering, or with `answered` right after. Keyed on what is
+    signed, not on a count of calls: a producer's datasets are negotiated in parallel branches, so
+    the order of its calls across them is the scheduler's."""
 
-    def __init__(self, transport, domain: str, calls: int):
-        self.transport, self.domain, self.calls = transport, domain, calls
+    def __init__(self, transport, domain: str, performative: str, *, answered: bool = False):
+        self.transport, self.domain, self.performative, self.answered = transport, domain, performative, answered
 
     def send(self, domain, request):
+        body = request.payload.get("body")
+        asked = domain == self.domain and isinstance(body, str) and json.loads(body).get("performative") == self.performative
+        if asked and not self.answered:
+            self.transport.agents.pop(domain, None)
         answer = self.transport.send(domain, request)
-        if domain == self.domain:
-            self.calls -= 1
-            if self.calls == 0:
-                del self.transport.agents[domain]
+        if asked and self.answered:
+            self.transport.agents.pop(domain, None)
         return answer
 
 
 @pytest.mark.parametrize(
-    "calls, stand_in",
+    "performative, answered, stand_in",
     [
-        (1, "REFUSE"),  # payments answered its first listing, stops before its PROPOSE
-        (5, "WITHDRAW"),  # stops after its ACCEPT, before signing the agreement
+        ("PROPOSE", False, "REFUSE"),  # payments stops when asked to sign its PROPOSE
+        ("ACCEPT", True, "WITHDRAW"),  # stops after its ACCEPT, before signing the agreement
     ],
 )
-def test_a_producer_whose_agent_stops_is_recorded_and_the_others_agree(calls, stand_in):
+def test_a_producer_whose_agent_stops_is_recorded_and_the_others_agree(performative, answered, stand_in):
     exchange = Exchange.embedded()
-    exchange.router.transport = StopsAfter(exchange.router.transport, "payments", calls)
+    exchange.router.transport = StopsAt(exchange.router.transport, "payments", performative, answered=answered)
     result = run_negotiation(fraud_need(), clock=fixed_clock(T0), exchange=exchange)
     assert result.outcome.status == "partial" and "party_unavailable" in result.outcome.reason_codes
     assert "policy_denied" not in result.outcome.reason_codes
     assert [f"{a.producer}.{a.dataset}" for a in result.agreements] == ["customers.profiles"]
     gone = [m for m in result.transcript if m.sender == "system:ledger"]
-    assert [(m.performative.value, m.reason_codes) for m in gone] == [(stand_in, ("party_unavailable",))]
-    exchange.signer.verify(gone[0].canonical(), gone[0].signature)  # signed by the exchange as itself
-    assert gone[0].signature.signer == "system"
+    # one stand-in for the stopped step; a dataset of payments' that was still to be answered in a
+    # parallel branch (its REFUSE for a dataset with no matching columns) gets one more of the same kind
+    assert gone and {(m.performative.value, m.reason_codes) for m in gone} == {(stand_in, ("party_unavailable",))}
+    for message in gone:
+        exchange.signer.verify(message.canonical(), message.signature)  # signed by the exchange as itself
+        assert message.signature.signer == "system"
     verdict = verify_ledger()
     assert verdict.ok, verdict.problem
 
@@ -89,7 +86,7 @@ def test_the_agents_setting_selects_embedded_or_http_agents_and_names_a_bad_valu
 
 def test_a_consumer_whose_agent_stops_after_its_call_for_proposals_ends_in_a_recorded_no_deal():
     exchange = Exchange.embedded()
-    exchange.router.transport = StopsAfter(exchange.router.transport, "risk", 1)
+    exchange.router.transport = StopsAt(exchange.router.transport, "risk", "CFP", answered=True)
     result = run_negotiation(fraud_need(), clock=fixed_clock(T0), exchange=exchange)
     assert result.outcome.status == "no_deal" and "party_unavailable" in result.outcome.reason_codes
     assert not result.agreements

@@ -1,6 +1,13 @@
 import hashlib
 
-from hurricane_assets.ledger.merkle import MerkleFrontier, MerkleLevels, leaf_hash, merkle_root, node_hash, verify_consistency
+from hurricane_assets.ledger.merkle import (
+    MerkleFrontier,
+    MerkleLevels,
+    leaf_hash,
+    merkle_root,
+    node_hash,
+    verify_consistency,
+)
 
 
 def test_frontier_root_matches_rfc6962_tree_hash_at_every_size():

@@ -112,7 +112,7 @@ def test_stream_settings_are_checked(monkeypatch):
     with pytest.raises(ValueError, match="HURRICANE_STREAM_ROWS must be a whole number"):
         stream.stream_rows()
     monkeypatch.setenv("HURRICANE_STREAM_ROWS", "-1")
-    with pytest.raises(ValueError, match="HURRICANE_STREAM_ROWS must be >= 0"):
+    with pytest.raises(ValueError, match="HURRICANE_STREAM_ROWS must be at least 0 rows or values, not -1"):
         stream.stream_rows()
 
 
