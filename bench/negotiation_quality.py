@@ -33,8 +33,8 @@ import random
 import statistics
 import sys
 import time
-from collections import Counter
 import warnings
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 

@@ -20,8 +20,8 @@ from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
 
-from langgraph.checkpoint.postgres import PostgresSaver
 import ormsgpack
+from langgraph.checkpoint.postgres import PostgresSaver
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer, _msgpack_default, _option
 from langgraph.checkpoint.sqlite import SqliteSaver
 from psycopg import Connection

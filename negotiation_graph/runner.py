@@ -19,7 +19,6 @@ from negotiation_graph.graph import build_graph
 from negotiation_graph.messages import MESSAGE_NAMESPACE, Agreement, Message, Outcome, canonical_json, sha256_hex
 from negotiation_graph.terms import NeedSpec
 
-
 INTERRUPT = "__interrupt__"  # the key of an invoke's output when the graph paused (no public constant)
 
 
