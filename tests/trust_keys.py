@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 REFERENCE_DOMAINS = ("customers", "marketing", "payments", "risk", "support")
@@ -16,19 +18,26 @@ PARTS = ("trust", "domains", "exchange")
 _template: Path | None = None
 
 
-def _make_template() -> Path:
-    from hurricane_assets.identity import DefaultKeySource, init_trust_root
-
-    folder = Path(tempfile.mkdtemp(prefix="hurricane-test-keys-"))
+@contextmanager
+def home_at(home: Path) -> Iterator[Path]:
+    """HURRICANE_HOME set to `home` for the block (session fixtures build templates there), then restored."""
     saved = os.environ.get("HURRICANE_HOME")
-    os.environ["HURRICANE_HOME"] = str(folder)
+    os.environ["HURRICANE_HOME"] = str(home)
     try:
-        init_trust_root(list(REFERENCE_DOMAINS), DefaultKeySource())
+        yield home
     finally:
         if saved is None:
             os.environ.pop("HURRICANE_HOME", None)
         else:
             os.environ["HURRICANE_HOME"] = saved
+
+
+def _make_template() -> Path:
+    from hurricane_assets.identity import DefaultKeySource, init_trust_root
+
+    folder = Path(tempfile.mkdtemp(prefix="hurricane-test-keys-"))
+    with home_at(folder):
+        init_trust_root(list(REFERENCE_DOMAINS), DefaultKeySource())
     return folder
 
 

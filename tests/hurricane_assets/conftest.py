@@ -12,7 +12,6 @@ The masking key is copied too, so tokens stay consistent between the worlds and 
 
 from __future__ import annotations
 
-import os
 import shutil
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -35,6 +34,7 @@ from hurricane_assets.policy import CedarPolicyGate
 from hurricane_assets.settings import hurricane_paths
 from hurricane_assets.synthetic import SyntheticConfig, generate, generate_dataset
 from negotiation_graph.terms import Environment, MaskingMethod, ShareTerms
+from tests.trust_keys import home_at
 
 AS_OF = datetime(2025, 6, 1, tzinfo=timezone.utc)
 CALM = SyntheticConfig(transactions=10_000, seed=7, as_of=AS_OF, history_days=60, drift_days=None)
@@ -56,10 +56,8 @@ def write_world(config: SyntheticConfig) -> None:
 @pytest.fixture(scope="session")
 def world_templates(tmp_path_factory) -> dict[str, Path]:
     home = tmp_path_factory.mktemp("world_home")
-    saved = os.environ.get("HURRICANE_HOME")
-    os.environ["HURRICANE_HOME"] = str(home)
     templates = {}
-    try:
+    with home_at(home):
         init_masking_keys()
         for name, config in WORLDS.items():
             write_world(config)
@@ -67,11 +65,6 @@ def world_templates(tmp_path_factory) -> dict[str, Path]:
             for part in STATE:
                 shutil.copytree(home / part, target / part)
             templates[name] = target
-    finally:
-        if saved is None:
-            os.environ.pop("HURRICANE_HOME", None)
-        else:
-            os.environ["HURRICANE_HOME"] = saved
     return templates
 
 

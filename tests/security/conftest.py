@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import pytest
 
 from hurricane_assets.ledger import EntryType, Ledger, LedgerAppend
-from tests.trust_keys import install_keys
+from tests.trust_keys import home_at, install_keys
 
 STORY = [
     ("NEGOTIATION_STARTED", "system:ledger"),
@@ -52,16 +51,9 @@ def build_story() -> None:
 def story_template(tmp_path_factory) -> Path:
     """The story written once, in a home with the test process's keys (tests/trust_keys.py)."""
     home = tmp_path_factory.mktemp("story_home")
-    saved = os.environ.get("HURRICANE_HOME")
-    os.environ["HURRICANE_HOME"] = str(home)
-    try:
+    with home_at(home):
         install_keys(home)
         build_story()
-    finally:
-        if saved is None:
-            os.environ.pop("HURRICANE_HOME", None)
-        else:
-            os.environ["HURRICANE_HOME"] = saved
     return home
 
 
