@@ -171,7 +171,22 @@ def masked_columns(table: pa.Table, rules: dict[str, ColumnRule], key: MaskingKe
         todo = [distinct.values[i] for i in missing]
         tasks.append((_transform_of(distinct.values, transform, todo), len(todo)))
     weights = [n * operator_class(rules[name].operator).cost_per_value for name, (_, n) in zip(jobs, tasks)]
-    results = run_split([task for task, _ in tasks], weights, split=split, alongside=count_kept)
+    split_at = _heaviest_to_split(list(jobs), weights, rules, known)
+    runnable, run_weights = [task for task, _ in tasks], list(weights)
+    if split_at is not None:
+        # one column outweighing all others would leave one process idle while the other masks it:
+        # a part of it worth half of all the work goes to one side, its rest with the other columns
+        distinct, transform = jobs[list(jobs)[split_at]]
+        heavy, total = weights[split_at], sum(weights)
+        cut = round(len(distinct.values) * total / 2 / heavy)
+        runnable[split_at] = lambda: transform.mask_values(distinct.values[:cut])
+        runnable.append(lambda: transform.mask_values(distinct.values[cut:]))
+        run_weights[split_at], run_weights_rest = total / 2, heavy - total / 2
+        run_weights.append(run_weights_rest)
+    results = run_split(runnable, run_weights, split=split, alongside=count_kept)
+    if split_at is not None:  # the split column's two parts, in order
+        joined = results[split_at] + results.pop()
+        results[split_at] = (joined, len(set(joined)) if set(map(type, joined)) <= {str} else None)
     for (name, (distinct, _)), transformed in zip(jobs.items(), results):
         if name in known:
             found, missing = known[name]
@@ -183,6 +198,19 @@ def masked_columns(table: pa.Table, rules: dict[str, ColumnRule], key: MaskingKe
         transformed, distinct_after = transformed
         out[name] = distinct.mapped(transformed, distinct_after=distinct_after)
     return {name: out[name] for name in table.column_names if name in out}
+
+
+def _heaviest_to_split(names: list[str], weights: list[float], rules: dict[str, ColumnRule],
+                       known: dict) -> int | None:
+    """The index of a column whose per-value work outweighs all the other columns' together and whose
+    operator masks each value on its own (`value_local`), so splitting it balances the two processes."""
+    if not weights:
+        return None
+    heaviest = max(range(len(weights)), key=weights.__getitem__)
+    name = names[heaviest]
+    if name in known or not operator_class(rules[name].operator).value_local:
+        return None
+    return heaviest if weights[heaviest] > sum(weights) - weights[heaviest] else None
 
 
 def _transform_of(values: list, transform: Callable[[], list], todo: list) -> Callable[[], list]:

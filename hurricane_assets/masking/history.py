@@ -41,6 +41,11 @@ class HistoryPurge:
 def keep_only_current_version(uri: str, *, metadata: dict[str, str] | None = None) -> HistoryPurge:
     """Remove every data file and log entry of `uri` except those of its current version."""
     table = open_table(uri)
+    if not table.vacuum(retention_hours=0, enforce_retention_duration=False, dry_run=True, full=True) \
+            and not _older_logs(uri, table.version())[1]:
+        # nothing but the current version on storage (a table's first write): a purge would only
+        # add commits, and its listing just found nothing to remove
+        return HistoryPurge(uri=uri, version=table.version(), files_removed=0, log_files_removed=0)
     if table.metadata().configuration.get("delta.logRetentionDuration") != LOG_RETENTION["delta.logRetentionDuration"]:
         table.alter.set_table_properties(LOG_RETENTION, raise_if_not_exists=False,
                                          commit_properties=CommitProperties(custom_metadata=metadata or {}))
@@ -54,12 +59,17 @@ def keep_only_current_version(uri: str, *, metadata: dict[str, str] | None = Non
     return HistoryPurge(uri=uri, version=version, files_removed=len(removed), log_files_removed=logs)
 
 
+def _older_logs(uri: str, version: int) -> tuple[pafs.FileSystem, list[str]]:
+    """The log entries and checkpoints of `uri` before `version`, and the filesystem holding them."""
+    filesystem, root = pafs.FileSystem.from_uri(uri)  # as `erase_table` does, for local paths and S3
+    infos = filesystem.get_file_info(pafs.FileSelector(f"{root}/_delta_log", allow_not_found=True))
+    return filesystem, [i.path for i in infos if (m := _LOG_FILE.match(i.base_name)) and int(m.group(1)) < version]
+
+
 def _drop_older_logs(uri: str, version: int) -> int:
     """Delete log entries and checkpoints before `version` that `cleanup_metadata` left (it compares
     file times with a zero retention, and a file written in the same millisecond survives)."""
-    filesystem, root = pafs.FileSystem.from_uri(uri)  # as `erase_table` does, for local paths and S3
-    infos = filesystem.get_file_info(pafs.FileSelector(f"{root}/_delta_log", allow_not_found=True))
-    stale = [i.path for i in infos if (m := _LOG_FILE.match(i.base_name)) and int(m.group(1)) < version]
+    filesystem, stale = _older_logs(uri, version)
     for path in stale:
         filesystem.delete_file(path)
     return len(stale)

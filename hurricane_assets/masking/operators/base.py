@@ -35,6 +35,9 @@ class MaskingOperator(Operator):
     params_allowed: ClassVar[frozenset[str]] = frozenset()
     row_context: ClassVar[str | None] = None  # param naming the other column this operator reads per row
     cost_per_value: ClassVar[float] = 1.0  # µs per distinct value (measured), to balance work across processes
+    # each value's output depends on that value alone (not e.g. on the column's other values, which a
+    # fake must avoid), so a column's distinct values may be masked in parts, in two processes
+    value_local: ClassVar[bool] = False
     # True when a value's output depends on the column's other values (a streamed table masks such a
     # column over the whole table, not batch by batch); a fast `mask_distinct` alone does not make it so
     reads_whole_column: ClassVar[bool] = False

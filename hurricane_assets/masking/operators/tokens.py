@@ -32,6 +32,7 @@ class KeyedToken(MaskingOperator):
     name = "hmac_token"
     method = MaskingMethod.tokenize
     cost_per_value = 2.0
+    value_local = True
     params_allowed: ClassVar[frozenset[str]] = frozenset({"entity", "algorithm", "length"})
 
     def check_params(self, params: dict) -> None:

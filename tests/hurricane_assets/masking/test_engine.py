@@ -154,3 +154,48 @@ def test_feature_timestamps_generalised_to_the_month_keep_account_age(keyring):
     assert out.schema == table.schema
     assert out.column("opened").to_pylist() == [dt.datetime(2024, 5, 1, tzinfo=dt.timezone.utc),
                                                 dt.datetime(2023, 11, 1, tzinfo=dt.timezone.utc), None]
+
+
+def test_one_token_column_outweighing_the_rest_is_masked_in_two_parts_with_the_same_result(keyring, monkeypatch):
+    """A share of transaction ids: one process would tokenize them all while the other idles."""
+    import hurricane_assets.masking.columns as columns
+
+    n = 4000
+    table = pa.table({"txn_id": [f"txn_{i:07d}" for i in range(n)],
+                      "channel": [("card", "p2p", "web")[i % 3] for i in range(n)],
+                      "phone": [f"+4479460{i % 300:05d}" for i in range(n)]})
+    plan = plan_for({"txn_id": ("string", "hmac_token", {"entity": "transaction"}),
+                     "channel": ("string", "hmac_token", {"entity": "channel"}),
+                     "phone": ("string", "phone", {})})
+    task_counts = []
+    real_run_split = columns.run_split
+
+    def counting_run_split(tasks, weights, **kwargs):
+        task_counts.append((len(tasks), sorted(weights)))
+        return real_run_split(tasks, weights, **kwargs)
+
+    monkeypatch.setattr(columns, "run_split", counting_run_split)
+    here = mask_table(table, plan, keyring, k=None, split=False)
+    split = mask_table(table, plan, keyring, k=None, split=True)
+
+    assert split.table.equals(here.table)
+    assert split.report.model_dump(exclude={"created_at"}) == here.report.model_dump(exclude={"created_at"})
+    assert pa.compute.count_distinct(split.table["txn_id"]).as_py() == n
+    count, weights = task_counts[-1]
+    assert count == 4  # txn_id in two parts, channel, phone
+    assert weights[-1] == pytest.approx(sum(weights) / 2)  # one part is half of all the work
+
+
+def test_a_fake_that_avoids_its_column_s_other_values_is_never_split(keyring, monkeypatch):
+    """Phones avoid every prod number of the column: masking them in parts would avoid only the part's."""
+    import hurricane_assets.masking.columns as columns
+
+    n = 3000
+    table = pa.table({"phone": [f"+4479460{i:05d}" for i in range(n)], "channel": ["card"] * n})
+    plan = plan_for({"phone": ("string", "phone", {}), "channel": ("string", "hmac_token", {"entity": "channel"})})
+    task_counts = []
+    real_run_split = columns.run_split
+    monkeypatch.setattr(columns, "run_split",
+                        lambda tasks, weights, **kw: task_counts.append(len(tasks)) or real_run_split(tasks, weights, **kw))
+    mask_table(table, plan, keyring, k=None, split=True)
+    assert task_counts == [2]

@@ -6,7 +6,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
 from deltalake import DeltaTable, write_deltalake
 from deltalake.exceptions import DeltaError
@@ -54,3 +56,31 @@ def test_a_second_masked_copy_leaves_nothing_of_the_first(catalog, keyring, prod
     everything = b"".join(p.read_bytes() for p in Path(target).rglob("*") if p.is_file())
     assert token.encode() not in everything
     assert DeltaTable(target).to_pyarrow_table().num_rows == profiles.num_rows - 1
+
+
+def test_a_first_write_is_left_as_it_is_without_extra_commits(tmp_path):
+    """Nothing older exists, so the purge must not add commits (they cost every first delivery)."""
+    from hurricane_assets.masking.history import keep_only_current_version
+
+    uri = str(tmp_path / "share")
+    write_deltalake(uri, pa.table({"token": ["a", "b"]}))
+    purge = keep_only_current_version(uri)
+
+    assert (purge.version, purge.files_removed, purge.log_files_removed) == (0, 0, 0)
+    assert DeltaTable(uri).version() == 0
+    assert DeltaTable(uri).to_pyarrow_table().num_rows == 2
+
+
+def test_a_first_write_next_to_files_of_a_killed_write_still_removes_them(tmp_path):
+    """A write killed before its commit leaves data files no version references: not "nothing to do"."""
+    from hurricane_assets.masking.history import keep_only_current_version
+
+    uri = str(tmp_path / "share")
+    write_deltalake(uri, pa.table({"token": ["a", "b"]}))
+    stray = Path(uri) / "part-00000-killed-write.parquet"
+    pq.write_table(pa.table({"token": ["an earlier, unmasked value"]}), stray)
+
+    purge = keep_only_current_version(uri)
+
+    assert purge.files_removed == 1 and not stray.exists()
+    assert_only_current_version(uri)
