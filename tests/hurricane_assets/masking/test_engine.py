@@ -158,7 +158,7 @@ def test_feature_timestamps_generalised_to_the_month_keep_account_age(keyring):
 
 def test_one_token_column_outweighing_the_rest_is_masked_in_two_parts_with_the_same_result(keyring, monkeypatch):
     """A share of transaction ids: one process would tokenize them all while the other idles."""
-    import hurricane_assets.masking.columns as columns
+    from hurricane_assets.masking import columns
 
     n = 4000
     table = pa.table({"txn_id": [f"txn_{i:07d}" for i in range(n)],
@@ -188,7 +188,7 @@ def test_one_token_column_outweighing_the_rest_is_masked_in_two_parts_with_the_s
 
 def test_a_fake_that_avoids_its_column_s_other_values_is_never_split(keyring, monkeypatch):
     """Phones avoid every prod number of the column: masking them in parts would avoid only the part's."""
-    import hurricane_assets.masking.columns as columns
+    from hurricane_assets.masking import columns
 
     n = 3000
     table = pa.table({"phone": [f"+4479460{i:05d}" for i in range(n)], "channel": ["card"] * n})
