@@ -139,21 +139,27 @@ def _matches(consumer_keys: pa.ChunkedArray, share_keys: pa.ChunkedArray) -> tup
 def _expected_rate(contract, producer, side: _Side, share_column: str) -> float | None:
     """The same measure on the unmasked prod tables, as of the share's delivery; None without them."""
     from hurricane_assets.delivery.retention import RetentionCount, keep_within, stamped_cutoff
-    from hurricane_assets.delivery.row_filter import apply_row_filter
-    from hurricane_assets.masking.erasure import load_erasures, remove_erased
+    from hurricane_assets.delivery.row_filter import apply_row_filter, row_filter_columns
+    from hurricane_assets.masking.erasure import erased_columns, load_erasures, remove_erased
     from hurricane_assets.models.utility import delivered_at
 
     terms = contract.terms
     paths = hurricane_paths()
+    erasures = load_erasures()
+    cutoff = stamped_cutoff(contract.share_uri)
+    # only what the measure reads: the join key and what decides which rows the share holds
+    needed = {share_column, *erased_columns(producer, erasures),
+              *row_filter_columns(terms.row_filter, event_time=producer.event_time, keys=producer.keys),
+              *([producer.event_time] if cutoff is not None else [])}
     try:
         rows = read_table(paths.table_uri("prod", terms.consumer, side.dataset), columns=[side.column])
-        source = read_table(paths.table_uri("prod", terms.producer, terms.dataset))
+        source = read_table(paths.table_uri("prod", terms.producer, terms.dataset),
+                            columns=[c for c in producer.columns if c in needed])
     except TableNotFoundError:
         return None
-    source, _ = remove_erased(source, producer, load_erasures())
+    source, _ = remove_erased(source, producer, erasures)
     source = apply_row_filter(source, terms.row_filter, event_time=producer.event_time, keys=producer.keys,
                               now=delivered_at(contract.share_uri))
-    cutoff = stamped_cutoff(contract.share_uri)
     if cutoff is not None:  # the rows the contract's retention left in the share, no older ones
         source = keep_within(source, producer.event_time, RetentionCount(cutoff))
     matched, total = _matches(rows[side.column], source[share_column])

@@ -49,6 +49,16 @@ def _sample_mask(table: pa.Table, keys: tuple[str, ...], fraction: float) -> pa.
     return pa.array(digests < np.uint64(int(fraction * 2**64 - 1)))
 
 
+def row_filter_columns(row_filter: RowFilter, *, event_time: str, keys: tuple[str, ...]) -> tuple[str, ...]:
+    """The columns `apply_row_filter` reads, so a reader can leave the others on storage."""
+    columns = [p.column for p in row_filter.all_of]
+    if row_filter.since_days is not None:
+        columns.append(event_time)
+    if row_filter.sample_fraction is not None:
+        columns.extend(keys)
+    return tuple(dict.fromkeys(columns))
+
+
 def apply_row_filter(
     table: pa.Table, row_filter: RowFilter, *, event_time: str, keys: tuple[str, ...], now: datetime
 ) -> pa.Table:

@@ -75,3 +75,32 @@ def test_without_a_consumer_table_the_check_warns_instead_of_passing(share_parts
     run(share_parts, contract)
     match = join_match_rate(contract, share_parts["catalog"])
     assert not match.measured and not match.passed and "exists yet" in match.describe()
+
+
+def test_the_prod_reference_applies_the_share_s_row_filter_on_columns_it_does_not_share(
+        share_parts, install_world, at_world_end):
+    """The reference reads only the columns it needs: the row filter's (not shared) must be among them."""
+    from negotiation_graph.terms import Predicate, RowFilter
+
+    install_world("calm")
+    tickets = fraud_terms(producer="support", dataset="tickets",
+                          columns={"customer_id": MaskingMethod.tokenize},
+                          row_filter=RowFilter(all_of=(Predicate(column="category", op="in",
+                                                                 values=("card_issue", "payment_dispute", "login_problem")),)))
+    contract = signed(share_parts, tickets)
+    run(share_parts, contract)
+    match = join_match_rate(contract, share_parts["catalog"])
+    unfiltered = join_match_rate(signed(share_parts, fraud_terms(producer="support", dataset="tickets",
+                                                                   columns={"customer_id": MaskingMethod.tokenize})),
+                                 share_parts["catalog"])
+    assert match.measured and match.passed and match.rate == match.expected_rate
+    assert match.expected_rate < unfiltered.expected_rate  # the filter did narrow the reference
+
+
+def test_the_row_filter_names_the_columns_it_reads():
+    from hurricane_assets.delivery.row_filter import row_filter_columns
+    from negotiation_graph.terms import Predicate, RowFilter
+
+    assert row_filter_columns(RowFilter(), event_time="ts", keys=("id",)) == ()
+    assert row_filter_columns(RowFilter(all_of=(Predicate(column="country", op="eq", values=("NL",)),), since_days=7,
+                                        sample_fraction=0.5), event_time="ts", keys=("id",)) == ("country", "ts", "id")
