@@ -157,7 +157,9 @@ class DistinctCounter:
     def _fold(self) -> None:
         merged = np.unique(np.concatenate(self._parts)) if len(self._parts) > 1 else self._parts[0]
         self._parts, self._held = [merged], len(merged)
-        if self._held > self.limit:
+        # Spilled from half the limit: a merged set kept just under it would be merged (sorted) again
+        # at almost every batch, which made a 10M-row copy spend 198 of its 317 s here.
+        if self._held > self.limit // 2:
             self._write(merged)
             self._parts, self._held = [], 0
 
