@@ -22,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from hurricane_assets.masking.distinct import sorted_unique
 from hurricane_assets.masking.plans import ColumnRule
 from hurricane_assets.masking.registry import operator_class
 
@@ -114,7 +115,7 @@ def _sizes(rows: int, codes: list[tuple[np.ndarray, int]], person_ids: np.ndarra
         counts = np.bincount(combined)
         return counts[combined], combined
     stride = int(person_ids.max(initial=0)) + 1
-    pairs = np.unique(combined * stride + person_ids)
+    pairs = sorted_unique(combined * stride + person_ids)
     counts = np.bincount(pairs // stride, minlength=int(combined.max(initial=-1)) + 1)
     return counts[combined], combined
 
@@ -185,7 +186,7 @@ def enforce_k_anonymity(
             table = _suppress(table, qis, small)
             suppressed = small
             actions.append(f"suppressed the quasi-identifiers of {int(small.sum())} rows "
-                           f"({len(np.unique(person_ids[small]))} persons) in groups smaller than {k}")
+                           f"({len(sorted_unique(person_ids[small]))} persons) in groups smaller than {k}")
             break
         if not candidates:
             _, groups = _sizes(table.num_rows, [codes[q] for q in qis], by_persons)
@@ -212,7 +213,7 @@ def enforce_k_anonymity(
     smallest = int(sizes[kept].min()) if kept.any() else None
     return table, KAnonymityOutcome(k, tuple(qis), smallest, int(np.count_nonzero(np.bincount(groups[kept]))),
                                     int(suppressed.sum()), params, tuple(actions),
-                                    suppressed_persons=int(len(np.unique(person_ids[suppressed]))), **common)
+                                    suppressed_persons=int(len(sorted_unique(person_ids[suppressed]))), **common)
 
 
 def _suppress(table: pa.Table, qis: list[str], rows: np.ndarray) -> pa.Table:

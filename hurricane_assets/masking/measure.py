@@ -28,6 +28,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from hurricane_assets.masking.distinct import sorted_unique
 from hurricane_assets.masking.kanonymity import group_sizes
 
 
@@ -88,7 +89,7 @@ def measure_privacy(prod: pa.Table, masked: pa.Table, *, quasi_identifiers: list
             values["k"] = int(sizes[published].min())
             targets = _sample_targets(person_ids, published, thresholds.sample_persons, seed, one_row_each)
             sample = len(targets)
-            n_persons = int(published.sum()) if one_row_each else len(np.unique(person_ids[published]))
+            n_persons = int(published.sum()) if one_row_each else len(sorted_unique(person_ids[published]))
             base = 1.0 / max(n_persons, 1)
             values["singling_out_risk"] = float(np.mean(sizes[targets] == 1))
             rate = float(np.mean(1.0 / sizes[targets]))

@@ -34,6 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from hurricane_assets.masking import stream_gate
+from hurricane_assets.masking.distinct import sorted_unique
 from hurricane_assets.masking.engine import (
     MaskedResult,
     TokenCollisionError,
@@ -149,13 +150,15 @@ class DistinctCounter:
         unique = pc.unique(arr.drop_null())
         if len(unique) == 0:
             return
-        self._parts.append(np.unique(hash_array(unique.to_numpy(zero_copy_only=False))))
+        # the values are distinct already: hashed as they are (pandas' default factorizes them first,
+        # 3x the time), and sorted and merged only when folded
+        self._parts.append(hash_array(unique.to_numpy(zero_copy_only=False), categorize=False))
         self._held += len(self._parts[-1])
         if len(self._parts) > 64 or self._held > self.limit:  # fold, so a low-cardinality column holds one small array
             self._fold()
 
     def _fold(self, spill_above: int | None = None) -> None:
-        merged = np.unique(np.concatenate(self._parts)) if len(self._parts) > 1 else self._parts[0]
+        merged = sorted_unique(np.concatenate(self._parts))
         self._parts, self._held = [merged], len(merged)
         # While adding, spilled from half the limit: a merged set kept just under it would be merged
         # (sorted) again at almost every batch, which made a 10M-row copy spend 198 of its 317 s here.
@@ -191,9 +194,9 @@ class DistinctCounter:
         from pathlib import Path
 
         if self._parts:
-            self._write(np.unique(np.concatenate(self._parts)))
+            self._write(sorted_unique(np.concatenate(self._parts)))
         folder, self._spill = Path(self._spill.name), self._spill
-        total = sum(len(np.unique(np.fromfile(part, dtype=np.uint64))) for part in folder.iterdir())
+        total = sum(len(sorted_unique(np.fromfile(part, dtype=np.uint64))) for part in folder.iterdir())
         self._spill.cleanup()  # counted once: the files go, the count stays
         self._spill, self._parts, self._held = None, [np.zeros(0, np.uint64)], 0
         self._total = total

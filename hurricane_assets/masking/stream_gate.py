@@ -39,6 +39,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from hurricane_assets.masking.columns import mask_column
+from hurricane_assets.masking.distinct import sorted_unique
 from hurricane_assets.masking.kanonymity import WITHHELD, KAnonymityError, KAnonymityOutcome
 from hurricane_assets.masking.keys import Keyring
 from hurricane_assets.masking.measure import CHECKS, PrivacyCheckFailed, PrivacyMeasurement, judge
@@ -250,7 +251,7 @@ class _Pass:
 
     def persons_in(self, group_ids: np.ndarray) -> int:
         """Distinct persons with a row in one of `group_ids`."""
-        return sum(len(np.unique(part["person"][np.isin(part["group"], group_ids)])) for part in self.pairs.parts())
+        return sum(len(sorted_unique(part["person"][np.isin(part["group"], group_ids)])) for part in self.pairs.parts())
 
 
 @dataclass
