@@ -32,8 +32,9 @@ def assert_only_current_version(uri: str) -> None:
     assert on_disk["data"] == current, "a data file of an earlier version is still on storage"
     versions = {int(name[:20]) for name in on_disk["logs"] if name[:20].isdigit()}
     assert versions == {table.version()}, f"log entries of earlier versions remain: {sorted(on_disk['logs'])}"
-    with pytest.raises((DeltaError, Exception)):
-        DeltaTable(uri, version=0).to_pyarrow_table()
+    if table.version() > 0:  # a table written once is at version 0: nothing earlier to travel to
+        with pytest.raises((DeltaError, Exception)):
+            DeltaTable(uri, version=0).to_pyarrow_table()
 
 
 def test_a_second_masked_copy_leaves_nothing_of_the_first(catalog, keyring, prod_world):
