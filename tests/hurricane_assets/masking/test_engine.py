@@ -13,6 +13,7 @@ from hurricane_assets.masking.engine import (
 )
 from hurricane_assets.masking.operators.names import FakeName
 from hurricane_assets.masking.plans import ColumnRule, MaskingPlan
+from hurricane_assets.masking.registry import operator_class
 
 
 def plan_for(rules: dict[str, tuple[str, str, dict]], **extra) -> MaskingPlan:
@@ -181,6 +182,10 @@ def test_one_token_column_outweighing_the_rest_is_masked_in_two_parts_with_the_s
     assert split.table.equals(here.table)
     assert split.report.model_dump(exclude={"created_at"}) == here.report.model_dump(exclude={"created_at"})
     assert pa.compute.count_distinct(split.table["txn_id"]).as_py() == n
+    # each value's own token, in its own row: parts joined out of order would pass the comparison above
+    # (the unsplit path takes the same parts) but not this one
+    token = operator_class("hmac_token")().masker({"entity": "transaction", "key": keyring.key})
+    assert split.table["txn_id"].to_pylist() == [token(v) for v in table["txn_id"].to_pylist()]
     count, weights = task_counts[-1]
     assert count == 4  # txn_id in two parts, channel, phone
     assert weights[-1] == pytest.approx(sum(weights) / 2)  # one part is half of all the work
