@@ -171,18 +171,19 @@ def masked_columns(table: pa.Table, rules: dict[str, ColumnRule], key: MaskingKe
         todo = [distinct.values[i] for i in missing]
         tasks.append((_transform_of(distinct.values, transform, todo), len(todo)))
     weights = [n * operator_class(rules[name].operator).cost_per_value for name, (_, n) in zip(jobs, tasks)]
-    split_at = _heaviest_to_split(list(jobs), weights, rules, known)
+    names = list(jobs)
+    split_at = _heaviest_to_split(names, weights, rules, known)
     runnable, run_weights = [task for task, _ in tasks], list(weights)
     if split_at is not None:
         # one column outweighing all others would leave one process idle while the other masks it:
         # a part of it worth half of all the work goes to one side, its rest with the other columns
-        distinct, transform = jobs[list(jobs)[split_at]]
+        distinct, transform = jobs[names[split_at]]
         heavy, total = weights[split_at], sum(weights)
         cut = round(len(distinct.values) * total / 2 / heavy)
         runnable[split_at] = lambda: transform.mask_values(distinct.values[:cut])
         runnable.append(lambda: transform.mask_values(distinct.values[cut:]))
-        run_weights[split_at], run_weights_rest = total / 2, heavy - total / 2
-        run_weights.append(run_weights_rest)
+        run_weights[split_at] = total / 2
+        run_weights.append(heavy - total / 2)
     results = run_split(runnable, run_weights, split=split, alongside=count_kept)
     if split_at is not None:  # the split column's two parts, in order
         joined = results[split_at] + results.pop()
