@@ -24,7 +24,7 @@ from deltalake.exceptions import TableNotFoundError
 
 from hurricane_assets.catalog import Catalog
 from hurricane_assets.settings import hurricane_paths
-from hurricane_assets.storage import read_table
+from hurricane_assets.storage import open_table, read_table
 
 MIN_JOIN_MATCH_RATE = 0.05  # without a prod reference: below this, practically nothing joins
 MIN_FRACTION_OF_EXPECTED = 0.9  # masking keeps joins exactly; less than this is a key or normalisation mismatch
@@ -93,8 +93,28 @@ def _consumer_sides(consumer: str, share_env: str, catalog: Catalog) -> dict[str
     return sides
 
 
-def join_match_rate(contract, catalog: Catalog, *, min_rate: float = MIN_JOIN_MATCH_RATE) -> JoinMatch:
-    """The consumer-side match rate of `contract`'s delivered share (read from its share URI)."""
+class ConsumerKeys:
+    """The distinct values of a consumer table's join column, read once per table version for as long
+    as this object lives: one delivery run measures all its shares against the same consumer tables
+    (its model rows, in the training environment and in prod). A new version is read again."""
+
+    def __init__(self) -> None:
+        self._distinct: dict[tuple[str, int, str], pa.Array] = {}
+
+    def __call__(self, uri: str, column: str) -> pa.Array:
+        table = open_table(uri)  # raises TableNotFoundError: no consumer table there yet
+        key = (uri, table.version(), column)
+        if key not in self._distinct:
+            values = table.to_pyarrow_dataset().to_table(columns=[column])[column]
+            self._distinct[key] = pc.unique(values.combine_chunks().drop_null())
+        return self._distinct[key]
+
+
+def join_match_rate(contract, catalog: Catalog, *, min_rate: float = MIN_JOIN_MATCH_RATE,
+                    consumer_keys: ConsumerKeys | None = None) -> JoinMatch:
+    """The consumer-side match rate of `contract`'s delivered share (read from its share URI);
+    `consumer_keys` shares the consumer tables' reads between the shares of one run."""
+    consumer_keys = consumer_keys or ConsumerKeys()
     terms = contract.terms
     producer = catalog.dataset(terms.producer, terms.dataset)
     shared = [c for c in terms.shared_columns() if c in producer.columns]
@@ -111,11 +131,11 @@ def join_match_rate(contract, catalog: Catalog, *, min_rate: float = MIN_JOIN_MA
     for side in sides[entity]:
         uri = hurricane_paths().table_uri(side.env, terms.consumer, side.dataset)
         try:
-            rows = read_table(uri, columns=[side.column])
+            keys = consumer_keys(uri, side.column)
         except TableNotFoundError:
             continue
-        matched, total = _matches(rows[side.column], share[share_column])
-        expected = _expected_rate(contract, producer, side, share_column)
+        matched, total = _matches(keys, share[share_column])
+        expected = _expected_rate(contract, producer, side, share_column, consumer_keys)
         floor = min_rate if expected is None else MIN_FRACTION_OF_EXPECTED * expected
         reason = "" if total else f"{terms.consumer}.{side.dataset}@{side.env} has no {side.column}"
         if total and expected == 0.0:
@@ -128,15 +148,15 @@ def join_match_rate(contract, catalog: Catalog, *, min_rate: float = MIN_JOIN_MA
                             f"({', '.join(f'{s.dataset}@{s.env}' for s in sides[entity])})")
 
 
-def _matches(consumer_keys: pa.ChunkedArray, share_keys: pa.ChunkedArray) -> tuple[int, int]:
-    """(matched, total) distinct consumer keys found in the share. No time window: a masked time
-    column (shifted, generalised) would move it; the prod reference carries the row filter's effect."""
-    keys = pc.unique(consumer_keys.combine_chunks().drop_null())
-    found = pc.is_in(keys, value_set=pc.unique(share_keys.combine_chunks().drop_null()).cast(keys.type))
+def _matches(keys: pa.Array, share_keys: pa.ChunkedArray) -> tuple[int, int]:
+    """(matched, total) of the consumer's distinct `keys` found in the share. No time window: a masked
+    time column (shifted, generalised) would move it; the prod reference carries the row filter's effect.
+    The share's keys go into the lookup set as they are: it holds each value once anyway."""
+    found = pc.is_in(keys, value_set=share_keys.combine_chunks().cast(keys.type), skip_nulls=True)
     return pc.sum(found).as_py() or 0, len(keys)
 
 
-def _expected_rate(contract, producer, side: _Side, share_column: str) -> float | None:
+def _expected_rate(contract, producer, side: _Side, share_column: str, consumer_keys: ConsumerKeys) -> float | None:
     """The same measure on the unmasked prod tables, as of the share's delivery; None without them."""
     from hurricane_assets.delivery.retention import RetentionCount, keep_within, stamped_cutoff
     from hurricane_assets.delivery.row_filter import apply_row_filter, row_filter_columns
@@ -152,7 +172,7 @@ def _expected_rate(contract, producer, side: _Side, share_column: str) -> float 
               *row_filter_columns(terms.row_filter, event_time=producer.event_time, keys=producer.keys),
               *([producer.event_time] if cutoff is not None else [])}
     try:
-        rows = read_table(paths.table_uri("prod", terms.consumer, side.dataset), columns=[side.column])
+        keys = consumer_keys(paths.table_uri("prod", terms.consumer, side.dataset), side.column)
         source = read_table(paths.table_uri("prod", terms.producer, terms.dataset),
                             columns=[c for c in producer.columns if c in needed])
     except TableNotFoundError:
@@ -162,5 +182,5 @@ def _expected_rate(contract, producer, side: _Side, share_column: str) -> float 
                               now=delivered_at(contract.share_uri))
     if cutoff is not None:  # the rows the contract's retention left in the share, no older ones
         source = keep_within(source, producer.event_time, RetentionCount(cutoff))
-    matched, total = _matches(rows[side.column], source[share_column])
+    matched, total = _matches(keys, source[share_column])
     return matched / total if total else None

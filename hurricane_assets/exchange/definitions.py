@@ -9,6 +9,7 @@ import dagster as dg
 from hurricane_assets.dagster_layer.resources import shared_resources
 from hurricane_assets.exchange.jobs import judge_shares_job, share_lifecycle_job, share_lifecycle_schedule
 from hurricane_assets.exchange.negotiations import negotiation_job, negotiations
+from hurricane_assets.exchange.run_platform import RunPlatform
 from hurricane_assets.exchange.sensors import (
     build_data_need_sensor,
     build_share_delivery_sensor,
@@ -33,7 +34,7 @@ def build_exchange_definitions() -> dg.Definitions:
             build_share_judge_sensor(share_uplift_keys),
         ],
         schedules=[share_lifecycle_schedule],
-        resources=shared_resources(),
+        resources={**shared_resources(), "exchange": RunPlatform()},
     )
 
 

@@ -16,6 +16,7 @@ from hurricane_assets.contracts.odcs import share_table_name
 from hurricane_assets.contracts.store import ContractStore
 from hurricane_assets.dagster_layer.factory import privacy_check_results, privacy_check_specs
 from hurricane_assets.dagster_layer.keys import domain_key
+from hurricane_assets.exchange.run_platform import RunPlatform
 
 SHARES_GROUP = "shares"
 JOIN_MATCH_CHECK = "join_match_rate"
@@ -62,21 +63,20 @@ def build_share_asset(contract: Contract) -> dg.AssetsDefinition:
                                        description="the share's join key finds the consumer's rows"),
                      *(privacy_check_specs(key) if contract.terms.environment.value != "prod" else [])],
     )
-    def _share(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    def _share(context: dg.AssetExecutionContext, exchange: RunPlatform) -> dg.MaterializeResult:
         # imported on use: masking and policy must not slow the location's import
         from hurricane_assets.delivery.deliver import DeliveryRefused, deliver
         from hurricane_assets.delivery.join_match import join_match_rate
         from hurricane_assets.sharing.contracting import active_share
-        from hurricane_assets.sharing.platform import SharingPlatform
 
-        platform = SharingPlatform.from_environment()
+        platform = exchange.platform
         started = time.perf_counter()
         current = active_share(platform.store, consumer, producer, dataset)
         if current is None:
             raise DeliveryRefused(contract.contract_id, f"no active contract for {key.to_user_string()} any more")
         delivery = deliver(current, **platform.delivering)
         seconds = time.perf_counter() - started
-        match = join_match_rate(current, platform.delivering["catalog"])
+        match = join_match_rate(current, platform.catalog, consumer_keys=exchange.consumer_keys)
         context.log.info(
             f"{'delivered' if delivery.changed else 'unchanged'}: {delivery.rows} rows, columns {', '.join(delivery.columns)}"
         )

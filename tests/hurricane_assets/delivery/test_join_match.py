@@ -6,6 +6,7 @@ import dagster as dg
 import pytest
 
 from hurricane_assets.delivery.join_match import join_match_rate
+from hurricane_assets.exchange.run_platform import RunPlatform
 from hurricane_assets.exchange.shares import JOIN_MATCH_CHECK, build_share_asset
 from hurricane_assets.masking.keys import MissingMaskingKeyError, init_masking_keys
 from hurricane_assets.settings import hurricane_paths
@@ -42,7 +43,8 @@ def test_a_recreated_masking_key_makes_the_share_fail_its_join_check(share_parts
     assert (match.entity, match.share_column, match.consumer_column) == ("customer", "customer_id", "customer_id")
 
     with dg.instance_for_test() as instance:
-        result = dg.materialize([build_share_asset(contract)], instance=instance, raise_on_error=False)
+        result = dg.materialize([build_share_asset(contract)], instance=instance, raise_on_error=False,
+                                resources={"exchange": RunPlatform()})
         assert result.success and check_of(result).passed
 
         # the key is lost: deliveries stop instead of minting new tokens ...
@@ -51,7 +53,8 @@ def test_a_recreated_masking_key_makes_the_share_fail_its_join_check(share_parts
             run(share_parts, contract)
         # ... and when someone creates a new one anyway, the share no longer joins: the check says so
         init_masking_keys(("preprod",), rotate=True)
-        result = dg.materialize([build_share_asset(contract)], instance=instance, raise_on_error=False)
+        result = dg.materialize([build_share_asset(contract)], instance=instance, raise_on_error=False,
+                                resources={"exchange": RunPlatform()})
         evaluation = check_of(result)
         assert not evaluation.passed and evaluation.severity is dg.AssetCheckSeverity.ERROR
         assert "0 of" in evaluation.description and "risk.alerts@preprod" in evaluation.description
@@ -104,3 +107,42 @@ def test_the_row_filter_names_the_columns_it_reads():
     assert row_filter_columns(RowFilter(), event_time="ts", keys=("id",)) == ()
     assert row_filter_columns(RowFilter(all_of=(Predicate(column="country", op="eq", values=("NL",)),), since_days=7,
                                         sample_fraction=0.5), event_time="ts", keys=("id",)) == ("country", "ts", "id")
+
+
+def test_a_consumer_table_is_read_once_per_version_and_again_after_a_write(tmp_path):
+    import pyarrow as pa
+    from deltalake import write_deltalake
+    from deltalake.exceptions import TableNotFoundError
+
+    from hurricane_assets.delivery.join_match import ConsumerKeys
+
+    uri = str(tmp_path / "alerts")
+    write_deltalake(uri, pa.table({"customer_id": ["c1", "c2", "c1", None]}))
+    keys = ConsumerKeys()
+    first = keys(uri, "customer_id")
+    assert sorted(first.to_pylist()) == ["c1", "c2"]  # distinct, no null
+    assert keys(uri, "customer_id") is first  # the run's second share reuses the read
+    write_deltalake(uri, pa.table({"customer_id": ["c3"]}), mode="append")
+    assert sorted(keys(uri, "customer_id").to_pylist()) == ["c1", "c2", "c3"]  # a new version is read again
+    with pytest.raises(TableNotFoundError):
+        keys(str(tmp_path / "missing"), "customer_id")
+
+
+def test_every_share_of_a_run_is_measured_against_the_consumer_tables_once(share_parts, install_world, at_world_end,
+                                                                           monkeypatch):
+    from hurricane_assets.delivery.join_match import ConsumerKeys
+
+    install_world("calm")
+    contracts = [signed(share_parts, profiles_terms()),
+                 signed(share_parts, fraud_terms(producer="support", dataset="tickets",
+                                                 columns={"customer_id": MaskingMethod.tokenize}))]
+    for contract in contracts:
+        run(share_parts, contract)
+    reads = []
+    read = ConsumerKeys.__call__
+    monkeypatch.setattr(ConsumerKeys, "__call__", lambda self, uri, column: reads.append((uri, column)) or read(self, uri, column))
+    keys = ConsumerKeys()
+    alone = [join_match_rate(c, share_parts["catalog"]) for c in contracts]
+    together = [join_match_rate(c, share_parts["catalog"], consumer_keys=keys) for c in contracts]
+    assert together == alone  # the same measure, whether the reads are shared or not
+    assert len(keys._distinct) == 2 < len(reads)  # risk.alerts in preprod and in prod, each read once
