@@ -14,7 +14,7 @@ from hurricane_assets.contracts.check import share_uri_for
 from hurricane_assets.contracts.contract import Contract, ContractStatus
 from hurricane_assets.contracts.odcs import share_table_name
 from hurricane_assets.contracts.store import ContractStore
-from hurricane_assets.dagster_layer.factory import privacy_check_results, privacy_check_specs
+from hurricane_assets.dagster_layer.factory import privacy_check_result, privacy_check_spec
 from hurricane_assets.dagster_layer.keys import domain_key
 from hurricane_assets.exchange.run_platform import RunPlatform
 
@@ -61,7 +61,7 @@ def build_share_asset(contract: Contract) -> dg.AssetsDefinition:
         # must not retrain the model and look merely useless
         check_specs=[dg.AssetCheckSpec(JOIN_MATCH_CHECK, asset=key, blocking=True,
                                        description="the share's join key finds the consumer's rows"),
-                     *(privacy_check_specs(key) if contract.terms.environment.value != "prod" else [])],
+                     *([privacy_check_spec(key)] if contract.terms.environment.value != "prod" else [])],
     )
     def _share(context: dg.AssetExecutionContext, exchange: RunPlatform) -> dg.MaterializeResult:
         # imported on use: masking and policy must not slow the location's import
@@ -100,7 +100,7 @@ def build_share_asset(contract: Contract) -> dg.AssetsDefinition:
                 severity=dg.AssetCheckSeverity.ERROR if match.measured else dg.AssetCheckSeverity.WARN,
                 description=match.describe(), metadata={"hurricane/join_match": dg.MetadataValue.json(match.to_dict()),
                                                         "hurricane/join_match_rate": float(match.rate)},
-            ), *(privacy_check_results(delivery.privacy.to_dict()) if contract.terms.environment.value != "prod" else [])],
+            ), *([privacy_check_result(delivery.privacy.to_dict())] if contract.terms.environment.value != "prod" else [])],
         )
 
     return _share

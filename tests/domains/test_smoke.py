@@ -23,11 +23,14 @@ def test_domain_job_materializes_with_all_checks_passing(domain, build_defs):
     assert not failed
     product = load_catalog().product(domain)
     copies = sum(1 for d in product.datasets.values() for env in ("preprod", "dev") if env in d.allowed_environments)
-    # five data checks per prod dataset, five measured-privacy checks per masked copy (issue 11)
-    assert len(evaluations) == 5 * len(product.datasets) + 5 * copies
+    # five data checks per prod dataset, one measured-privacy check (five measures) per masked copy (issue 11)
+    assert len(evaluations) == 5 * len(product.datasets) + copies
     privacy = [e for e in evaluations if e.check_name.startswith("privacy_")]
-    assert {e.check_name for e in privacy} == {"privacy_k", "privacy_l_diversity", "privacy_singling_out_risk",
-                                               "privacy_linkability_risk", "privacy_inference_risk"}
+    assert {e.check_name for e in privacy} == {"privacy_measured"}
+    for evaluation in privacy:  # ℓ-diversity and inference are n/a where a copy has no sensitive column
+        assert evaluation.metadata["k"].value >= evaluation.metadata["k_threshold"].value, evaluation.asset_key
+        for measure in ("k", "l_diversity", "singling_out_risk", "linkability_risk", "inference_risk"):
+            assert f"{measure} = " in evaluation.description and f"{measure}_threshold" in evaluation.metadata
     assert {e.asset_key.path[-1] for e in privacy} == {
         f"{name}_{env}" for name, d in product.datasets.items() for env in ("preprod", "dev") if env in d.allowed_environments}
     for event in result.get_asset_materialization_events():
