@@ -19,14 +19,11 @@ if TYPE_CHECKING:
 
 class RunPlatform(dg.ConfigurableResource):
     """`platform`: the `SharingPlatform` from `$HURRICANE_HOME`; `consumer_keys`: the consumer tables'
-    join keys, read once per table version in this run."""
+    join keys, read once per table version in this run. Dagster initializes a copy of the resource for
+    each run, so both start empty in every run (`test_run_platform.py`)."""
 
     _platform: SharingPlatform | None = PrivateAttr(default=None)
     _consumer_keys: ConsumerKeys | None = PrivateAttr(default=None)
-
-    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        self._platform = None
-        self._consumer_keys = None
 
     @property
     def platform(self) -> SharingPlatform:
