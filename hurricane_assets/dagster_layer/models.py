@@ -35,6 +35,7 @@ NEED_SPEC_KEY = "hurricane/need_spec"  # what the exchange's data-need sensor re
 SHARE_UPLIFT_KEY = "hurricane/share_uplift"  # contract id -> confident uplift, on `<model>_share_uplift`, read by the share judge
 MIN_UPLIFT_KEY = "hurricane/min_uplift"
 MASKING_UTILITY_KEY = "hurricane/share_masking_utility"  # contract id -> AUC masked vs unmasked, ratio, target
+AUTOMATION_INTERVAL_SECONDS = 10  # the asset daemon evaluates a domain's model conditions at most this often
 
 
 def no_shares(domain: str) -> list[ShareInput]:
@@ -273,6 +274,8 @@ def build_model_definitions(domain: str, shares_for: ShareProvider = no_shares) 
         target=dg.AssetSelection.groups(f"{domain}_models"),
         default_status=dg.DefaultSensorStatus.RUNNING,
         run_tags={"hurricane/domain": domain},
+        # a delivered share waits for this evaluation before the retrain (Dagster's default is 30 s)
+        minimum_interval_seconds=AUTOMATION_INTERVAL_SECONDS,
         description=f"Retrains {domain}'s models when a share is delivered and reruns their monitors.",
     )
     return assets, [sensor]
