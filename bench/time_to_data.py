@@ -287,8 +287,9 @@ def daemon_once(rows: int, seed: int, drift_days: int, timeout_s: float = 900.0)
     embedded loop prepared. The clock starts when the monitor's failed check is stored (the monitor
     runs in process while the daemon is up) and stops when the retrained model is stored. Contracts
     signed by the negotiation reach the daemon's code locations through a location reload (what a
-    user's "Reload" or a redeploy does): the bench asks the webserver for it as soon as the
-    negotiation run succeeded; the daemon picks the new snapshots up on its next workspace refresh."""
+    user's "Reload" or a redeploy does): as soon as the negotiation run succeeded, the bench asks the
+    webserver to reload, at once, the locations whose definitions follow the contract registry (the
+    exchange and each consumer); the daemon picks the new snapshots up on its next workspace refresh."""
     import subprocess
     import urllib.request
 
@@ -297,7 +298,9 @@ def daemon_once(rows: int, seed: int, drift_days: int, timeout_s: float = 900.0)
     home = tempfile.mkdtemp(prefix=f"hurricane-bench-ttd-daemon-{size_label(rows)}-")
     os.environ["HURRICANE_HOME"] = home
     os.environ.pop("HURRICANE_STORAGE_ROOT", None)
-    from hurricane_assets.dagster_layer.embedded_loop import EmbeddedLoop, LoopSettings
+    from hurricane_assets.contracts.contract import ContractStatus
+    from hurricane_assets.contracts.store import ContractStore
+    from hurricane_assets.dagster_layer.embedded_loop import EXCHANGE_MODULE, EmbeddedLoop, LoopSettings
     from hurricane_assets.dagster_layer.workspace import hurricane_instance, workspace_locations
 
     proc = None
@@ -333,7 +336,7 @@ def daemon_once(rows: int, seed: int, drift_days: int, timeout_s: float = 900.0)
             raise RuntimeError(f"no monitor check failed after the drift at {rows} rows")
         model_key = dg.AssetKey(["risk", "fraud_model"])
         failed_at = instance.fetch_materializations(dg.AssetKey(["risk", "fraud_model_monitor"]), limit=1).records[0].timestamp
-        reloaded_at, reloaded_for, reloads, reload_s = None, 0, [], []
+        reloaded_at, reloaded_for, reloads, reload_s, reloaded = None, 0, [], [], []
         deadline = time.time() + timeout_s
         while True:
             if time.time() > deadline:
@@ -342,9 +345,14 @@ def daemon_once(rows: int, seed: int, drift_days: int, timeout_s: float = 900.0)
                 tags={"dagster/sensor_name": "data_need_sensor"}, statuses=[dg.DagsterRunStatus.SUCCESS])))
             if negotiated > reloaded_for:  # each need's contracts reach the locations by a reload
                 reload_started = time.time()
-                # all at once, as "Reload all" would: the webserver reloads each location in its own process
-                with ThreadPoolExecutor(len(workspace_locations())) as pool:
-                    list(pool.map(lambda name: graphql(port, RELOAD.format(name=name)), workspace_locations()))
+                # the locations whose definitions follow the registry: the exchange (share assets) and
+                # each consumer (models fed by shares), at once, each in its own process
+                consumers = {c.consumer for c in ContractStore().list(status=ContractStatus.active)}
+                changed = [name for name, module in workspace_locations().items()
+                           if module == EXCHANGE_MODULE or name in consumers]
+                with ThreadPoolExecutor(len(changed)) as pool:
+                    list(pool.map(lambda name: graphql(port, RELOAD.format(name=name)), changed))
+                reloaded.append(changed)
                 reload_s.append(round(time.time() - reload_started, 1))
                 reloaded_for, reloaded_at = negotiated, time.time()
                 reloads.append(round(reloaded_at - failed_at, 1))
@@ -370,6 +378,7 @@ def daemon_once(rows: int, seed: int, drift_days: int, timeout_s: float = 900.0)
             "seconds": round(retrained_at - failed_at, 3),
             "reload_requested_after_s": reloads,  # when the reloads had finished
             "reload_s": reload_s,
+            "reloaded_locations": reloaded,
             "dagster_dev_startup_s": round(startup_s, 1),
             "monitor_s": loop.events[-1].seconds,
             "runs": runs,
