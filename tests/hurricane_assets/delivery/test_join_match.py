@@ -146,3 +146,39 @@ def test_every_share_of_a_run_is_measured_against_the_consumer_tables_once(share
     together = [join_match_rate(c, share_parts["catalog"], consumer_keys=keys) for c in contracts]
     assert together == alone  # the same measure, whether the reads are shared or not
     assert len(keys._distinct) == 2 < len(reads)  # risk.alerts in preprod and in prod, each read once
+
+
+def test_two_threads_asking_for_the_same_consumer_table_read_it_once(tmp_path, monkeypatch):
+    """The prod reference runs on a second thread; for a prod share both threads want the consumer's
+    prod table: the second waits for the first's read instead of reading it again."""
+    import threading
+
+    import pyarrow as pa
+    from deltalake import write_deltalake
+
+    import hurricane_assets.delivery.join_match as join_match
+
+    uri = str(tmp_path / "alerts")
+    write_deltalake(uri, pa.table({"customer_id": ["c1", "c2", "c1"]}))
+    keys = join_match.ConsumerKeys()
+    first_inside, release, hashed = threading.Event(), threading.Event(), []
+    unique = join_match.pc.unique
+
+    def held_unique(values):
+        hashed.append(values)
+        if len(hashed) == 1:
+            first_inside.set()
+            release.wait(timeout=30)
+        return unique(values)
+
+    monkeypatch.setattr(join_match.pc, "unique", held_unique)
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(keys(uri, "customer_id"))) for _ in range(2)]
+    threads[0].start()
+    assert first_inside.wait(timeout=30)
+    threads[1].start()
+    threads[1].join(timeout=1)  # held behind the first reader (without the lock it would hash and finish)
+    release.set()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(hashed) == 1 and len(results) == 2 and results[0] is results[1]
