@@ -150,8 +150,9 @@ def test_every_share_of_a_run_is_measured_against_the_consumer_tables_once(share
 
 def test_two_threads_asking_for_the_same_consumer_table_read_it_once(tmp_path, monkeypatch):
     """The prod reference runs on a second thread; for a prod share both threads want the consumer's
-    prod table: the second waits for the first's read instead of reading it again."""
+    prod table: the second waits on the first's lock for that table and then finds its read."""
     import threading
+    from types import SimpleNamespace
 
     import pyarrow as pa
     from deltalake import write_deltalake
@@ -160,25 +161,42 @@ def test_two_threads_asking_for_the_same_consumer_table_read_it_once(tmp_path, m
 
     uri = str(tmp_path / "alerts")
     write_deltalake(uri, pa.table({"customer_id": ["c1", "c2", "c1"]}))
-    keys = join_match.ConsumerKeys()
-    first_inside, release, hashed = threading.Event(), threading.Event(), []
+    first_inside, second_at_lock, release = threading.Event(), threading.Event(), threading.Event()
+    hashed, entered = [], []
     unique = join_match.pc.unique
+
+    class SeenLock:  # a real lock that records who is about to take it
+        def __init__(self):
+            self._lock = threading.Lock()
+
+        def __enter__(self):
+            entered.append(self)
+            if len(entered) == 2:
+                second_at_lock.set()
+            return self._lock.__enter__()
+
+        def __exit__(self, *exc):
+            return self._lock.__exit__(*exc)
 
     def held_unique(values):
         hashed.append(values)
         if len(hashed) == 1:
             first_inside.set()
-            release.wait(timeout=30)
+            release.wait()  # never timed: timed waits do not hold under a faked clock
         return unique(values)
 
+    monkeypatch.setattr(join_match, "threading", SimpleNamespace(Lock=SeenLock))
     monkeypatch.setattr(join_match.pc, "unique", held_unique)
-    results = []
-    threads = [threading.Thread(target=lambda: results.append(keys(uri, "customer_id"))) for _ in range(2)]
-    threads[0].start()
-    assert first_inside.wait(timeout=30)
-    threads[1].start()
-    threads[1].join(timeout=1)  # held behind the first reader (without the lock it would hash and finish)
-    release.set()
+    keys, results = join_match.ConsumerKeys(), []
+    threads = [threading.Thread(target=lambda: results.append(keys(uri, "customer_id")), daemon=True) for _ in range(2)]
+    try:
+        threads[0].start()
+        first_inside.wait()  # the first reader is hashing the table, holding its lock
+        threads[1].start()
+        second_at_lock.wait()
+        assert entered[0] is entered[1]  # the second reader waits on that same lock
+    finally:
+        release.set()
     for thread in threads:
-        thread.join(timeout=30)
+        thread.join()
     assert len(hashed) == 1 and len(results) == 2 and results[0] is results[1]
