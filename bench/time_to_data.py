@@ -207,18 +207,19 @@ def run_once(rows: int, seed: int, drift_days: int, off_path: bool = True) -> di
         shares = delivered_shares(delivery)
         contracts = {c.contract_id: c for c in ContractStore().list()}
         baseline_root = Path(home) / "plain_copy"
+        copies = {}  # the same copies again, as one Dagster run: step name -> (source, target)
         for share in shares:
             contract = contracts[share["contract_id"]]
             source = hurricane_paths().table_uri("prod", contract.producer, contract.dataset)
             copy_seconds, source_rows = plain_copy_s(source, str(baseline_root / contract.producer / contract.dataset))
-            step_s = phases["delivery"]["steps_s"].get(share["asset"].replace("/", "__"))
+            step = share["asset"].replace("/", "__")
+            copies[step] = (source, str(baseline_root / "run" / step))
+            step_s = phases["delivery"]["steps_s"].get(step)
             share.update(producer=f"{contract.producer}.{contract.dataset}", source_rows=source_rows,
                          plain_copy_s=round(copy_seconds, 3), delivery_step_s=step_s,
                          step_vs_plain_copy_ratio=round(step_s / copy_seconds, 2) if step_s else None)
         copy_s = sum(s["plain_copy_s"] for s in shares)
-        copy_run = plain_copy_run(instance, {
-            s["asset"].replace("/", "__"): (hurricane_paths().table_uri("prod", *s["producer"].split(".")),
-                                            str(baseline_root / "run" / s["asset"])) for s in shares})
+        copy_run = plain_copy_run(instance, copies)
         delivery_runs_s = phases["delivery"]["runs_s"]
         work_s = sum(s["delivery_work_s"] or 0.0 for s in shares)
         seconds = sum(events[name].seconds for name in COUNTED)
