@@ -9,6 +9,7 @@ carried by the signed record itself.
 from __future__ import annotations
 
 import base64
+import functools
 import os
 from datetime import datetime, timezone
 from pathlib import Path
@@ -45,7 +46,13 @@ class RegisteredKey(BaseModel):
         return self.valid_from <= when and (self.valid_to is None or when < self.valid_to)
 
     def public_key(self) -> Ed25519PublicKey:
-        return Ed25519PublicKey.from_public_bytes(base64.b64decode(self.public_key_b64))
+        return _public_key(self.public_key_b64)
+
+
+@functools.lru_cache(maxsize=4096)
+def _public_key(public_key_b64: str) -> Ed25519PublicKey:
+    # every verification resolves a key: parse each registered key once, not once per signature
+    return Ed25519PublicKey.from_public_bytes(base64.b64decode(public_key_b64))
 
 
 def apply_rotations(root: TrustRoot, certificates: list[RotationCertificate], where: str) -> dict[str, RegisteredKey]:
@@ -88,6 +95,7 @@ class KeyRegistry:
     def __init__(self, folder: str | Path | None = None):
         self._folder = Path(folder) if folder is not None else None
         self._cache: dict[str, RegisteredKey] = {}
+        self._current: dict[str, RegisteredKey] = {}
         self._root: TrustRoot | None = None
         self._stamp: tuple | None = None
 
@@ -99,13 +107,19 @@ class KeyRegistry:
     def path(self) -> Path:
         return self.folder / ROOT_FILE
 
-    def _load(self) -> None:
+    def _load(self) -> dict[str, RegisteredKey]:
+        """The keys, re-read when a trust file changed since the last call (one `stat` per file)."""
         folder = self.folder
-        stamp = (folder, *(_stamp(os.path.join(folder, name)) for name in (ROOT_FILE, ROTATIONS_FILE)))
+        stamp = (folder, _stamp(os.path.join(folder, ROOT_FILE)), _stamp(os.path.join(folder, ROTATIONS_FILE)))
         if stamp != self._stamp or self._root is None:
-            root = load_trust_root(self.folder)
-            self._cache = apply_rotations(root, load_rotations(self.folder), str(self.folder / ROTATIONS_FILE))
-            self._root, self._stamp = root, stamp
+            root = load_trust_root(folder)
+            keys = apply_rotations(root, load_rotations(folder), str(folder / ROTATIONS_FILE))
+            current: dict[str, RegisteredKey] = {}
+            for key in keys.values():
+                if key.valid_to is None and (key.owner not in current or key.valid_from > current[key.owner].valid_from):
+                    current[key.owner] = key
+            self._cache, self._current, self._root, self._stamp = keys, current, root, stamp
+        return self._cache
 
     def trust_root(self) -> TrustRoot:
         self._load()
@@ -117,10 +131,10 @@ class KeyRegistry:
         return dict(self._cache)
 
     def get(self, key_id: str) -> RegisteredKey:
-        try:
-            return self.keys()[key_id]
-        except KeyError:
-            raise UnknownSignerError(f"key {key_id!r} is not in the key registry {self.path}") from None
+        key = self._load().get(key_id)
+        if key is None:
+            raise UnknownSignerError(f"key {key_id!r} is not in the key registry {self.path}")
+        return key
 
     def owned(self, key_id: str, owner: str) -> RegisteredKey:
         key = self.get(key_id)
@@ -140,8 +154,7 @@ class KeyRegistry:
 
     def current(self, owner: str) -> RegisteredKey | None:
         self._load()
-        live = [k for k in self._cache.values() if k.owner == owner and k.valid_to is None]
-        return max(live, key=lambda k: k.valid_from) if live else None
+        return self._current.get(owner)
 
     def record_rotation(self, certificate: RotationCertificate) -> RegisteredKey:
         """Add a rotation after checking it against the current keys (refused otherwise)."""

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from hurricane_assets.identity.errors import ReplayedNonceError
 from hurricane_assets.settings import hurricane_paths
 
 REPLAY_DB = "replay_cache.sqlite"
+PRUNE_EVERY = timedelta(minutes=1)  # of the verifier's clock; pruning is housekeeping, not a check
 
 
 class ReplayCache:
@@ -21,12 +22,16 @@ class ReplayCache:
     ~28 ms, two per agent call, most of an in-process agent's overhead). What a power cut can lose
     is the last nonces of envelopes that expire within `MAX_LIFETIME` anyway; a process crash loses
     nothing.
+
+    A nonce is one INSERT in autocommit (its own transaction): the primary key, not a read before
+    the write, refuses a second use, so two processes racing on one nonce cannot both pass.
     """
 
     def __init__(self, path: str | Path | None = None):
         self.path = Path(path) if path is not None else hurricane_paths().home / REPLAY_DB
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        self._next_prune: datetime | None = None
         self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
@@ -36,24 +41,20 @@ class ReplayCache:
     def remember(self, nonce: str, signer: str, expires_at: datetime, now: datetime) -> None:
         """Record a nonce once; a second time raises `ReplayedNonceError`.
 
-        Expired nonces are pruned: an expired envelope is rejected on its timestamp anyway.
+        Expired nonces are pruned, at most once per `PRUNE_EVERY` of `now`: an expired envelope is
+        rejected on its timestamp anyway, so keeping one a little longer changes no answer.
         """
         with self._lock:
-            db = self._db
-            db.execute("BEGIN IMMEDIATE")
+            if self._next_prune is None or now >= self._next_prune:
+                self._db.execute("DELETE FROM nonces WHERE expires_at < ?", (now.isoformat(),))
+                self._next_prune = now + PRUNE_EVERY
             try:
-                db.execute("DELETE FROM nonces WHERE expires_at < ?", (now.isoformat(),))
-                db.execute(
+                self._db.execute(
                     "INSERT INTO nonces (nonce, signer, expires_at) VALUES (?, ?, ?)",
                     (nonce, signer, expires_at.isoformat()),
                 )
             except sqlite3.IntegrityError:
-                db.execute("ROLLBACK")
                 raise ReplayedNonceError(f"nonce {nonce} from {signer!r} was already used (replayed envelope)") from None
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
 
     def __contains__(self, nonce: str) -> bool:
         with self._lock:

@@ -94,6 +94,19 @@ def test_rotation_is_certified_and_destroys_the_retired_key(empty_home):
         KeyRegistry().record_rotation(certificate)
 
 
+def test_a_loaded_registry_sees_a_rotation_recorded_by_another(empty_home):
+    """As another process would: this registry has read the trust files before the rotation."""
+    init_trust_root(DOMAINS, DefaultKeySource())
+    registry = KeyRegistry()
+    before = registry.current("payments")
+    ring = KeyRing()
+    _, new, certificate = ring.rotate("payments", now=T0)
+    ring.activate(new, certificate)
+    assert registry.current("payments").key_id == new.key_id
+    assert registry.get(before.key_id).valid_to == T0
+    assert registry.current("risk").key_id == KeyRing().key("risk").key_id
+
+
 def test_keys_cli_init_and_show(empty_home):
     result = CliRunner().invoke(app, ["keys", "init"])
     assert result.exit_code == 0 and result.output.count("created") == 6
