@@ -147,13 +147,15 @@ def check_deliverable(contract: Contract, *, gate: PolicyGate, signer: SignerPor
 
 
 def masked_share(terms: ShareTerms, *, catalog: Catalog, now: datetime,
-                 retention: RetentionCount | None = None) -> MaskedResult:
+                 retention: RetentionCount | None = None, source: pa.Table | None = None) -> MaskedResult:
     """The rows and columns `terms` let cross, masked for the target environment; nothing written.
     The producer's table must still match its manifest (a change upstream fails closed). With
     `retention` (a delivery, or a measure of what one delivered), rows older than its cutoff are left
-    out and counted into it; without, the filtered rows of any age (a trial)."""
+    out and counted into it; without, the filtered rows of any age (a trial). `source`: the producer's
+    table as the caller read it (one pinned version), else its current version is read here."""
     spec = catalog.dataset(terms.producer, terms.dataset)
-    source = read_table(hurricane_paths().table_uri("prod", terms.producer, terms.dataset))
+    if source is None:
+        source = read_table(hurricane_paths().table_uri("prod", terms.producer, terms.dataset))
     diff = schema_diff(arrow_schema(spec), source.schema)
     if not diff.ok:
         raise UpstreamSchemaChanged(f"{terms.producer}.{terms.dataset}", f"changed upstream: {diff.describe()}")
@@ -216,7 +218,6 @@ def deliver(
         )
         raise
     source_uri = hurricane_paths().table_uri("prod", terms.producer, terms.dataset)
-    source_version = open_table(source_uri).version()
     share_uri = share_uri_for(terms)
     # the contract's retention: nothing older than the cutoff crosses; rows the copy holds from under
     # the previous delivery's cutoff and that are older now leave it with this overwrite
@@ -225,6 +226,8 @@ def deliver(
         masked = share_for_delivery(terms, catalog=catalog, now=now, retention=retention)
     except UpstreamSchemaChanged as exc:
         raise UpstreamSchemaChanged(contract.contract_id, exc.reason) from None
+    # the version the share was made from (opened once): a producer commit meanwhile is the next delivery's
+    source_version = masked.source_version
     with masked:
         digest = masked.digest
         previous, version = _delivered_content(share_uri)

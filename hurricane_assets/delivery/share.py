@@ -53,6 +53,7 @@ class Share:
     rows: int
     columns: tuple[str, ...]
     digest: str
+    source_version: int  # the producer's table version it was made from
     table: pa.Table | None = None
     spill: Path | None = None
     largest_batch: int | None = None
@@ -108,9 +109,9 @@ def share_for_delivery(terms: ShareTerms, *, catalog: Catalog, now: datetime, sp
     source = DeltaBatches(hurricane_paths().table_uri("prod", terms.producer, terms.dataset), prepare,
                           needs=tuple(sorted(needs)))
     if not should_stream(source.rows):
-        masked = masked_share(terms, catalog=catalog, now=now, retention=retention)
+        masked = masked_share(terms, catalog=catalog, now=now, retention=retention, source=source.read_all())
         return Share(masked.report, masked.table.num_rows, tuple(masked.table.column_names),
-                     content_sha256(masked.table), table=masked.table)
+                     content_sha256(masked.table), source.version, table=masked.table)
     diff = schema_diff(arrow_schema(spec), source.schema)
     if not diff.ok:
         raise UpstreamSchemaChanged(f"{terms.producer}.{terms.dataset}", f"changed upstream: {diff.describe()}")
@@ -134,7 +135,7 @@ def share_for_delivery(terms: ShareTerms, *, catalog: Catalog, now: datetime, sp
     if retention is not None and aged_by_pass:
         retention.past, retention.removed = aged_by_pass[-1].past, aged_by_pass[-1].removed
     report = stream.report.model_copy(update={"erasure": erased.to_dict()})
-    return Share(report, report.rows, tuple(stream.schema.names), digest, spill=path,
+    return Share(report, report.rows, tuple(stream.schema.names), digest, source.version, spill=path,
                  largest_batch=stream.largest_batch)
 
 

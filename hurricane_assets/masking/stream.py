@@ -473,7 +473,8 @@ class SourceChanged(RuntimeError):
 @dataclass
 class DeltaBatches:
     """One pinned version of a Delta table as a `BatchSource`: `prepare` (row-wise: erasure, row
-    filter) runs on every batch and may read `needs` columns besides those asked for."""
+    filter) runs on every batch and may read `needs` columns besides those asked for. `version` -1
+    pins the current version when the source is made."""
 
     uri: str
     prepare: Callable[[pa.Table], pa.Table]
@@ -489,13 +490,17 @@ class DeltaBatches:
         from hurricane_assets.storage import open_table
 
         try:
-            table = open_table(self.uri)
+            table = open_table(self.uri, None if self.version < 0 else self.version)
         except TableNotFoundError:
             raise TableNotFoundError(f"no Delta table at {self.uri}") from None
         self.version = table.version()
         self._dataset = table.to_pyarrow_dataset()
         self.schema = self._dataset.schema
         self.rows = self._dataset.count_rows()
+
+    def read_all(self) -> pa.Table:
+        """The pinned version whole, in memory (for a table small enough not to stream)."""
+        return pa.table(self._dataset.to_table())
 
     def __call__(self, columns: list[str] | None) -> Iterator[pa.RecordBatch]:
         wanted = set(self.schema.names if columns is None else columns) | set(self.needs)

@@ -62,6 +62,29 @@ def test_delivery_emits_lineage_and_records_its_hash(share_parts, share_prod_tab
     assert json.loads(entry["payload_json"])["lineage_run_id"] == complete["run"]["runId"]
 
 
+def test_a_producer_commit_during_a_delivery_is_left_to_the_next_one(share_parts, share_prod_tables, monkeypatch):
+    """The share holds exactly the rows of the source version it records (ledger and Delivery), not
+    those of a version the producer committed while the delivery ran: the source is opened once."""
+    from hurricane_assets.masking import stream
+
+    uri = hurricane_paths().table_uri("prod", "payments", "transactions")
+    prod, pinned = read_table(uri), DeltaTable(uri).version()
+    opened = stream.DeltaBatches.__post_init__
+
+    def producer_commits_once_opened(source):
+        opened(source)
+        if source.uri == uri and DeltaTable(uri).version() == pinned:
+            write_deltalake(uri, prod.slice(0, 10), mode="overwrite")
+
+    monkeypatch.setattr(stream.DeltaBatches, "__post_init__", producer_commits_once_opened)
+    delivery = run(share_parts, signed(share_parts, fraud_terms()))
+    retained = prod.filter(pc.greater_equal(prod["event_ts"], utc_now() - timedelta(days=90)))
+    assert DeltaTable(uri).version() == pinned + 1  # the producer did commit mid-delivery
+    assert delivery.source_version == pinned
+    assert delivery.rows == retained.num_rows == DeltaTable(delivery.share_uri).to_pyarrow_table().num_rows
+    assert json.loads(share_parts["ledger"].tail(1)[0]["payload_json"])["source_version"] == pinned
+
+
 def test_redelivery_of_unchanged_data_writes_nothing(share_parts, share_prod_tables):
     contract = signed(share_parts, fraud_terms())
     first = run(share_parts, contract)
