@@ -34,7 +34,7 @@ from hurricane_assets.masking.stream import (
     write_stream,
 )
 from hurricane_assets.settings import hurricane_paths
-from hurricane_assets.storage import is_s3, read_table, storage_options
+from hurricane_assets.storage import is_s3, storage_options
 
 REPORT_NAME = "_privacy_report.json"
 
@@ -91,7 +91,7 @@ def copy_masked(
             masked_report = stream.report
             erased = erasure_applied(erasures, source.removed_per_pass[-1])
         else:
-            rows, erased = remove_erased(read_table(source_uri, version=source.version), spec, erasures)
+            rows, erased = remove_erased(source.read_all(), spec, erasures)
             result = mask_table(rows, plan, keyring, **gate)
             write_deltalake(target_uri, result.table, mode="overwrite", schema_mode="overwrite",
                             storage_options=options, commit_properties=CommitProperties(custom_metadata=stamp))
