@@ -256,10 +256,10 @@ def _no_trunk_phone(m: re.Match, text: str) -> tuple[int, int] | None:
 
 CARD = re.compile(r"(?<![\d.,])(?:\d[ -]?){12,18}\d(?![\d])")
 CARD_MASKED = re.compile(r"(?<![\w*•])(?:(?:\d{4}[ -]?\d{2}|\d{6})[ -]?)?(?:[*xX•]{2,4}[ -]?){1,4}\d{4}(?!\d)")
-CARD_ENDING = re.compile(
-    r"(?:ending|ends|endziffern?|endet auf|endend auf|terminant par|finissant par|eindigend op|eindigt op|"
-    r"eindigend|terminada en|termina en|acabada en|last (?:four|4)(?: digits)?)(?: in| on| with)?[ :#]*(\d{4})(?!\d)",
-    re.IGNORECASE)
+CARD_ENDING_WORDS = ("ending", "ends", "endziffer", "endziffern", "endet auf", "endend auf", "terminant par",
+                     "finissant par", "eindigend op", "eindigt op", "eindigend", "terminada en", "termina en",
+                     "acabada en", "last four", "last four digits", "last 4", "last 4 digits")
+CARD_ENDING = re.compile(rf"(?:{_alternation(CARD_ENDING_WORDS)})(?: in| on| with)?[ :#]*(\d{{4}})(?!\d)", re.IGNORECASE)
 IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]{1,4}){3,8}")
 
 
@@ -354,8 +354,10 @@ def _named_date(m: re.Match, text: str) -> tuple[int, int] | None:
 UK_POSTCODE = re.compile(r"(?<![\w-])[A-Za-z]{1,2}\d[A-Za-z\d]? ?\d[A-Za-z]{2}(?![\w])")
 NL_POSTCODE = re.compile(r"(?<![\w-])[1-9]\d{3} ?(?!SA|SD|SS)[A-Z]{2}(?![\w])")
 NL_POSTCODE_LOWER = re.compile(r"(?<![\w-])[1-9]\d{3} ?[a-z]{2}(?![\w])")
+POSTCODE_CUE_WORDS = ("postcode", "post code", "postleitzahl", "plz", "code postal", "cp", "cp.", "c.p", "c.p.",
+                      "código postal", "cap", "zip", "zip code")
 POSTCODE_CUE = re.compile(
-    r"(?:post ?code|postleitzahl|plz|code postal|c\.?p\.?|código postal|cap|zip(?: code)?)(?: is| ist| est| es| =)?[ :]*([A-Za-z0-9][A-Za-z0-9 -]{2,8}[A-Za-z0-9])",
+    rf"(?:{_alternation(POSTCODE_CUE_WORDS)})(?: is| ist| est| es| =)?[ :]*([A-Za-z0-9][A-Za-z0-9 -]{{2,8}}[A-Za-z0-9])",
     re.IGNORECASE)
 # Five digits that open "12345 City" (a postcode before its town); a cue or an address also vouches.
 POSTCODE_TOWN = re.compile(rf"(?<![\w.,:#-])(?:[A-Z]-)?\d{{5}}(?= [{UPPER}][{LOWER}])")
