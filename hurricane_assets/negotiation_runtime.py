@@ -111,6 +111,8 @@ def platform_context(
         estimator=estimator,
         clock=clock,
         ledger_commits=ledger_commits,
+        # rules with in-process agents are pure CPU: the producers answer one after another
+        parallel_parties=not (exchange.in_process and strategy == "rules"),
     )
 
 

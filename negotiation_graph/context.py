@@ -54,3 +54,6 @@ class NegotiationContext:
     # all at the end and before a pause for a human (one commit per negotiation; the checkpoints
     # hold the drafts meanwhile, so a crash loses nothing and the ledger still equals the transcript)
     ledger_commits: Literal["step", "negotiation"] = "step"
+    # the producers' answers to a CFP in parallel threads: worth it while each waits on the network
+    # (agents over A2A, an LLM); with every party in this process they only contend for the GIL
+    parallel_parties: bool = True

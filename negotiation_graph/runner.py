@@ -93,10 +93,13 @@ class Negotiator:
         return report(negotiation_id, snapshot.values, awaiting=bool(snapshot.interrupts))
 
     def _invoke(self, payload, negotiation_id: str) -> dict:
+        config = thread(negotiation_id)
+        if not self.context.parallel_parties:
+            config["max_concurrency"] = 1  # one task at a time: no GIL contention, no thread per producer
         if self.checkpointer is None:
-            return self.graph.invoke(payload, thread(negotiation_id), context=self.context)
+            return self.graph.invoke(payload, config, context=self.context)
         # "sync": a checkpoint is on disk before the next step starts, so a crash loses no step
-        return self.graph.invoke(payload, thread(negotiation_id), context=self.context, durability="sync")
+        return self.graph.invoke(payload, config, context=self.context, durability="sync")
 
 
 def report(negotiation_id: str, values: dict, *, awaiting: bool) -> NegotiationReport:

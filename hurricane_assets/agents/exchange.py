@@ -158,6 +158,13 @@ class Exchange:
         self.signer = AgentSigner(self.router)
         self.ledger = ExchangeLedger(self.router, self.domains, ledger_uri)
 
+    @property
+    def in_process(self) -> bool:
+        """Whether every agent runs in this process (calls cost CPU, never a wait on the network)."""
+        from hurricane_assets.agents.client import InProcessTransport
+
+        return isinstance(self.router.transport, InProcessTransport)
+
     @classmethod
     def embedded(cls, domains: Iterable[str] | None = None) -> Exchange:
         """The embedded default: one in-process agent per domain, each with its own key ring."""

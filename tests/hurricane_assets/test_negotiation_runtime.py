@@ -212,3 +212,18 @@ def test_after_a_policy_change_the_same_need_is_negotiated_anew_under_the_new_bu
     assert {a.policy_bundle_sha256 for a in changed.agreements} == {gate.bundle_sha256}
     transactions = next(a for a in changed.agreements if a.dataset == "transactions")
     assert "device_id" not in transactions.terms.shared_columns()
+
+
+def test_producers_answer_in_parallel_only_where_a_party_waits_on_the_network(monkeypatch):
+    """In-process agents with the rules strategy are CPU only (one task at a time); agents over A2A
+    or an LLM strategy wait on the network, so the fan-out stays parallel."""
+    monkeypatch.setenv("HURRICANE_LLM_MODEL", "stub")  # configured, never called: nothing negotiates here
+    from hurricane_assets.agents.exchange import Exchange
+    from hurricane_assets.negotiation_runtime import platform_context
+
+    embedded = Exchange.embedded()
+    over_http = Exchange.over_http({d: "http://127.0.0.1:9/" for d in embedded.domains})
+    assert embedded.in_process and not over_http.in_process
+    assert platform_context(exchange=embedded).parallel_parties is False
+    assert platform_context(exchange=embedded, strategy="llm").parallel_parties is True
+    assert platform_context(exchange=over_http).parallel_parties is True

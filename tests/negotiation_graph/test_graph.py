@@ -1,12 +1,16 @@
 """The whole graph with the rule strategy and in-memory ports."""
 
+import dataclasses
+import json
+import threading
+
 import pytest
 
 from negotiation_graph.context import NegotiationLimits
 from negotiation_graph.messages import Performative
 from negotiation_graph.runner import Negotiator
 from tests.negotiation_graph.ports_in_memory import ShareRule, TableGate
-from tests.negotiation_graph.sample_world import M, context, fraud_need, rules, ticking_clock
+from tests.negotiation_graph.sample_world import M, context, fraud_need, listings, rules, ticking_clock
 
 
 def run(need=None, **ctx_args):
@@ -164,3 +168,35 @@ def test_cfp_reaches_every_listing_and_each_answers_once():
     assert sorted(m.sender for m in answers) == ["agent:customers/producer", "agent:payments/producer", "agent:payments/producer"]
     cfp = report.transcript[0]
     assert all(m.in_reply_to == cfp.msg_id and m.prev_msg_sha256 == cfp.sha256() for m in answers)
+
+
+class ThreadRecordingSigner:
+    """The sample signer, noting the thread each producer signs its answer to the CFP in (the fan-out)."""
+
+    def __init__(self, signer):
+        self.signer, self.threads, self.answers = signer, set(), 0
+
+    def sign(self, domain, message):
+        if json.loads(message).get("performative") in ("PROPOSE", "REFUSE"):  # not agreements
+            self.threads.add(threading.get_ident())
+            self.answers += 1
+        return self.signer.sign(domain, message)
+
+    def verify(self, *args, **kwargs):
+        return self.signer.verify(*args, **kwargs)
+
+
+@pytest.mark.parametrize("parallel", [True, False])
+def test_producers_answer_one_after_another_unless_parallel_parties_and_agree_the_same(parallel):
+    """With every party in-process (`parallel_parties=False`) the fan-out's tasks run one at a time in
+    one thread; the transcript and the agreements are the same bytes either way."""
+    ctx = context()
+    recording = ThreadRecordingSigner(ctx.signer)
+    ctx = dataclasses.replace(ctx, signer=recording, parallel_parties=parallel)
+    report = Negotiator(ctx).run(fraud_need())
+    baseline = Negotiator(context()).run(fraud_need())
+    assert recording.answers == len(listings()) > 1
+    if not parallel:
+        assert len(recording.threads) == 1
+    assert [m.canonical() for m in report.transcript] == [m.canonical() for m in baseline.transcript]
+    assert [a.body() for a in report.agreements] == [a.body() for a in baseline.agreements]
