@@ -427,9 +427,17 @@ def _month_before(text: str, z: int) -> tuple[int, ...]:
     return (m.start(),) if m else ()
 
 
+_LONGEST_SUFFIX = max(map(len, STREET_SUFFIXES_COMPOUND))
+
+
 def _street_word_before(text: str, z: int) -> tuple[int, ...]:
     """The word (with hyphenated parts) that ends one space before the number: "Jens-Drubin-Straße 47"."""
     if z < 3 or text[z - 1] != " ":
+        return ()
+    # STREET_COMPOUND matches only where this word ends in a street type, and most words before a number
+    # do not. The test is exact on ASCII, where IGNORECASE is lower(); any other text goes to the regex.
+    tail = text[max(0, z - 1 - _LONGEST_SUFFIX):z - 1]
+    if tail.isascii() and not tail.lower().endswith(STREET_SUFFIXES_COMPOUND):
         return ()
     i = z - 1
     while i > 0 and (text[i - 1].isalpha() or text[i - 1] in "-'’."):
@@ -467,7 +475,8 @@ SHAPES: tuple[Shape, ...] = (
     Shape("date_named", "DATE_OF_BIRTH", DATE_NAMED, _named_date, anchor=_at(), digits=(1, 99)),
     Shape("date_named_us", "DATE_OF_BIRTH", DATE_NAMED_US, lambda m, t: _birth_date(m, t, m.group(1), None, m.group(2)),
           anchor=_month_before, digits=(1, 99)),
-    Shape("uk_postcode", "LOCATION", UK_POSTCODE, _uk_postcode, anchor=_letters_before(2, 1), digits=(1, 99)),
+    # Its digit group ends at the letters of the inward code ("SW1A 1AA": "1"; "M1 1AE": "1 1"): at most 3 digits.
+    Shape("uk_postcode", "LOCATION", UK_POSTCODE, _uk_postcode, anchor=_letters_before(2, 1), digits=(1, 3)),
     Shape("nl_postcode", "LOCATION", NL_POSTCODE, _always, anchor=_at(), digits=(4, 99)),
     Shape("nl_postcode_lower", "LOCATION", NL_POSTCODE_LOWER, _lower_text_only, anchor=_at(), digits=(4, 99)),
     Shape("postcode_cue", "LOCATION", POSTCODE_CUE, _postcode_cue, gate=lambda c: bool(c.hints & POSTCODE_WORD), group=1),
