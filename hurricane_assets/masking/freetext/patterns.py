@@ -86,14 +86,15 @@ def _at(offset: int = 0) -> Anchor:
     return anchor
 
 
-def _letters_before(*counts: int) -> Anchor:
-    """Starts `n` letters (optionally and a space) before the digits, for ids that open with letters."""
+def _letters_before(*counts: int, spaced: bool = False) -> Anchor:
+    """Starts `n` letters before the digits, for ids that open with letters; with `spaced`, also `n`
+    letters and a space (only for a regex that allows the space: the others would be tried in vain)."""
     def anchor(text: str, z: int) -> tuple[int, ...]:
         out = []
         for n in counts:
             if z >= n and text[z - n:z].isalpha():
                 out.append(z - n)
-            elif z > n and text[z - 1] == " " and text[z - n - 1:z - 1].isalpha():
+            elif spaced and z > n and text[z - 1] == " " and text[z - n - 1:z - 1].isalpha():
                 out.append(z - n - 1)
         return tuple(out)
     return anchor
@@ -211,10 +212,13 @@ def _obfuscated_email(m: re.Match, text: str) -> tuple[int, int] | None:
     return None
 
 
+_AT_WORD = re.compile(r" ?(?:\[at\]|\(at\)|\{at\}| at | ?@ ?) ?")
+_DOT_WORD = re.compile(r" ?(?:\[dot\]|\(dot\)|\{dot\}) ?| dot ")
+
+
 def plain_email(found: str) -> str:
     """The address behind an obfuscated form: "jane.doe at gmail dot com" -> "jane.doe@gmail.com"."""
-    value = re.sub(r" ?(?:\[at\]|\(at\)|\{at\}| at | ?@ ?) ?", "@", found.lower(), count=1)
-    return re.sub(r" ?(?:\[dot\]|\(dot\)|\{dot\}) ?| dot ", ".", value).replace(" ", "")
+    return _DOT_WORD.sub(".", _AT_WORD.sub("@", found.lower(), count=1)).replace(" ", "")
 
 
 PHONE_INTL = re.compile(r"(?<![\w+])(?:\+|00)[1-9]\d{0,3}(?:[ .-]?\(0\))?(?:[ .-]?\(?\d+\)?){1,7}")
@@ -462,7 +466,8 @@ SHAPES: tuple[Shape, ...] = (
     Shape("card_ending", "CREDIT_CARD", CARD_ENDING, lambda m, t: _span(m, 1), gate=lambda c: bool(c.hints & CARD_END_WORD),
           group=1),
     Shape("iban", "IBAN_CODE", IBAN, _iban, anchor=_letters_before(2), digits=(2, 99)),
-    Shape("nino", "NATIONAL_ID", NINO, _checked(validators.nino), anchor=_letters_before(2), digits=(6, 99)),
+    Shape("nino", "NATIONAL_ID", NINO, _checked(validators.nino), anchor=_letters_before(2, spaced=True),
+          digits=(6, 99)),
     Shape("dni", "NATIONAL_ID", DNI, _checked(validators.dni_or_nie), anchor=_at(), digits=(8, 99)),
     Shape("nie", "NATIONAL_ID", NIE, _checked(validators.dni_or_nie), anchor=_nie_anchor, digits=(7, 99)),
     Shape("bsn", "NATIONAL_ID", BSN, _checked(validators.bsn, digits_only=True), anchor=_at(), digits=(9, 99)),
