@@ -64,3 +64,35 @@ def test_a_shape_with_a_numbered_backreference_is_refused():
                    anchor=SHAPES[0].anchor)
     with pytest.raises(ValueError, match="broken_date"):
         detector._combined((broken,))
+
+
+def test_a_word_list_as_a_trie_matches_like_the_flat_list_longest_first():
+    """`_alternation` factors a word list into a trie: same matches, and the same word where several fit."""
+    from hurricane_assets.masking.freetext.gazetteer import MONTHS, STREET_SUFFIXES_COMPOUND
+    from hurricane_assets.masking.freetext.patterns import CARD_ENDING_WORDS, _alternation
+
+    texts = ["Marchmars 5 mar. 1990, ſtraße 5 Hauptſtrasse 7, Ring3 Str.5 Sept Septembre; ıan 1990",
+             "card ending 4242, Last 4 digits 1234, ENDZIFFERN 5555, eindigend op 1234, last four digits: 9999",
+             *(m.text for m in labelled_messages(CORPUS, 100))]
+    for words in (MONTHS, STREET_SUFFIXES_COMPOUND, CARD_ENDING_WORDS):
+        flat = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+        for continuation in ("", r"\.? ?\d"):  # alone, and followed by more pattern (backtracking into it)
+            expected = re.compile(f"(?:{flat}){continuation}", re.IGNORECASE)
+            trie = re.compile(f"(?:{_alternation(words)}){continuation}", re.IGNORECASE)
+            for text in texts:
+                for i in range(len(text)):
+                    a, b = expected.match(text, i), trie.match(text, i)
+                    assert (a and a.span()) == (b and b.span()), (words[0], text[i:i + 20])
+
+
+def test_the_word_before_a_name_is_found_as_a_plain_search_finds_it():
+    """`_word_ending_before` narrows the search window; the match must be the one of the whole window."""
+    from hurricane_assets.masking.freetext.names import _LAST_BEFORE, _WORD_BEFORE, _word_ending_before
+
+    texts = ["Ntim, Amanda wrote; Oluwaseun Adeyemi here, O'Neil-Smith, \nJane x, y Doe and 3rd, Bo,\nAl",
+             *(m.text for m in labelled_messages(CORPUS, 100))]
+    for regex, tail in ((_LAST_BEFORE, ", "), (_WORD_BEFORE, " ")):
+        for text in texts:
+            for end in range(len(text) + 1):
+                a, b = regex.search(text, max(0, end - 30), end), _word_ending_before(regex, tail, text, end)
+                assert (a and a.span()) == (b and b.span()), (tail, text[max(0, end - 30):end])
