@@ -34,14 +34,30 @@ def email_local_part(first: str, last: str) -> str:
     return "".join(ch for ch in ascii_text.lower() if ch.isalnum() or ch == ".")
 
 
-@lru_cache(maxsize=8)
-def locale_pools(seed: int) -> dict[str, LocalePool]:
+# Provider word lists Faker builds from a set, so their order, and every draw from them, changes with
+# PYTHONHASHSEED (it_IT's `cities` is `list({...})`): sorted before drawing, the draws follow the seed only.
+SET_ORDERED_LISTS = ("cities",)
+
+
+def seeded_faker(locale: str, seed: int):
+    """A Faker for `locale` whose draws depend on `seed` alone (not on the process's hash seed)."""
     from faker import Faker  # heavy import kept out of module import time
 
+    fake = Faker(locale)
+    fake.seed_instance(seed)
+    for provider in fake.get_providers():
+        for name in SET_ORDERED_LISTS:
+            words = getattr(provider, name, None)
+            if isinstance(words, list):  # an attribute of this provider only: Faker's class stays as it is
+                setattr(provider, name, sorted(words))
+    return fake
+
+
+@lru_cache(maxsize=8)
+def locale_pools(seed: int) -> dict[str, LocalePool]:
     pools = {}
     for locale in sorted({c.locale for c in COUNTRIES} | set(DIASPORA_LOCALES)):
-        fake = Faker(locale)
-        fake.seed_instance(seed)
+        fake = seeded_faker(locale, seed)
         pools[locale] = LocalePool(
             first_names=tuple(dict.fromkeys(fake.first_name() for _ in range(NAMES_PER_LOCALE))),
             last_names=tuple(dict.fromkeys(fake.last_name() for _ in range(NAMES_PER_LOCALE))),

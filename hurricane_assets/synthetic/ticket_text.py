@@ -25,7 +25,7 @@ from hurricane_assets.synthetic import messages
 from hurricane_assets.synthetic.config import SyntheticConfig
 from hurricane_assets.synthetic.countries import COUNTRIES
 from hurricane_assets.synthetic.customers import CustomerBase, customer_base
-from hurricane_assets.synthetic.pools import locale_pools
+from hurricane_assets.synthetic.pools import locale_pools, seeded_faker
 from hurricane_assets.synthetic.randomness import stream
 
 PERSON, EMAIL, PHONE, NATIONAL_ID, IBAN, CARD = (
@@ -241,12 +241,9 @@ class Places:
 @lru_cache(maxsize=4)
 def places(seed: int) -> dict[str, Places]:
     """Street and city names per country, drawn from Faker once per seed (as the name pools are)."""
-    from faker import Faker
-
     out = {}
     for country in COUNTRIES:
-        fake = Faker(country.locale)
-        fake.seed_instance(seed)
+        fake = seeded_faker(country.locale, seed)
         out[country.code] = Places(
             streets=tuple(dict.fromkeys(fake.street_name().replace("\n", " ") for _ in range(STREETS_PER_COUNTRY))),
             cities=tuple(dict.fromkeys(fake.city() for _ in range(STREETS_PER_COUNTRY // 2))),
@@ -257,12 +254,9 @@ def places(seed: int) -> dict[str, Places]:
 @lru_cache(maxsize=4)
 def other_names(seed: int) -> tuple[tuple[str, str], ...]:
     """People other than the customers, half from the customers' own locales, half from elsewhere."""
-    from faker import Faker
-
     names = []
     for locale in OTHER_NAME_LOCALES:
-        fake = Faker(locale)
-        fake.seed_instance(seed)
+        fake = seeded_faker(locale, seed)
         names += [(fake.first_name(), fake.last_name()) for _ in range(60)]
     for pool in locale_pools(seed).values():
         names += list(zip(pool.first_names[:30], pool.last_names[-30:]))
