@@ -37,6 +37,7 @@ class SharedSigner:
         from hurricane_assets.ledger import Ledger
 
         self.signer, self.ledger = Signer(), Ledger()
+        self.in_process = True  # no network between the parties: the producers answer in one thread
 
 
 def negotiate(tag: str, runs: int, exchange) -> list[float]:
