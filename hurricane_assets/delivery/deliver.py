@@ -11,7 +11,7 @@ A delivery whose output would be byte-identical to what is already there writes 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import pyarrow as pa
@@ -46,7 +46,7 @@ from hurricane_assets.delivery.share import Share, share_for_delivery
 from hurricane_assets.ledger.entry import EntryType
 from hurricane_assets.lineage.emitter import LineageEmitter
 from hurricane_assets.masking.engine import MaskedResult, mask_table
-from hurricane_assets.masking.erasure import load_erasures, remove_erased
+from hurricane_assets.masking.erasure import Applied, load_erasures, remove_erased
 from hurricane_assets.masking.history import keep_only_current_version
 from hurricane_assets.masking.keys import KEY_ID_PROPERTY, Keyring
 from hurricane_assets.masking.plans import ColumnRule, plan_from_contract
@@ -92,6 +92,7 @@ class Delivery:
     ledger: LedgerReceipt | None
     source_version: int
     retention: RetentionCount | None = None  # the cutoff applied and the rows it kept out / removed
+    join_keys: dict[str, pa.Array] | None = field(default=None, repr=False)  # `Share.join_keys`: memory only
 
 
 def content_sha256(table: pa.Table) -> str:
@@ -146,12 +147,11 @@ def check_deliverable(contract: Contract, *, gate: PolicyGate, signer: SignerPor
     return Clearance(decision, approval)
 
 
-def masked_share(terms: ShareTerms, *, catalog: Catalog, now: datetime,
-                 retention: RetentionCount | None = None, source: pa.Table | None = None) -> MaskedResult:
-    """The rows and columns `terms` let cross, masked for the target environment; nothing written.
+def contracted_rows(terms: ShareTerms, *, catalog: Catalog, now: datetime, retention: RetentionCount | None = None,
+                    source: pa.Table | None = None) -> tuple[pa.Table, Applied]:
+    """The producer's prod rows `terms` let cross, unmasked (in memory only), and the erasures applied.
     The producer's table must still match its manifest (a change upstream fails closed). With
-    `retention` (a delivery, or a measure of what one delivered), rows older than its cutoff are left
-    out and counted into it; without, the filtered rows of any age (a trial). `source`: the producer's
+    `retention`, rows older than its cutoff are left out and counted into it. `source`: the producer's
     table as the caller read it (one pinned version), else its current version is read here."""
     spec = catalog.dataset(terms.producer, terms.dataset)
     if source is None:
@@ -164,6 +164,12 @@ def masked_share(terms: ShareTerms, *, catalog: Catalog, now: datetime,
     rows = apply_row_filter(source, terms.row_filter, event_time=spec.event_time, keys=spec.keys, now=now)
     if retention is not None:
         rows = keep_within(rows, spec.event_time, retention)
+    return rows, erased
+
+
+def mask_contracted(terms: ShareTerms, rows: pa.Table, erased: Applied, *, catalog: Catalog) -> MaskedResult:
+    """`contracted_rows` masked for the target environment; nothing written."""
+    spec = catalog.dataset(terms.producer, terms.dataset)
     plan = plan_from_contract(spec, terms.environment.value, dict(terms.columns), name=f"{terms.producer}.{terms.dataset}")
     # Below prod k is counted in persons (manifest `privacy`); a share within prod needs no gate.
     k = None if terms.environment.value == "prod" else spec.privacy.k
@@ -175,17 +181,22 @@ def masked_share(terms: ShareTerms, *, catalog: Catalog, now: datetime,
     return MaskedResult(table=result.table, report=result.report.model_copy(update={"erasure": erased.to_dict()}))
 
 
+def masked_share(terms: ShareTerms, *, catalog: Catalog, now: datetime,
+                 retention: RetentionCount | None = None, source: pa.Table | None = None) -> MaskedResult:
+    """The rows and columns `terms` let cross, masked for the target environment; nothing written.
+    With `retention` (a delivery, or a measure of what one delivered), rows older than its cutoff are
+    left out and counted into it; without, the filtered rows of any age (a trial)."""
+    rows, erased = contracted_rows(terms, catalog=catalog, now=now, retention=retention, source=source)
+    return mask_contracted(terms, rows, erased, catalog=catalog)
+
+
 def unmasked_share(terms: ShareTerms, *, catalog: Catalog, now: datetime,
                    retention: RetentionCount | None = None) -> pa.Table:
     """The same rows and columns as `masked_share`, with only the identifiers (columns that refer to an
     entity) masked as the contract says, so they still join the consumer's masked tables, and every
     other column as in prod. For measuring what masking costs a model, in memory only: never written."""
     spec = catalog.dataset(terms.producer, terms.dataset)
-    source = read_table(hurricane_paths().table_uri("prod", terms.producer, terms.dataset))
-    source, _ = remove_erased(source, spec, load_erasures())
-    rows = apply_row_filter(source, terms.row_filter, event_time=spec.event_time, keys=spec.keys, now=now)
-    if retention is not None:
-        rows = keep_within(rows, spec.event_time, retention)
+    rows, _ = contracted_rows(terms, catalog=catalog, now=now, retention=retention)
     plan = plan_from_contract(spec, terms.environment.value, dict(terms.columns), name=f"{terms.producer}.{terms.dataset}")
     raw = {c: r if r.drops or spec.columns[c].refers_to else ColumnRule(operator="keep") for c, r in plan.rules.items()}
     return mask_table(rows, plan.model_copy(update={"rules": raw}), Keyring.load(terms.environment.value), k=None).table
@@ -249,6 +260,7 @@ def deliver(
         ledger=receipt,
         source_version=source_version,
         retention=retention,
+        join_keys=masked.join_keys,
     )
     return delivery
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Self
@@ -24,6 +24,7 @@ import pyarrow as pa
 
 from hurricane_assets.catalog import Catalog
 from hurricane_assets.catalog.schema import arrow_schema, schema_diff
+from hurricane_assets.delivery.join_match import distinct_entity_keys
 from hurricane_assets.delivery.retention import RetentionCount, keep_within
 from hurricane_assets.delivery.row_filter import RowFilterError, apply_row_filter
 from hurricane_assets.masking.erasure import (
@@ -57,6 +58,10 @@ class Share:
     table: pa.Table | None = None
     spill: Path | None = None
     largest_batch: int | None = None
+    # the distinct prod values of the share's entity columns in the rows it holds, before masking: the
+    # join-match check's prod reference without reading the producer's table again. In memory only
+    # (never written), and only for an in-memory share: a streamed one would hold them all at once.
+    join_keys: dict[str, pa.Array] | None = field(default=None, repr=False)
 
     def data(self) -> pa.Table | pa.RecordBatchReader:
         if self.table is not None:
@@ -83,7 +88,8 @@ def share_for_delivery(terms: ShareTerms, *, catalog: Catalog, now: datetime, sp
     from hurricane_assets.delivery.deliver import (
         UpstreamSchemaChanged,
         content_sha256,
-        masked_share,
+        contracted_rows,
+        mask_contracted,
     )
 
     spec = catalog.dataset(terms.producer, terms.dataset)
@@ -109,9 +115,11 @@ def share_for_delivery(terms: ShareTerms, *, catalog: Catalog, now: datetime, sp
     source = DeltaBatches(hurricane_paths().table_uri("prod", terms.producer, terms.dataset), prepare,
                           needs=tuple(sorted(needs)))
     if not should_stream(source.rows):
-        masked = masked_share(terms, catalog=catalog, now=now, retention=retention, source=source.read_all())
+        rows, erased = contracted_rows(terms, catalog=catalog, now=now, retention=retention, source=source.read_all())
+        masked = mask_contracted(terms, rows, erased, catalog=catalog)
         return Share(masked.report, masked.table.num_rows, tuple(masked.table.column_names),
-                     content_sha256(masked.table), source.version, table=masked.table)
+                     content_sha256(masked.table), source.version, table=masked.table,
+                     join_keys=distinct_entity_keys(rows, spec, masked.table.column_names))
     diff = schema_diff(arrow_schema(spec), source.schema)
     if not diff.ok:
         raise UpstreamSchemaChanged(f"{terms.producer}.{terms.dataset}", f"changed upstream: {diff.describe()}")

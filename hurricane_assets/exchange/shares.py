@@ -77,7 +77,8 @@ def build_share_asset(contract: Contract) -> dg.AssetsDefinition:
             raise DeliveryRefused(contract.contract_id, f"no active contract for {key.to_user_string()} any more")
         delivery = deliver(current, **platform.delivering)
         seconds = time.perf_counter() - started
-        match = join_match_rate(current, platform.catalog, consumer_keys=exchange.consumer_keys)
+        match = join_match_rate(current, platform.catalog, consumer_keys=exchange.consumer_keys,
+                                delivered_keys=delivery.join_keys)
         context.log.info(
             f"{'delivered' if delivery.changed else 'unchanged'}: {delivery.rows} rows, columns {', '.join(delivery.columns)}"
         )

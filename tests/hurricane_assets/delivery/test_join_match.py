@@ -200,3 +200,36 @@ def test_two_threads_asking_for_the_same_consumer_table_read_it_once(tmp_path, m
     for thread in threads:
         thread.join()
     assert len(hashed) == 1 and len(results) == 2 and results[0] is results[1]
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["in_memory", "streamed"])
+def test_the_share_check_takes_its_prod_reference_from_the_rows_the_delivery_held(
+        share_parts, install_world, at_world_end, monkeypatch, streamed):
+    """An in-memory delivery already holds its rows' prod keys: the check reads the producer's table no
+    second time, and gets the reference a re-read gives (row filter and retention applied the same). A
+    streamed share keeps no keys (they would all be in memory at once): its check reads prod again."""
+    import hurricane_assets.delivery.join_match as join_match
+    from negotiation_graph.terms import Predicate, RowFilter
+
+    install_world("calm")
+    if streamed:
+        monkeypatch.setenv("HURRICANE_STREAM_ROWS", "0")
+    tickets = fraud_terms(producer="support", dataset="tickets", columns={"customer_id": MaskingMethod.tokenize},
+                          row_filter=RowFilter(all_of=(Predicate(column="category", op="in",
+                                                                 values=("card_issue", "payment_dispute")),)))
+    contract = signed(share_parts, tickets)
+    delivery = run(share_parts, contract)
+    assert (delivery.join_keys is None) == streamed
+    reread = join_match_rate(contract, share_parts["catalog"])
+    assert 0 < reread.expected_rate < 1
+
+    reads, read_table = [], join_match.read_table
+    monkeypatch.setattr(join_match, "read_table", lambda uri, **kw: reads.append(uri) or read_table(uri, **kw))
+    with dg.instance_for_test() as instance:
+        result = dg.materialize([build_share_asset(contract)], instance=instance, raise_on_error=False,
+                                resources={"exchange": RunPlatform()})
+    evaluation = check_of(result)
+    measured = evaluation.metadata["hurricane/join_match"].value
+    assert evaluation.passed and measured["expected_rate"] == reread.expected_rate
+    producer_prod = hurricane_paths().table_uri("prod", "support", "tickets")
+    assert reads == [contract.share_uri, *([producer_prod] if streamed else [])]  # the share itself is read back
