@@ -92,7 +92,7 @@ class Delivery:
     ledger: LedgerReceipt | None
     source_version: int
     retention: RetentionCount | None = None  # the cutoff applied and the rows it kept out / removed
-    join_keys: dict[str, pa.Array] | None = field(default=None, repr=False)  # `Share.join_keys`: memory only
+    join_keys: dict[str, pa.ChunkedArray] | None = field(default=None, repr=False)  # `Share.join_keys`: memory only
 
 
 def content_sha256(table: pa.Table) -> str:

@@ -125,9 +125,10 @@ class ConsumerKeys:
         return self._distinct[key]
 
 
-def distinct_entity_keys(rows: pa.Table, spec, columns) -> dict[str, pa.Array]:
-    """The distinct values of each of `columns` that refers to an entity, in `rows` (unmasked)."""
-    return {c: pc.unique(rows[c].combine_chunks().drop_null()) for c in columns
+def entity_columns(rows: pa.Table, spec, columns) -> dict[str, pa.ChunkedArray]:
+    """The values (unmasked, as they are: no pass over them here) of each of `columns` that refers to
+    an entity, in `rows`; the check hashes only the one it joins on."""
+    return {c: rows[c] for c in columns
             if c in spec.columns and spec.columns[c].refers_to and c in rows.column_names}
 
 
@@ -182,7 +183,7 @@ def _quietly(read: Callable[[], None]) -> None:
 
 def join_match_rate(contract, catalog: Catalog, *, min_rate: float = MIN_JOIN_MATCH_RATE,
                     consumer_keys: ConsumerKeys | None = None,
-                    delivered_keys: Mapping[str, pa.Array] | None = None) -> JoinMatch:
+                    delivered_keys: Mapping[str, pa.ChunkedArray] | None = None) -> JoinMatch:
     """The consumer-side match rate of `contract`'s delivered share (read from its share URI);
     `consumer_keys` shares the consumer tables' reads between the shares of one run. `delivered_keys`
     (`Share.join_keys` of the delivery just made): the prod values of the rows it delivered, so the prod
@@ -230,9 +231,9 @@ def _matches(keys: pa.Array, share_keys: pa.ChunkedArray) -> tuple[int, int]:
 
 
 def _expected_rate(contract, producer, side: _Side, share_column: str, consumer_keys: ConsumerKeys,
-                   delivered: pa.Array | None = None) -> float | None:
+                   delivered: pa.ChunkedArray | None = None) -> float | None:
     """The same measure on the unmasked prod tables, as of the share's delivery; None without them.
-    `delivered`: the distinct prod values of `share_column` the delivery held, instead of a re-read."""
+    `delivered`: the prod values of `share_column` in the rows the delivery held, instead of a re-read."""
     from hurricane_assets.delivery.retention import RetentionCount, keep_within, stamped_cutoff
     from hurricane_assets.delivery.row_filter import apply_row_filter, row_filter_columns
     from hurricane_assets.masking.erasure import erased_columns, load_erasures, remove_erased
@@ -245,7 +246,7 @@ def _expected_rate(contract, producer, side: _Side, share_column: str, consumer_
     except TableNotFoundError:
         return None
     if delivered is not None:
-        matched, total = _matches(keys, pa.chunked_array([delivered]))
+        matched, total = _matches(keys, delivered)
         return matched / total if total else None
     erasures = load_erasures()
     cutoff = stamped_cutoff(contract.share_uri)

@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from hurricane_assets.catalog import Catalog
 from hurricane_assets.catalog.schema import arrow_schema, schema_diff
-from hurricane_assets.delivery.join_match import distinct_entity_keys
+from hurricane_assets.delivery.join_match import entity_columns
 from hurricane_assets.delivery.retention import RetentionCount, keep_within
 from hurricane_assets.delivery.row_filter import RowFilterError, apply_row_filter
 from hurricane_assets.masking.erasure import (
@@ -58,10 +58,10 @@ class Share:
     table: pa.Table | None = None
     spill: Path | None = None
     largest_batch: int | None = None
-    # the distinct prod values of the share's entity columns in the rows it holds, before masking: the
+    # the prod values of the share's entity columns in the rows it holds, before masking: the
     # join-match check's prod reference without reading the producer's table again. In memory only
     # (never written), and only for an in-memory share: a streamed one would hold them all at once.
-    join_keys: dict[str, pa.Array] | None = field(default=None, repr=False)
+    join_keys: dict[str, pa.ChunkedArray] | None = field(default=None, repr=False)
 
     def data(self) -> pa.Table | pa.RecordBatchReader:
         if self.table is not None:
@@ -119,7 +119,7 @@ def share_for_delivery(terms: ShareTerms, *, catalog: Catalog, now: datetime, sp
         masked = mask_contracted(terms, rows, erased, catalog=catalog)
         return Share(masked.report, masked.table.num_rows, tuple(masked.table.column_names),
                      content_sha256(masked.table), source.version, table=masked.table,
-                     join_keys=distinct_entity_keys(rows, spec, masked.table.column_names))
+                     join_keys=entity_columns(rows, spec, masked.table.column_names))
     diff = schema_diff(arrow_schema(spec), source.schema)
     if not diff.ok:
         raise UpstreamSchemaChanged(f"{terms.producer}.{terms.dataset}", f"changed upstream: {diff.describe()}")
