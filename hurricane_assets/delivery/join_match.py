@@ -17,8 +17,8 @@ the consumer's prod table, an absolute floor of 5 % applies.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 
 import pyarrow as pa
@@ -104,16 +104,6 @@ class ConsumerKeys:
     def __init__(self) -> None:
         self._distinct: dict[tuple[str, int, str], pa.Array] = {}
         self._reading: dict[tuple[str, int, str], threading.Lock] = {}  # one reader per key at a time
-        self._prefetching: ThreadPoolExecutor | None = None
-
-    def background(self, read: Callable[[], None]) -> Future:
-        """Run `read` (calls of this object) on a background thread; its reads land in this cache,
-        and a caller asking for the same table meanwhile waits for that read instead of repeating
-        it. Errors are left to the caller's own read, which raises them where they can be reported."""
-        if self._prefetching is None:
-            # the pool's idle worker ends once this object is garbage-collected (with its run)
-            self._prefetching = ThreadPoolExecutor(1, thread_name_prefix="consumer-keys")
-        return self._prefetching.submit(_quietly, read)
 
     def __call__(self, uri: str, column: str) -> pa.Array:
         table = open_table(uri)  # raises TableNotFoundError: no consumer table there yet
@@ -132,55 +122,6 @@ def entity_columns(rows: pa.Table, spec, columns) -> dict[str, pa.ChunkedArray]:
             if c in spec.columns and spec.columns[c].refers_to and c in rows.column_names}
 
 
-@dataclass(frozen=True)
-class _JoinColumn:
-    entity: str
-    share_column: str
-    sides: list[_Side]  # the consumer's tables that join on `entity`, in the order they are tried
-
-
-def _join_column(contract, catalog: Catalog, producer) -> _JoinColumn | str:
-    """The share column and the consumer tables the match is measured on, or why there are none."""
-    terms = contract.terms
-    shared = [c for c in terms.shared_columns() if c in producer.columns]
-    sides = _consumer_sides(terms.consumer, terms.environment.value, catalog)
-    share_columns = {producer.columns[c].refers_to: c for c in reversed(shared) if producer.columns[c].refers_to}
-    candidates = [(e, c) for e, c in share_columns.items() if e in sides]
-    if not candidates:
-        return f"no table of {terms.consumer} joins on any entity of the share's columns ({', '.join(shared)})"
-    # the finest entity the consumer's model rows know (a transaction before its customer)
-    entity, share_column = next(((e, c) for e, c in candidates if e == producer.entity), candidates[0])
-    return _JoinColumn(entity, share_column, sides[entity])
-
-
-def prefetch_consumer_keys(contract, catalog: Catalog, consumer_keys: ConsumerKeys) -> Future | None:
-    """Start reading the consumer tables `join_match_rate` will measure `contract`'s share against, in
-    the background: the delivery runs meanwhile, and Arrow reads and hashing release the GIL, so on a
-    second core the check's inputs are ready when the share is written."""
-    join = _join_column(contract, catalog, catalog.dataset(contract.producer, contract.dataset))
-    if isinstance(join, str):
-        return None
-    paths, consumer = hurricane_paths(), contract.consumer
-
-    def read_first_existing() -> None:
-        for side in join.sides:
-            try:
-                consumer_keys(paths.table_uri(side.env, consumer, side.dataset), side.column)
-            except TableNotFoundError:
-                continue
-            consumer_keys(paths.table_uri("prod", consumer, side.dataset), side.column)
-            return
-
-    return consumer_keys.background(read_first_existing)
-
-
-def _quietly(read: Callable[[], None]) -> None:
-    try:
-        read()
-    except Exception:  # noqa: BLE001 - the foreground read repeats it and raises it
-        pass
-
-
 def join_match_rate(contract, catalog: Catalog, *, min_rate: float = MIN_JOIN_MATCH_RATE,
                     consumer_keys: ConsumerKeys | None = None,
                     delivered_keys: Mapping[str, pa.ChunkedArray] | None = None) -> JoinMatch:
@@ -192,11 +133,17 @@ def join_match_rate(contract, catalog: Catalog, *, min_rate: float = MIN_JOIN_MA
     consumer_keys = consumer_keys or ConsumerKeys()
     terms = contract.terms
     producer = catalog.dataset(terms.producer, terms.dataset)
-    join = _join_column(contract, catalog, producer)
-    if isinstance(join, str):
-        return JoinMatch(None, None, None, None, 0, 0, 0.0, min_rate, reason=join)
-    entity, share_column = join.entity, join.share_column
-    for side in join.sides:
+    shared = [c for c in terms.shared_columns() if c in producer.columns]
+    sides = _consumer_sides(terms.consumer, terms.environment.value, catalog)
+    share_columns = {producer.columns[c].refers_to: c for c in reversed(shared) if producer.columns[c].refers_to}
+    candidates = [(e, c) for e, c in share_columns.items() if e in sides]
+    if not candidates:
+        return JoinMatch(None, None, None, None, 0, 0, 0.0, min_rate,
+                         reason=f"no table of {terms.consumer} joins on any entity of the share's columns "
+                                f"({', '.join(shared)})")
+    # the finest entity the consumer's model rows know (a transaction before its customer)
+    entity, share_column = next(((e, c) for e, c in candidates if e == producer.entity), candidates[0])
+    for side in sides[entity]:
         uri = hurricane_paths().table_uri(side.env, terms.consumer, side.dataset)
         try:
             open_table(uri)
@@ -219,7 +166,7 @@ def join_match_rate(contract, catalog: Catalog, *, min_rate: float = MIN_JOIN_MA
                          round(floor, 6), reason=reason, expected_rate=expected)
     return JoinMatch(entity, share_column, None, None, 0, 0, 0.0, min_rate,
                      reason=f"no table of {terms.consumer} to join on {entity} exists yet "
-                            f"({', '.join(f'{s.dataset}@{s.env}' for s in join.sides)})")
+                            f"({', '.join(f'{s.dataset}@{s.env}' for s in sides[entity])})")
 
 
 def _matches(keys: pa.Array, share_keys: pa.ChunkedArray) -> tuple[int, int]:

@@ -67,7 +67,7 @@ def build_share_asset(contract: Contract) -> dg.AssetsDefinition:
     def _share(context: dg.AssetExecutionContext, exchange: RunPlatform) -> dg.MaterializeResult:
         # imported on use: masking and policy must not slow the location's import
         from hurricane_assets.delivery.deliver import DeliveryRefused, deliver
-        from hurricane_assets.delivery.join_match import join_match_rate, prefetch_consumer_keys
+        from hurricane_assets.delivery.join_match import join_match_rate
         from hurricane_assets.sharing.contracting import active_share
 
         platform = exchange.platform
@@ -75,8 +75,6 @@ def build_share_asset(contract: Contract) -> dg.AssetsDefinition:
         current = active_share(platform.store, consumer, producer, dataset)
         if current is None:
             raise DeliveryRefused(contract.contract_id, f"no active contract for {key.to_user_string()} any more")
-        # the join-match check's consumer tables are read on a second core while the share is made
-        prefetch_consumer_keys(current, platform.catalog, exchange.consumer_keys)
         delivery = deliver(current, **platform.delivering)
         seconds = time.perf_counter() - started
         match = join_match_rate(current, platform.catalog, consumer_keys=exchange.consumer_keys,

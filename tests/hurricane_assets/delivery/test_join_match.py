@@ -234,39 +234,3 @@ def test_the_share_check_takes_its_prod_reference_from_the_rows_the_delivery_hel
     producer_prod = hurricane_paths().table_uri("prod", "support", "tickets")
     assert reads == [contract.share_uri, *([producer_prod] if streamed else [])]  # the share itself is read back
 
-
-def test_the_consumer_tables_are_read_in_the_background_while_the_share_is_made(
-        share_parts, install_world, at_world_end, monkeypatch):
-    """The check's inputs that do not depend on the delivery (the consumer's tables, in the training
-    environment and in prod) are read on a second thread before the delivery starts; the check then
-    hashes none of them itself."""
-    import threading
-
-    import hurricane_assets.delivery.join_match as join_match
-    from hurricane_assets.delivery.join_match import ConsumerKeys, prefetch_consumer_keys
-
-    install_world("calm")
-    contract = signed(share_parts, profiles_terms())
-    hashed_by, unique = [], join_match.pc.unique
-    monkeypatch.setattr(join_match.pc, "unique",
-                        lambda values: hashed_by.append(threading.current_thread().name) or unique(values))
-    keys = ConsumerKeys()
-    prefetch_consumer_keys(contract, share_parts["catalog"], keys).result()
-    alerts = {hurricane_paths().table_uri(env, "risk", "alerts") for env in ("preprod", "prod")}
-    assert {uri for uri, _, _ in keys._distinct} == alerts
-    assert len(hashed_by) == 2 and all(name.startswith("consumer-keys") for name in hashed_by)
-
-    delivery = run(share_parts, contract)
-    hashed_by.clear()
-    match = join_match_rate(contract, share_parts["catalog"], consumer_keys=keys, delivered_keys=delivery.join_keys)
-    assert hashed_by == []  # the consumer tables came from the background reads
-    assert match.passed and match == join_match_rate(contract, share_parts["catalog"])
-
-    # the share asset starts those reads before it delivers
-    started = []
-    monkeypatch.setattr(join_match, "prefetch_consumer_keys",
-                        lambda c, catalog, keys: started.append(c.contract_id) or prefetch_consumer_keys(c, catalog, keys))
-    with dg.instance_for_test() as instance:
-        result = dg.materialize([build_share_asset(contract)], instance=instance, raise_on_error=False,
-                                resources={"exchange": RunPlatform()})
-    assert check_of(result).passed and started == [contract.contract_id]
