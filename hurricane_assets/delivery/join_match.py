@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 from deltalake.exceptions import TableNotFoundError
 
 from hurricane_assets.catalog import Catalog
+from hurricane_assets.contracts.check import share_uri_for
 from hurricane_assets.settings import hurricane_paths
 from hurricane_assets.storage import open_table, read_table
 
@@ -125,7 +126,8 @@ def entity_columns(rows: pa.Table, spec, columns) -> dict[str, pa.ChunkedArray]:
 def join_match_rate(contract, catalog: Catalog, *, min_rate: float = MIN_JOIN_MATCH_RATE,
                     consumer_keys: ConsumerKeys | None = None,
                     delivered_keys: Mapping[str, pa.ChunkedArray] | None = None) -> JoinMatch:
-    """The consumer-side match rate of `contract`'s delivered share (read from its share URI);
+    """The consumer-side match rate of `contract`'s delivered share (read where the delivery writes it:
+    settings decide, not the `share_uri` the contract was signed with, whose home may have moved);
     `consumer_keys` shares the consumer tables' reads between the shares of one run. `delivered_keys`
     (`Share.join_keys` of the delivery just made): the prod values of the rows it delivered, so the prod
     reference needs no second read of the producer's table; without, that table is read as of the
@@ -154,7 +156,7 @@ def join_match_rate(contract, catalog: Catalog, *, min_rate: float = MIN_JOIN_MA
         with ThreadPoolExecutor(1) as prod_side:
             reference = prod_side.submit(_expected_rate, contract, producer, side, share_column, consumer_keys,
                                          (delivered_keys or {}).get(share_column))
-            share = read_table(contract.share_uri, columns=[share_column])
+            share = read_table(share_uri_for(terms), columns=[share_column])
             matched, total = _matches(consumer_keys(uri, side.column), share[share_column])
             expected = reference.result()
         floor = min_rate if expected is None else MIN_FRACTION_OF_EXPECTED * expected
@@ -196,7 +198,7 @@ def _expected_rate(contract, producer, side: _Side, share_column: str, consumer_
         matched, total = _matches(keys, delivered)
         return matched / total if total else None
     erasures = load_erasures()
-    cutoff = stamped_cutoff(contract.share_uri)
+    cutoff = stamped_cutoff(share_uri_for(terms))
     # only what the measure reads: the join key and what decides which rows the share holds
     needed = {share_column, *erased_columns(producer, erasures),
               *row_filter_columns(terms.row_filter, event_time=producer.event_time, keys=producer.keys),
@@ -208,7 +210,7 @@ def _expected_rate(contract, producer, side: _Side, share_column: str, consumer_
         return None
     source, _ = remove_erased(source, producer, erasures)
     source = apply_row_filter(source, terms.row_filter, event_time=producer.event_time, keys=producer.keys,
-                              now=delivered_at(contract.share_uri))
+                              now=delivered_at(share_uri_for(terms)))
     if cutoff is not None:  # the rows the contract's retention left in the share, no older ones
         source = keep_within(source, producer.event_time, RetentionCount(cutoff))
     matched, total = _matches(keys, source[share_column])

@@ -234,3 +234,15 @@ def test_the_share_check_takes_its_prod_reference_from_the_rows_the_delivery_hel
     producer_prod = hurricane_paths().table_uri("prod", "support", "tickets")
     assert reads == [contract.share_uri, *([producer_prod] if streamed else [])]  # the share itself is read back
 
+
+
+def test_the_check_reads_the_share_where_the_delivery_wrote_it_after_the_home_moved(
+        share_parts, install_world, at_world_end):
+    """A contract signed while the home was elsewhere still names the old path (its tail is checked,
+    not its prefix): the delivery writes where settings say, and the check must read there too."""
+    install_world("calm")
+    contract = signed(share_parts, profiles_terms())
+    run(share_parts, contract)
+    signed_elsewhere = contract.model_copy(update={"share_uri": "/old-home/envs/preprod/risk/customers__profiles"})
+    match = join_match_rate(signed_elsewhere, share_parts["catalog"])
+    assert match.passed and match == join_match_rate(contract, share_parts["catalog"])
