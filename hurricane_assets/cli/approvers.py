@@ -12,29 +12,7 @@ from pathlib import Path
 
 import typer
 
-from hurricane_assets.approval.approval import (
-    ApprovalError,
-    record_approval,
-    renewal_approval_payload,
-    sign_approval,
-)
-from hurricane_assets.approval.approvers import (
-    ApproverError,
-    add_approver,
-    check_name,
-    public_raw_from,
-    read_private_key,
-    registered_approvers,
-    write_private_key,
-)
-from hurricane_assets.catalog import load_catalog
 from hurricane_assets.clock import utc_now
-from hurricane_assets.contracts.check import ContractRejected, check_contract
-from hurricane_assets.contracts.history import LedgerHistory
-from hurricane_assets.contracts.store import ContractNotFoundError, ContractStore
-from hurricane_assets.identity.keys import public_raw_of
-from hurricane_assets.identity.signer import Signer
-from hurricane_assets.ledger import Ledger
 from hurricane_assets.settings import hurricane_paths
 
 app = typer.Typer(help="Human approvers: register their keys, list them, approve a renewal.", no_args_is_help=True)
@@ -47,6 +25,8 @@ def _fail_input(message: str) -> None:
 
 def default_key_path(name: str) -> Path:
     """Where the embedded default keeps an approver's private key (`$HURRICANE_HOME/approvers`)."""
+    from hurricane_assets.approval.approvers import check_name
+
     return hurricane_paths().home / "approvers" / f"{check_name(name)}.ed25519"
 
 
@@ -63,6 +43,18 @@ def add(
                                            "make a key pair under $HURRICANE_HOME/approvers"),
 ) -> None:
     """Register NAME's public key as an approver for each --for domain (a ledger entry signed by that domain)."""
+    from hurricane_assets.approval.approvers import (
+        ApproverError,
+        add_approver,
+        check_name,
+        public_raw_from,
+        read_private_key,
+        write_private_key,
+    )
+    from hurricane_assets.catalog import load_catalog
+    from hurricane_assets.identity.keys import public_raw_of
+    from hurricane_assets.ledger import Ledger
+
     try:
         check_name(name)
         known = set(load_catalog().domains)
@@ -90,6 +82,10 @@ def add(
 @app.command("list")
 def list_approvers() -> None:
     """Approvers registered in the ledger, with their key ids and domains."""
+    from hurricane_assets.approval.approvers import registered_approvers
+    from hurricane_assets.contracts.history import LedgerHistory
+    from hurricane_assets.ledger import Ledger
+
     ledger = Ledger()
     approvers = registered_approvers(LedgerHistory.read(ledger), ledger.keyring.registry)
     if not approvers:
@@ -106,6 +102,18 @@ def approve_renewal(
     deny: bool = typer.Option(False, "--deny", help="record a refusal instead of an approval"),
 ) -> None:
     """Sign and record the approval (or refusal) of renewing a human-approved contract."""
+    from hurricane_assets.approval.approval import (
+        ApprovalError,
+        record_approval,
+        renewal_approval_payload,
+        sign_approval,
+    )
+    from hurricane_assets.approval.approvers import ApproverError, read_private_key
+    from hurricane_assets.contracts.check import ContractRejected, check_contract
+    from hurricane_assets.contracts.store import ContractNotFoundError, ContractStore
+    from hurricane_assets.identity.signer import Signer
+    from hurricane_assets.ledger import Ledger
+
     try:
         contract = ContractStore().get(contract_id)
     except (ContractNotFoundError, ValueError) as exc:

@@ -10,13 +10,6 @@ from rich.table import Table
 
 from hurricane_assets.cli.display import short_path
 from hurricane_assets.cli.errors import fail
-from hurricane_assets.contracts.check import ContractRejected, share_uri_for
-from hurricane_assets.contracts.contract import ContractStatus, IllegalTransitionError
-from hurricane_assets.contracts.odcs import odcs_path
-from hurricane_assets.contracts.store import ContractStore
-from hurricane_assets.delivery.erase import ErasureRefused
-from hurricane_assets.sharing.lifecycle import end_share
-from hurricane_assets.sharing.platform import SharingPlatform
 
 app = typer.Typer(help="Share contracts: list, show, revoke.", no_args_is_help=True)
 console = Console()
@@ -42,6 +35,9 @@ def list_contracts(
     status: str | None = typer.Option(None, help="Only contracts with this status."),
 ) -> None:
     """Every contract, newest first."""
+    from hurricane_assets.contracts.contract import ContractStatus
+    from hurricane_assets.contracts.store import ContractStore
+
     if status is not None and status not in {s.value for s in ContractStatus}:
         fail(f"unknown status {status!r}; expected one of {', '.join(s.value for s in ContractStatus)}")
     contracts = ContractStore().list(status=ContractStatus(status) if status else None)
@@ -67,6 +63,10 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="print the contract record as JSON"),
 ) -> None:
     """One contract: terms, masking per column, signatures, ledger entry, ODCS export."""
+    from hurricane_assets.contracts.check import share_uri_for
+    from hurricane_assets.contracts.odcs import odcs_path
+    from hurricane_assets.contracts.store import ContractStore
+
     contract = ContractStore().get(contract_id)
     if as_json:
         typer.echo(contract.model_dump_json(indent=2))
@@ -101,6 +101,12 @@ def revoke(
 ) -> None:
     """Revoke a contract: the contract is checked (signatures, the ledger's record), the delivered
     copy (where settings put it) is erased and the revocation recorded."""
+    from hurricane_assets.contracts.check import ContractRejected, share_uri_for
+    from hurricane_assets.contracts.contract import ContractStatus, IllegalTransitionError
+    from hurricane_assets.delivery.erase import ErasureRefused
+    from hurricane_assets.sharing.lifecycle import end_share
+    from hurricane_assets.sharing.platform import SharingPlatform
+
     platform = SharingPlatform.from_environment()
     contract = platform.store.get(contract_id)
     try:

@@ -18,12 +18,6 @@ from rich.console import Console
 from rich.table import Table
 
 from hurricane_assets.cli.display import short_path
-from hurricane_assets.cli.timeline import auc_story, show_event
-from hurricane_assets.dagster_layer.embedded_loop import EmbeddedLoop, LoopFailed, LoopSettings
-from hurricane_assets.dagster_layer.workspace import hurricane_instance
-from hurricane_assets.ledger.ledger import Ledger
-from hurricane_assets.ledger.verify import verify_ledger
-from hurricane_assets.lineage.reader import read_events, run_problems
 from hurricane_assets.settings import hurricane_paths
 
 console = Console()
@@ -99,6 +93,10 @@ def demo(
 
 
 def _run_loop(rows: int, seed: int, drift_days: int) -> list:
+    from hurricane_assets.cli.timeline import show_event
+    from hurricane_assets.dagster_layer.embedded_loop import EmbeddedLoop, LoopFailed, LoopSettings
+    from hurricane_assets.dagster_layer.workspace import hurricane_instance
+
     loop = EmbeddedLoop(hurricane_instance(), LoopSettings(rows=rows, seed=seed, drift_days=drift_days), on_event=show_event)
     try:
         return loop.run()
@@ -108,6 +106,11 @@ def _run_loop(rows: int, seed: int, drift_days: int) -> list:
 
 
 def _report(events: list, paths, stack: str) -> None:
+    from hurricane_assets.cli.timeline import auc_story
+    from hurricane_assets.ledger.ledger import Ledger
+    from hurricane_assets.ledger.verify import verify_ledger
+    from hurricane_assets.lineage.reader import read_events, run_problems
+
     console.rule("[bold]AUC before and after[/]", align="left")
     # short headers so the model's name is never cut at 80 columns; the legend says what they mean
     table = Table(caption="AUC on the holdout: before the drift, after it, retrained on the model's own data "

@@ -6,9 +6,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from hurricane_assets.identity import DefaultKeySource, KeyRegistry, TrustRootError, init_trust_root
-from hurricane_assets.identity.keys import SYSTEM_IDENTITY
-
 app = typer.Typer(help="Signing keys and the trust root that pins them.", no_args_is_help=True)
 console = Console()
 
@@ -30,6 +27,9 @@ def init() -> None:
 
     Run again, it creates nothing: it checks that every pinned key is present and is the pinned one.
     """
+    from hurricane_assets.identity import DefaultKeySource, KeyRegistry, TrustRootError, init_trust_root
+    from hurricane_assets.identity.keys import SYSTEM_IDENTITY
+
     try:
         root, created = init_trust_root(domain_identities(), DefaultKeySource())
     except TrustRootError as exc:
@@ -46,6 +46,8 @@ def init() -> None:
 @app.command()
 def show() -> None:
     """Every key the registry knows: pinned at init or introduced by a rotation, and its validity."""
+    from hurricane_assets.identity import KeyRegistry, TrustRootError
+
     try:
         keys = KeyRegistry().keys()
     except TrustRootError as exc:
@@ -61,6 +63,7 @@ def show() -> None:
 def rotate(identity: str = typer.Argument(..., help="domain (or `system`) whose key to rotate")) -> None:
     """Rotate a key: a KEY_ROTATED ledger entry signed by the old key certifies the new one; the old
     private key is destroyed."""
+    from hurricane_assets.identity import KeyRegistry, TrustRootError
     from hurricane_assets.ledger import Ledger
 
     try:

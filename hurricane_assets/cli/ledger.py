@@ -9,9 +9,6 @@ from rich.console import Console
 from rich.table import Table
 
 from hurricane_assets.cli.errors import fail
-from hurricane_assets.identity import TrustRootError
-from hurricane_assets.ledger import Ledger, verify_ledger
-from hurricane_assets.ledger.verify import LedgerInputError
 
 app = typer.Typer(help="The tamper-evident ledger: verify it, show entries, checkpoint it.", no_args_is_help=True)
 console = Console()
@@ -24,6 +21,10 @@ def verify(
 ) -> None:
     """Check contiguity, hashes, links, keys, signatures, checkpoints and every witness's copy; exit 1
     naming the first bad entry (or the witness that disagrees), 2 if the URI holds no ledger."""
+    from hurricane_assets.identity import TrustRootError
+    from hurricane_assets.ledger import verify_ledger
+    from hurricane_assets.ledger.verify import LedgerInputError
+
     try:
         result = verify_ledger(uri)
     except (LedgerInputError, TrustRootError) as exc:
@@ -51,6 +52,8 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="print entries as JSON lines"),
 ) -> None:
     """Show the latest entries (payloads hold hashes and references only, never data)."""
+    from hurricane_assets.ledger import Ledger
+
     if tail < 1:
         fail(f"--tail must be at least 1, got {tail}")
     rows = Ledger().tail(tail)
@@ -74,6 +77,9 @@ def show(
 @app.command()
 def checkpoint() -> None:
     """Sign a Merkle checkpoint of the whole ledger now, have every witness cosign it, print the note."""
+    from hurricane_assets.identity import TrustRootError
+    from hurricane_assets.ledger import Ledger
+
     ledger = Ledger()
     try:
         written = ledger.checkpoint()

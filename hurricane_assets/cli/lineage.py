@@ -9,8 +9,6 @@ from rich.console import Console
 from rich.table import Table
 
 from hurricane_assets.cli.display import short_path
-from hurricane_assets.contracts.store import ContractStore
-from hurricane_assets.lineage.reader import contract_events, lineage_file, read_events
 
 app = typer.Typer(help="OpenLineage events written by negotiations and deliveries.", no_args_is_help=True)
 console = Console()
@@ -22,6 +20,9 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="print the events as JSON lines, as written"),
 ) -> None:
     """The negotiation runs, delivery runs and drops of one contract's share, oldest first."""
+    from hurricane_assets.contracts.store import ContractStore
+    from hurricane_assets.lineage.reader import contract_events, lineage_file, read_events
+
     contract = ContractStore().get(contract_id)
     events = contract_events(contract, read_events())
     if as_json:

@@ -5,16 +5,9 @@ from __future__ import annotations
 import json
 
 import typer
-from deltalake.exceptions import TableNotFoundError
 
 from hurricane_assets.catalog import load_catalog
 from hurricane_assets.cli.errors import fail
-from hurricane_assets.masking.copy import copy_masked
-from hurricane_assets.masking.engine import SchemaDriftError, UnclassifiedColumnError
-from hurricane_assets.masking.kanonymity import KAnonymityError
-from hurricane_assets.masking.keys import MaskingKeyError
-from hurricane_assets.masking.measure import PrivacyCheckFailed
-from hurricane_assets.masking.plans import PlanError, default_plan
 
 app = typer.Typer(help="Masked copies of prod data for preprod and dev.", no_args_is_help=True)
 
@@ -29,6 +22,8 @@ def _dataset(domain: str, dataset: str):
 @app.command("plan")
 def plan(domain: str, dataset: str, env: str = typer.Option("preprod", help="target environment")) -> None:
     """Print the default masking plan of DOMAIN.DATASET for ENV as JSON."""
+    from hurricane_assets.masking.plans import PlanError, default_plan
+
     spec = _dataset(domain, dataset)
     try:
         masking_plan = default_plan(spec, env, name=f"{domain}.{dataset}")
@@ -41,6 +36,15 @@ def plan(domain: str, dataset: str, env: str = typer.Option("preprod", help="tar
 def copy(domain: str, dataset: str, env: str = typer.Option("preprod", help="preprod or dev"),
          k: int = typer.Option(5, min=1, help="k-anonymity target over the quasi-identifiers")) -> None:
     """Mask DOMAIN.DATASET from prod into ENV and print the privacy report."""
+    from deltalake.exceptions import TableNotFoundError
+
+    from hurricane_assets.masking.copy import copy_masked
+    from hurricane_assets.masking.engine import SchemaDriftError, UnclassifiedColumnError
+    from hurricane_assets.masking.kanonymity import KAnonymityError
+    from hurricane_assets.masking.keys import MaskingKeyError
+    from hurricane_assets.masking.measure import PrivacyCheckFailed
+    from hurricane_assets.masking.plans import PlanError
+
     _dataset(domain, dataset)
     try:
         report = copy_masked(load_catalog(), domain, dataset, env, k=k)
@@ -55,7 +59,7 @@ def init_keys(env: list[str] = typer.Option(None, "--env", help="environment(s);
               rotate: bool = typer.Option(False, help="also for an environment that holds masked tables (every copy "
                                                       "must then be refreshed)")) -> None:
     """Create the masking key of each environment that has none (keys are never created on use)."""
-    from hurricane_assets.masking.keys import init_masking_keys
+    from hurricane_assets.masking.keys import MaskingKeyError, init_masking_keys
     from hurricane_assets.settings import ENVIRONMENTS
 
     try:

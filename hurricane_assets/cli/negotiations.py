@@ -4,6 +4,7 @@ escalation."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 import yaml
@@ -14,15 +15,11 @@ from rich.table import Table
 
 from hurricane_assets.cli.errors import fail
 from hurricane_assets.clock import utc_now
-from hurricane_assets.negotiation_runtime import (
-    NegotiationNotFound,
-    NegotiationResult,
-    load_result,
-    resume_negotiation,
-    run_negotiation,
-)
 from negotiation_graph.messages import Message
 from negotiation_graph.terms import NeedSpec
+
+if TYPE_CHECKING:  # the runtime (LangGraph, the checkpointers) is imported by the commands that run it
+    from hurricane_assets.negotiation_runtime import NegotiationResult
 
 app = typer.Typer(help="Agent negotiations: run one, show its transcript, resume an escalation.", no_args_is_help=True)
 console = Console()
@@ -88,6 +85,8 @@ def run(
     as_json: bool = typer.Option(False, "--json", help="print the negotiation report as JSON"),
 ) -> None:
     """Negotiate a need with every producer in the catalog and print the transcript."""
+    from hurricane_assets.negotiation_runtime import run_negotiation
+
     try:
         need = NeedSpec.model_validate(yaml.safe_load(need_file.read_text()))
     except FileNotFoundError:
@@ -112,6 +111,8 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="print the negotiation report as JSON"),
 ) -> None:
     """Print a negotiation's transcript: round, performative, parties, terms, policy decision, rationale."""
+    from hurricane_assets.negotiation_runtime import NegotiationNotFound, load_result
+
     try:
         _print(load_result(negotiation_id), as_json)
     except NegotiationNotFound:
@@ -130,6 +131,7 @@ def resume(
     from hurricane_assets.approval.approval import negotiation_approval_payload, sign_approval
     from hurricane_assets.approval.approvers import read_private_key
     from hurricane_assets.cli.approvers import default_key_path
+    from hurricane_assets.negotiation_runtime import NegotiationNotFound, load_result, resume_negotiation
 
     now = utc_now()  # the command line is the edge where the clock enters (HURRICANE_NOW pins it)
     try:

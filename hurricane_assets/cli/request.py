@@ -10,7 +10,6 @@ from rich.console import Console
 from rich.table import Table
 
 from hurricane_assets.cli.display import short_path
-from hurricane_assets.client import HurricaneClient, RequestDenied
 
 console = Console()
 
@@ -24,8 +23,11 @@ def request(
     as_json: bool = typer.Option(False, "--json", help="print the outcome as JSON (refusals included)"),
     progress: bool = typer.Option(True, help="show a progress line per step on stderr"),
 ) -> None:
-    """Negotiate and deliver COLUMNs of DATASET for PURPOSE into ENV. Exit 1 when a column is
-    refused (each refusal names the policy and reason), 2 on a malformed request."""
+    """Negotiate and deliver COLUMNs of DATASET for PURPOSE into ENV.
+
+    Exit 1 when a column is refused (each refusal names the policy and reason), 2 on a malformed request."""
+    from hurricane_assets.client import HurricaneClient, RequestDenied
+
     client = HurricaneClient(domain=consumer)
     try:
         frame = client.request(dataset, columns, purpose, env, progress=progress)
