@@ -134,6 +134,7 @@ def join_match_rate(contract, catalog: Catalog, *, min_rate: float = MIN_JOIN_MA
     delivery (its erasures, row filter and retention applied again)."""
     consumer_keys = consumer_keys or ConsumerKeys()
     terms = contract.terms
+    share_uri = share_uri_for(terms)
     producer = catalog.dataset(terms.producer, terms.dataset)
     shared = [c for c in terms.shared_columns() if c in producer.columns]
     sides = _consumer_sides(terms.consumer, terms.environment.value, catalog)
@@ -154,9 +155,9 @@ def join_match_rate(contract, catalog: Catalog, *, min_rate: float = MIN_JOIN_MA
         # the prod reference on a second thread while this one measures the share: both are Arrow
         # reads and hash passes over the consumer's tables, which release the GIL (1.1 -> 0.6 s at 1M rows)
         with ThreadPoolExecutor(1) as prod_side:
-            reference = prod_side.submit(_expected_rate, contract, producer, side, share_column, consumer_keys,
-                                         (delivered_keys or {}).get(share_column))
-            share = read_table(share_uri_for(terms), columns=[share_column])
+            reference = prod_side.submit(_expected_rate, contract, share_uri, producer, side, share_column,
+                                         consumer_keys, (delivered_keys or {}).get(share_column))
+            share = read_table(share_uri, columns=[share_column])
             matched, total = _matches(consumer_keys(uri, side.column), share[share_column])
             expected = reference.result()
         floor = min_rate if expected is None else MIN_FRACTION_OF_EXPECTED * expected
@@ -179,7 +180,7 @@ def _matches(keys: pa.Array, share_keys: pa.ChunkedArray) -> tuple[int, int]:
     return pc.sum(found).as_py() or 0, len(keys)
 
 
-def _expected_rate(contract, producer, side: _Side, share_column: str, consumer_keys: ConsumerKeys,
+def _expected_rate(contract, share_uri: str, producer, side: _Side, share_column: str, consumer_keys: ConsumerKeys,
                    delivered: pa.ChunkedArray | None = None) -> float | None:
     """The same measure on the unmasked prod tables, as of the share's delivery; None without them.
     `delivered`: the prod values of `share_column` in the rows the delivery held, instead of a re-read."""
@@ -198,7 +199,7 @@ def _expected_rate(contract, producer, side: _Side, share_column: str, consumer_
         matched, total = _matches(keys, delivered)
         return matched / total if total else None
     erasures = load_erasures()
-    cutoff = stamped_cutoff(share_uri_for(terms))
+    cutoff = stamped_cutoff(share_uri)
     # only what the measure reads: the join key and what decides which rows the share holds
     needed = {share_column, *erased_columns(producer, erasures),
               *row_filter_columns(terms.row_filter, event_time=producer.event_time, keys=producer.keys),
@@ -210,7 +211,7 @@ def _expected_rate(contract, producer, side: _Side, share_column: str, consumer_
         return None
     source, _ = remove_erased(source, producer, erasures)
     source = apply_row_filter(source, terms.row_filter, event_time=producer.event_time, keys=producer.keys,
-                              now=delivered_at(share_uri_for(terms)))
+                              now=delivered_at(share_uri))
     if cutoff is not None:  # the rows the contract's retention left in the share, no older ones
         source = keep_within(source, producer.event_time, RetentionCount(cutoff))
     matched, total = _matches(keys, source[share_column])
