@@ -1,7 +1,9 @@
 """Train a consumer's model on its own training-environment data plus any delivered shares.
 
 The window is the most recent `train_days` of labelled rows; the last `holdout_fraction` of it, by
-time, is the holdout (the model never sees it). `train_with_and_without` fits on the same rows with
+time, is the holdout (the model never sees it). Rows of one instant (labels taken at one snapshot,
+timestamps coarsened to the day below prod) are ordered by a hash of the row's own key, so the
+split falls between two rows that `fitted_rows` can tell apart again from the stored metrics. `train_with_and_without` fits on the same rows with
 and without the shares and, for several shares, once without each, so every share's uplift is
 measured on the same holdout and a share that does not help can be named.
 """
@@ -27,6 +29,7 @@ from hurricane_assets.storage import read_table
 from negotiation_graph.ports import ColumnFacts
 
 LABEL = "__label__"
+ROW_ORDER = "__row_order__"  # ties in time broken by a hash of the row's own key (see `row_order`)
 REFERENCE_CAP = 100_000  # rows of the training window kept as the monitor's drift reference
 # Rows a fit learns from at most (HURRICANE_MODEL_FIT_ROWS): above it, a seeded uniform sample of the
 # training part. The boosting's cost grows with rows; its AUC barely does once the sample holds
@@ -49,6 +52,9 @@ class ModelMetrics(BaseModel):
     window_start: datetime
     window_end: datetime
     holdout_start: datetime
+    # The first holdout row's ROW_ORDER: rows at `holdout_start` ordered before it were fitted on.
+    # None in models stored before it existed (their split is told by time alone).
+    holdout_start_order: int | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,10 @@ class TrainingData:
         start = times.max() - timedelta(days=spec.training.train_days)
         in_window = self.rows.index[times >= start]
         cut = int(len(in_window) * (1 - spec.training.holdout_fraction))
+        if cut < len(in_window):  # rows equal in time and key to the first holdout row go with it
+            order = self.rows[ROW_ORDER]
+            equal = (times.loc[in_window] == times.loc[in_window[cut]]) & (order.loc[in_window] == order.loc[in_window[cut]])
+            cut = int(np.argmax(equal.to_numpy()))
         fit, holdout = in_window[:cut], in_window[cut:]
         for part, idx in (("training", fit), ("holdout", holdout)):
             if self.rows.loc[idx, LABEL].nunique() < 2:
@@ -101,8 +111,15 @@ def own_sources(spec: ModelSpec, catalog: Catalog) -> tuple[TableSource, ...]:
     return tuple(sources)
 
 
-def load_labelled_rows(spec: ModelSpec) -> pd.DataFrame:
-    """The rows dataset joined to its labels, from the training environment, in time order."""
+def row_order(keys: pd.Series) -> np.ndarray:
+    """A fixed 64-bit hash of each row's own key (pandas' keyed SipHash with its default key: the same
+    in every process), the tiebreak of rows of one instant."""
+    return pd.util.hash_pandas_object(keys, index=False).to_numpy()
+
+
+def load_labelled_rows(spec: ModelSpec, row_key: str) -> pd.DataFrame:
+    """The rows dataset joined to its labels, from the training environment, in time order; rows of
+    one instant in the order of their own key's hash (`row_key`, the column of the rows' entity)."""
     paths = hurricane_paths()
     env = spec.training.environment
     rows = read_table(paths.table_uri(env, spec.domain, spec.rows)).to_pandas()
@@ -112,7 +129,18 @@ def load_labelled_rows(spec: ModelSpec) -> pd.DataFrame:
         rows = rows.merge(labels.drop_duplicates(spec.label.join_on), on=spec.label.join_on, how="inner")
     rows = rows[rows[spec.label.column].notna()].copy()
     rows[LABEL] = rows[spec.label.column].astype(int)
-    return rows.sort_values(spec.time_column, kind="stable").reset_index(drop=True)
+    rows[ROW_ORDER] = row_order(rows[row_key])
+    return rows.sort_values([spec.time_column, ROW_ORDER], kind="stable").reset_index(drop=True)
+
+
+def fitted_rows(rows: pd.DataFrame, spec: ModelSpec, metrics: ModelMetrics) -> pd.Series:
+    """Which of `rows` (`load_labelled_rows`) the model with `metrics` was fitted on: its training
+    window before the holdout, with the split redrawn inside the instant it fell in."""
+    times = rows[spec.time_column]
+    before = times < metrics.holdout_start
+    if metrics.holdout_start_order is not None:
+        before |= (times == metrics.holdout_start) & (rows[ROW_ORDER] < metrics.holdout_start_order)
+    return (times >= metrics.window_start) & before
 
 
 def load_training_data(spec: ModelSpec, shares: list[ShareInput] | tuple[ShareInput, ...] = (), *,
@@ -123,7 +151,7 @@ def load_training_data(spec: ModelSpec, shares: list[ShareInput] | tuple[ShareIn
     prefixes = [s.prefix for s in (*sources, *shares)]
     if len(set(prefixes)) != len(prefixes):
         raise TrainingError(f"{spec.domain}.{spec.name}: two sources share a table name: {sorted(prefixes)}")
-    rows = load_labelled_rows(spec)
+    rows = load_labelled_rows(spec, spec.entity_keys[dataset.entity])
     if rows.empty:
         raise TrainingError(f"{spec.domain}.{spec.name}: no labelled rows in {spec.training.environment}")
     return TrainingData(
@@ -212,6 +240,7 @@ def fit(data: TrainingData, shares: tuple[ShareInput, ...] | None = None) -> Tra
         window_start=times.loc[window[0]].to_pydatetime(),
         window_end=times.loc[window[-1]].to_pydatetime(),
         holdout_start=times.loc[holdout_idx[0]].to_pydatetime(),
+        holdout_start_order=int(data.rows.at[holdout_idx[0], ROW_ORDER]),
     )
     seconds = {"features": featured - started, "fit": fitted - featured, "score": time.perf_counter() - fitted}
     return TrainedModel(spec=spec, estimator=estimator, plan=plan, metrics=metrics, reference=reference.reset_index(drop=True),

@@ -5,7 +5,8 @@ training window (stored with the model) and the last `window_days` of rows. Did 
 ROC AUC and precision@k on those rows against the model's holdout scores. Features are rebuilt with
 the stored plan (same vocabularies, same shares), from the model's training environment.
 
-Rows the model was fitted on (its training window before the holdout) are left out of the window:
+Rows the model was fitted on (its training window before the holdout, `fitted_rows`: the split redrawn
+inside an instant the fit and the holdout share) are left out of the window:
 scoring them would flatter the model whenever no newer data has arrived yet.
 """
 
@@ -23,7 +24,7 @@ from hurricane_assets.models.features import FeatureKind, FeaturePlan, build_fea
 from hurricane_assets.models.metrics import score
 from hurricane_assets.models.spec import ModelSpec, Thresholds
 from hurricane_assets.models.store import StoredModel, load_model
-from hurricane_assets.models.training import LABEL, load_labelled_rows, predict
+from hurricane_assets.models.training import LABEL, fitted_rows, load_labelled_rows, predict
 from hurricane_assets.monitoring.drift import FeatureDrift, measure_drift
 from hurricane_assets.settings import hurricane_paths
 
@@ -101,13 +102,13 @@ def run_monitor(spec: ModelSpec, *, catalog: Catalog | None = None) -> MonitorRe
     stored = load_model(spec.domain, spec.name)
     plan = stored.plan
     row_entity = catalog.dataset(spec.domain, spec.rows).entity
-    rows = load_labelled_rows(spec)
+    rows = load_labelled_rows(spec, spec.entity_keys[row_entity])
     if rows.empty:
         raise MonitorError(f"{spec.domain}.{spec.name}: no labelled rows in {spec.training.environment}")
     frames = {part.source.prefix: part.source.read() for part in plan.sources}
     times = rows[spec.time_column]
     end = times.max()
-    fitted = (times >= stored.metrics.window_start) & (times < stored.metrics.holdout_start)
+    fitted = fitted_rows(rows, spec, stored.metrics)
     recent = rows.index[(times >= end - timedelta(days=spec.monitor.window_days)) & ~fitted]
     if len(recent) == 0:
         raise MonitorError(f"{spec.domain}.{spec.name}: no labelled rows in the last {spec.monitor.window_days} days "

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from hurricane_assets.models.spec import load_model_spec
 from hurricane_assets.models.store import ModelNotFound, save_model
-from hurricane_assets.models.training import train_model
+from hurricane_assets.models.training import ModelMetrics, fitted_rows, load_training_data, train_model
 from hurricane_assets.monitoring.monitor import run_monitor
 
 
@@ -53,3 +54,40 @@ def test_monitoring_without_a_model_is_a_clear_error(install_world):
     install_world("calm")
     with pytest.raises(ModelNotFound, match="no trained model risk.fraud_model"):
         run_monitor(load_model_spec("risk", "fraud_model"))
+
+
+def test_labels_of_one_snapshot_the_monitor_scores_only_the_holdout(install_world):
+    """Churn labels are all taken at one instant, so the split falls inside it. Told apart by time
+    alone, every fitted row counted as unseen: the monitor scored 2,000 rows, 1,600 of them learnt
+    (AUC 0.92 against a holdout of 0.61), and a decline would have hidden behind them."""
+    spec = load_model_spec("marketing", "churn_model")
+    install_world("calm")
+    data = load_training_data(spec)
+    assert data.rows[spec.time_column].nunique() == 1
+    trained = train_model(spec)
+    save_model(trained)
+    result = run_monitor(spec)
+    # no newer data: the unseen rows are the holdout, scored by the same model
+    assert result.rows == trained.metrics.holdout.rows == len(data.window()[1])
+    assert result.auc_current == pytest.approx(trained.metrics.holdout.roc_auc)
+
+
+def test_fitted_rows_of_the_day_the_holdout_starts_stay_out_of_the_monitor(fraud):
+    """Below prod the alerts' times are coarsened to the day, so the split falls inside a day."""
+    data = load_training_data(fraud)
+    fit_idx, holdout_idx = data.window()
+    times = data.rows[fraud.time_column]
+    assert (times.loc[fit_idx] == times.loc[holdout_idx[0]]).any()
+    assert fitted_rows(data.rows, fraud, train_model(fraud).metrics).to_numpy().nonzero()[0].tolist() == list(fit_idx)
+    recent = times >= times.max() - timedelta(days=fraud.monitor.window_days)
+    assert run_monitor(fraud).rows == int((recent & ~data.rows.index.isin(fit_idx)).sum())
+
+
+def test_a_model_stored_before_the_split_order_existed_is_told_apart_by_time(fraud):
+    metrics = train_model(fraud).metrics
+    old = ModelMetrics.model_validate_json(metrics.model_dump_json(exclude={"holdout_start_order"}))
+    assert old.holdout_start_order is None
+    rows = load_training_data(fraud).rows
+    times = rows[fraud.time_column]
+    expected = (times >= metrics.window_start) & (times < metrics.holdout_start)
+    assert fitted_rows(rows, fraud, old).equals(expected)
