@@ -35,6 +35,9 @@ class TrialSampleEstimator:
     The estimate is the AUC uplift measured with the sample, scaled up by the sample fraction (rows
     without the sample carry no share features), minus the uplift the model spec requires to keep a
     share: zero or less means "useless to this model", and the negotiation declines it (`no_value`).
+    The uplift is the one the keep-or-revoke verdict judges a delivered share by, its 95 % lower
+    confidence bound (`ShareUplift.confident_uplift`): on a holdout of a few dozen frauds a useless
+    share's point estimate moves by ±0.015, so a point estimate accepted data the verdict would revoke.
     """
 
     platform: SharingPlatform
@@ -65,14 +68,16 @@ class TrialSampleEstimator:
         finally:
             erase_table(uri)
         uplift = report.uplift
-        value = uplift / self.sample_fraction - spec.thresholds.min_uplift
+        confident = report.per_share[share.contract_id].confident_uplift
+        value = confident / self.sample_fraction - spec.thresholds.min_uplift
         self.platform.ledger.append(
             entry_type=EntryType.MESSAGE,
             actor=f"agent:{terms.consumer}/consumer",
             payload={"kind": "trial_sample", "terms_sha256": key, "model": need.model,
                      "sample_fraction": self.sample_fraction, "rows": masked.table.num_rows,
                      "sample_sha256": content_sha256(masked.table),
-                     "uplift": round(uplift, 6), "estimate": round(value, 6), "erased": True},
+                     "uplift": round(uplift, 6), "confident_uplift": round(confident, 6),
+                     "estimate": round(value, 6), "erased": True},
             entry_id=entry_id(need.need_id, key, "trial"),
         )
         self.measured[key] = value
