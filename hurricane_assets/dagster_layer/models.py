@@ -32,6 +32,7 @@ NO_DRIFT_CHECK = "no_data_drift"
 PERFORMANCE_CHECK = "performance_within_bounds"
 DATA_NEED_KEY = "hurricane/data_need"
 NEED_SPEC_KEY = "hurricane/need_spec"  # what the exchange's data-need sensor reads
+NO_DATA_NEED_KEY = "hurricane/no_data_need"  # why a failed monitor raised no need
 SHARE_UPLIFT_KEY = "hurricane/share_uplift"  # contract id -> confident uplift, on `<model>_share_uplift`, read by the share judge
 MIN_UPLIFT_KEY = "hurricane/min_uplift"
 MASKING_UTILITY_KEY = "hurricane/share_masking_utility"  # contract id -> AUC masked vs unmasked, ratio, target
@@ -215,7 +216,7 @@ def build_monitor_asset(spec: ModelSpec) -> dg.AssetsDefinition:
     )
     def _monitor(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         from hurricane_assets.monitoring.monitor import run_monitor
-        from hurricane_assets.monitoring.need import build_data_need
+        from hurricane_assets.monitoring.need import NeedError, build_data_need
 
         result = run_monitor(spec)
         numbers = {f"hurricane/{name}": value for name, value in result.numbers().items()}
@@ -229,13 +230,20 @@ def build_monitor_asset(spec: ModelSpec) -> dg.AssetsDefinition:
             "hurricane/report": dg.MetadataValue.path(result.report_path),
         }
         if not result.passed:
-            need = build_data_need(result, spec)
-            metadata[DATA_NEED_KEY] = dg.MetadataValue.json(json.loads(need.model_dump_json()))
-            metadata[NEED_SPEC_KEY] = dg.MetadataValue.json(json.loads(need.to_need_spec().model_dump_json()))
-            metadata["hurricane/prompt"] = dg.MetadataValue.md(need.prompt)
-            context.log.warning(f"{spec.domain}.{spec.name}: data need {need.need_id}")
+            try:
+                need = build_data_need(result, spec)
+            except NeedError as exc:
+                # Degraded with nothing left to ask for (every joinable column already shared, say):
+                # the failed checks are the news, and no negotiation can help, so none is started.
+                metadata[NO_DATA_NEED_KEY] = str(exc)
+                context.log.warning(f"{spec.domain}.{spec.name}: monitor failed, no data need: {exc}")
+            else:
+                metadata[DATA_NEED_KEY] = dg.MetadataValue.json(json.loads(need.model_dump_json()))
+                metadata[NEED_SPEC_KEY] = dg.MetadataValue.json(json.loads(need.to_need_spec().model_dump_json()))
+                metadata["hurricane/prompt"] = dg.MetadataValue.md(need.prompt)
+                context.log.warning(f"{spec.domain}.{spec.name}: data need {need.need_id}")
         check_meta = {"hurricane/report": dg.MetadataValue.path(result.report_path),
-                      **({DATA_NEED_KEY: metadata[DATA_NEED_KEY]} if not result.passed else {})}
+                      **{k: metadata[k] for k in (DATA_NEED_KEY, NO_DATA_NEED_KEY) if k in metadata}}
         return dg.MaterializeResult(
             metadata=metadata,
             check_results=[

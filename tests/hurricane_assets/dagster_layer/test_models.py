@@ -7,6 +7,7 @@ import dagster as dg
 from hurricane_assets.dagster_layer.models import (
     DATA_NEED_KEY,
     NEED_SPEC_KEY,
+    NO_DATA_NEED_KEY,
     NO_DRIFT_CHECK,
     PERFORMANCE_CHECK,
     SHARE_UPLIFT_KEY,
@@ -90,6 +91,27 @@ def test_with_shares_the_model_fits_once_and_its_uplift_asset_reports_each_share
     assert metadata["hurricane/shares"].data == [payments_share.contract_id, support_share.contract_id]
     assert metadata["hurricane/uplift"].value > 0.05
     assert metadata["hurricane/auc"].value == model["hurricane/auc"].value  # the same fit as the served model
+
+
+def test_a_degraded_model_with_nothing_left_to_ask_for_fails_its_checks_and_raises_no_need(install_world,
+                                                                                            deliver_share):
+    """Trained with every share there is, then the drift arrives: the monitor's checks fail, and the
+    monitor says why it asks for nothing (the step crashed instead: no data need could be built)."""
+    install_world("calm")
+    shares = [deliver_share(*producer) for producer in
+              (("payments", "transactions"), ("customers", "profiles"), ("support", "tickets"))]
+    assets, _ = build_model_definitions("risk", lambda domain: shares)
+    with dg.instance_for_test() as instance:
+        assert dg.materialize(assets, instance=instance, selection=[MODEL, MONITOR]).success
+        install_world("drifted")
+        result = dg.materialize(assets, instance=instance, selection=[MONITOR])
+    assert result.success
+    checks = checks_of(result)
+    assert not checks[PERFORMANCE_CHECK].passed
+    monitor = metadata_of(result, MONITOR)
+    assert DATA_NEED_KEY not in monitor and NEED_SPEC_KEY not in monitor  # nothing for the exchange to negotiate
+    assert "no other domain offers feature columns" in monitor[NO_DATA_NEED_KEY].value
+    assert checks[PERFORMANCE_CHECK].metadata[NO_DATA_NEED_KEY].value == monitor[NO_DATA_NEED_KEY].value
 
 
 def test_a_delivered_share_retrains_the_model_and_the_sensor_runs(install_world, deliver_share):
