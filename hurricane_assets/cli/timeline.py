@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from hurricane_assets.cli.display import short_path
@@ -54,6 +55,8 @@ def show_models(event: LoopEvent) -> None:
             for item in need.get("wanted", [])[:6]:
                 console.print(f"    wants {item['key']} (weight {item['weight']:.2f}): {item['why']}")
             console.print(f"  prompt: [italic]{meta.get('hurricane/prompt', '')}[/]")
+        elif "hurricane/no_data_need" in meta:
+            console.print(f"  [red]checks failed[/], no data need: {escape(str(meta['hurricane/no_data_need']))}")
     for asset, check, passed, description in event.details["checks"]:
         if not passed:
             console.print(f"  [red]✗ {asset} {check}[/]: {description}")
