@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -110,10 +111,17 @@ def test_no_prod_pii_in_any_file_of_lower_environments(catalog, prod_world):
         assert "cust_" not in texts[-1], f"{path}: a raw customer id survived"
 
 
-def test_no_labelled_span_or_prod_surname_in_free_text_below_prod(catalog, prod_world):
+def test_no_labelled_span_or_prod_surname_in_free_text_below_prod(catalog, prod_world, monkeypatch):
     """Issue 11: the copy test looked only for whole full names. Every span the generator labelled in a
     prod ticket or campaign note must be gone from that row below prod, and no word of any prod
-    customer's name (beyond particles and the templates' own words) may appear in any lower file."""
+    customer's name (beyond particles and the templates' own words) may appear in any lower file.
+
+    Fixed masking keys: a keyed fake can contain a short labelled value by chance ("Ilias" inside the
+    fake surname "Runilias": 1 of 200 random keys on this world; CI once found a card's last four
+    digits in a masked ticket of the world of that hour), which this scan cannot tell from a leak;
+    with fixed keys and a fixed world the outcome is the same on every run."""
+    for env in LOWER:
+        monkeypatch.setenv(f"HURRICANE_MASKING_KEY_{env.upper()}", hashlib.sha256(env.encode()).hexdigest())
     copy_everything(catalog, prod_world)
     tickets, notes = labelled_tickets(WORLD.resolved()), labelled_notes(WORLD.resolved())
     assert [t.text for t in tickets] == prod_world[("support", "tickets")].column("body").to_pylist()
