@@ -3,9 +3,10 @@
 The window is the most recent `train_days` of labelled rows; the last `holdout_fraction` of it, by
 time, is the holdout (the model never sees it). Rows of one instant (labels taken at one snapshot,
 timestamps coarsened to the day below prod) are ordered by a hash of the row's own key, so the
-split falls between two rows that `fitted_rows` can tell apart again from the stored metrics. `train_with_and_without` fits on the same rows with
-and without the shares and, for several shares, once without each, so every share's uplift is
-measured on the same holdout and a share that does not help can be named.
+split falls between two rows that `fitted_rows` can tell apart again from the stored metrics.
+`train_with_and_without` fits on the same rows with and without the shares and, for several shares,
+once without each, so every share's uplift is measured on the same holdout and a share that does not
+help can be named.
 """
 
 from __future__ import annotations
@@ -77,8 +78,9 @@ class TrainingData:
         in_window = self.rows.index[times >= start]
         cut = int(len(in_window) * (1 - spec.training.holdout_fraction))
         if cut < len(in_window):  # rows equal in time and key to the first holdout row go with it
+            first = in_window[cut]
             order = self.rows[ROW_ORDER]
-            equal = (times.loc[in_window] == times.loc[in_window[cut]]) & (order.loc[in_window] == order.loc[in_window[cut]])
+            equal = (times.loc[in_window] == times.at[first]) & (order.loc[in_window] == order.at[first])
             cut = int(np.argmax(equal.to_numpy()))
         fit, holdout = in_window[:cut], in_window[cut:]
         for part, idx in (("training", fit), ("holdout", holdout)):
