@@ -53,9 +53,13 @@ def test_a_denied_offer_is_never_sampled(platform):
 
 
 def test_negotiation_with_trials_declines_the_useless_share(platform):
+    """The useless tickets are declined and the transactions agreed. The customers profiles are left
+    open: their gain on a half sample of this small world sits near the bar, and the estimate is a
+    lower bound, so on some masking keys (each session's world has its own) they are declined too."""
     outcome = negotiate_need(NEED, platform, estimator=TrialSampleEstimator(platform))
     shared = {c.dataset for c in outcome.contracts}
     assert "transactions" in shared and "tickets" not in shared
     assert all(c.status is ContractStatus.active for c in outcome.contracts)
     refusals = [m for m in outcome.negotiation.transcript if "no_value" in m.reason_codes]
-    assert refusals and all("support" in m.receiver or "support" in m.sender for m in refusals)
+    assert any("support" in m.receiver or "support" in m.sender for m in refusals)
+    assert not any("payments" in m.receiver or "payments" in m.sender for m in refusals)
