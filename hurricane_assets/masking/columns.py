@@ -273,8 +273,10 @@ def _shift_by_entity(arr: pa.Array, params: dict, table: pa.Table) -> pa.Array:
     if pa.types.is_date32(arr.type):
         return pc.add(arr.view(pa.int32()).cast(pa.int64()), offsets).cast(pa.int32()).view(pa.date32())
     if pa.types.is_timestamp(arr.type):
+        # to the day, then shifted: the time of day is not shifted and singles out (see DateShift)
         per_day = SECONDS_PER_DAY * MICROS_PER_UNIT[arr.type.unit]
-        return pc.add(arr.view(pa.int64()), pc.multiply(offsets, per_day)).view(arr.type)
+        midnight = pc.floor_temporal(arr, 1, "day").view(pa.int64())
+        return pc.add(midnight, pc.multiply(offsets, per_day)).view(arr.type)
     raise TypeError(f"date_shift applies to date32 or timestamp columns, got {arr.type}")
 
 

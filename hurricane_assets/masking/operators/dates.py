@@ -40,6 +40,11 @@ def _as_date_value(value: Any) -> tuple[Any, bool]:
 
 
 class DateShift(MaskingOperator):
+    """A keyed whole-day offset per entity; a timestamp is floored to its day first. A whole-day shift
+    leaves the time of day as it was, and that is unique per event (a payment at 02:28:34.345719):
+    knowing one event's time would find its row, the person's token and, from the offset, every other
+    event of theirs unshifted. Intervals within one entity survive in days."""
+
     name = "date_shift"
     method = MaskingMethod.format_preserving
     params_allowed: ClassVar[frozenset[str]] = frozenset({"entity", "entity_column", "max_days", "context"})
@@ -53,6 +58,8 @@ class DateShift(MaskingOperator):
         when, was_text = _as_date_value(value)
         # Without an entity value every value is its own entity: still keyed, intervals not kept.
         context = params.get("context", value)
+        if isinstance(when, dt.datetime):
+            when = when.replace(hour=0, minute=0, second=0, microsecond=0)
         shifted = when + dt.timedelta(days=shift_days(params["key"], params.get("entity", "entity"), context,
                                                       params.get("max_days", 180)))
         return shifted.isoformat() if was_text else shifted

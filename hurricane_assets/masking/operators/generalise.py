@@ -41,7 +41,8 @@ class Bucket(MaskingOperator):
 
     Buckets come from the contract (`edges`, the manifest column's `buckets`), from the data
     (`quantiles`: the engine turns them into edges from the column's own quantiles, rounded to two
-    significant digits so no edge is a real value) or, for old plans, a fixed `width`. Values below
+    significant digits, so an edge is a round number rather than one customer's value read off the
+    data; a round price such as 10.00 may still occur in it) or, for old plans, a fixed `width`. Values below
     the first edge fall into it. A column with fewer distinct values than buckets keeps them (support's
     priority 1-4 stays 1-4 rather than collapsing to one bucket of 10). Coarser steps halve the
     quantiles, merge neighbouring edges, or multiply a width by 10."""
@@ -126,7 +127,8 @@ def round_down_significant(value: float, digits: int = 2) -> float:
 
 def quantile_edges(arr, quantiles: int) -> list:
     """Lower edges of `quantiles` buckets of equal mass over the column's non-null finite values,
-    rounded down to two significant digits (an exact quantile would be some customer's real value);
+    rounded down to two significant digits (an exact quantile would be one customer's value; a
+    rounded edge is a round number, which a round price such as 10.00 may still equal);
     ints stay ints. Fewer edges when values repeat (1-4 stays four buckets at most)."""
     import pyarrow as pa
     import pyarrow.compute as pc

@@ -156,7 +156,7 @@ def test_generalize_buckets_come_from_the_data_or_the_contract(catalog, prod_wor
     assert out.column("satisfaction").null_count == tickets.column("satisfaction").null_count
 
 
-def test_quantile_edges_are_rounded_so_no_edge_is_a_real_value():
+def test_quantile_edges_are_rounded_rather_than_read_off_one_value():
     values = pa.array([137.42 + i * 3.117 for i in range(1000)])
     edges = quantile_edges(values, 10)
     assert len(edges) == 10 and not set(edges) & set(values.to_pylist())
@@ -224,3 +224,21 @@ def test_no_lower_environment_table_holds_an_exact_prod_value_of_a_pii_column(ca
                     assert not leaked, f"{log.parent.relative_to(root)}: {len(leaked)} exact prod {entity} value(s)"
                     checked += 1
     assert checked > 0
+
+
+def test_a_shifted_time_keeps_no_time_of_day(catalog, prod_world, keyring):
+    # A whole-day shift kept each payment's time of day to the microsecond, unique per payment: one
+    # known payment's time found its row, the person's token, and through the offset all their events.
+    prod = prod_world[("payments", "transactions")]
+    plan = plan_from_contract(catalog.dataset("payments", "transactions"), "preprod",
+                              {"customer_id": M.tokenize, "event_ts": M.format_preserving})
+    shifted = mask_table(prod, plan, keyring, k=None).table.column("event_ts").to_pylist()
+    real = prod.column("event_ts").to_pylist()
+    assert all(t is None or t.time() == dt.time(0) for t in shifted)
+    real_times = {t.time() for t in real if t is not None and t.time() != dt.time(0)}
+    assert real_times and not real_times & {t.time() for t in shifted if t is not None}
+    offsets: dict[str, set[int]] = {}
+    for customer, before, after in zip(prod.column("customer_id").to_pylist(), real, shifted):
+        if before is not None:
+            offsets.setdefault(customer, set()).add((after.date() - before.date()).days)
+    assert all(len(days) == 1 and 0 not in days for days in offsets.values())  # intervals in days survive

@@ -18,6 +18,15 @@ def test_shift_is_per_entity_keeps_intervals_and_never_zero(key):
     assert len(others) > 5
 
 
+def test_a_shifted_timestamp_keeps_its_day_not_its_time_of_day(key):
+    p = {"key": key, "entity": "customer", "context": "C1"}
+    when = dt.datetime(2024, 1, 10, 2, 28, 34, 345719, tzinfo=dt.timezone.utc)
+    shifted = DateShift().operate(when, p)
+    assert shifted.time() == dt.time(0) and shifted.tzinfo == dt.timezone.utc
+    assert shifted.date() - when.date() == DateShift().operate(when.date(), p) - when.date()
+    assert DateShift().operate(when.isoformat(), p) == shifted.isoformat()
+
+
 def test_shift_round_trips_iso_text_as_presidio_passes_it(key):
     assert isinstance(DateShift().operate("2024-01-10", {"key": key, "context": "C1"}), str)
     with pytest.raises(ValueError, match="not an ISO date"):
