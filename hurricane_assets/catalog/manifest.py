@@ -98,6 +98,8 @@ class PrivacyThresholds(_Strict):
     max_singling_out_risk: float = Field(default=0.05, ge=0, le=1)
     max_linkability_risk: float = Field(default=0.20, ge=0, le=1, description="1/k: what k promises a prosecutor")
     max_inference_risk: float = Field(default=0.20, ge=0, le=1)
+    max_two_event_singling_out_risk: float | None = Field(
+        default=None, ge=0, le=1, description="limit on persons singled out by two known events (reported when unset)")
     sample_persons: int = Field(default=2000, ge=50, description="persons sampled for the attack-based risks")
 
 

@@ -120,7 +120,8 @@ def build_dataset_checks(product: DataProduct, name: str, dataset: Dataset, env:
 
 
 PRIVACY_CHECK = "privacy_measured"
-PRIVACY_MEASURES = ("k", "l_diversity", "singling_out_risk", "linkability_risk", "inference_risk")
+PRIVACY_MEASURES = ("k", "l_diversity", "singling_out_risk", "linkability_risk", "inference_risk",
+                    "two_event_singling_out_risk")
 
 
 def privacy_check_spec(key: dg.AssetKey) -> dg.AssetCheckSpec:
@@ -141,7 +142,7 @@ def privacy_check_result(report: dict) -> dg.AssetCheckResult:
     metadata: dict = {"sample_persons": measured.get("sample_persons", 0)}
     for name in PRIVACY_MEASURES:
         metadata[name] = values[name] if values.get(name) is not None else "n/a"
-        metadata[f"{name}_threshold"] = limits.get(name, "n/a")
+        metadata[f"{name}_threshold"] = "none set" if limits.get(name, "n/a") is None else limits.get(name, "n/a")
     described = "; ".join(f"{name} = {metadata[name]} (threshold {metadata[f'{name}_threshold']})"
                           for name in PRIVACY_MEASURES)
     return dg.AssetCheckResult(

@@ -14,6 +14,13 @@ every masked copy and share before anything is written:
 - `inference_risk`: the same attacker predicts a sensitive value as the majority of the target's
   group; success against the prod value, corrected by the baseline of guessing the overall majority.
 
+Reported beside them, with no threshold of its own unless the manifest sets one
+(`max_two_event_singling_out_risk`): `two_event_singling_out_risk`, the share of sampled persons
+with two published rows in different groups whose two groups no other person shares. The five
+above judge each row alone, but one person's rows carry one token, so an attacker who knows two of
+a target's events (a payment's day and amount band) intersects the persons of their two groups:
+k over persons holds row by row and still does not hold for the person's rows taken together.
+
 These follow the definitions pyCANON (k, ℓ) and Anonymeter (attack success over a baseline, on a
 sample of targets) use; neither package can be installed next to this project's numpy (pyCANON 1.3.x
 pins numpy==2.0.2, Anonymeter 1.x numpy<1.27), so the measurements are implemented here, vectorised
@@ -22,6 +29,7 @@ over Arrow/numpy, and the tests pin them on hand-computed tables.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -55,9 +63,11 @@ class PrivacyMeasurement:
 
     def check(self, name: str) -> tuple[bool, str]:
         """(passed, description) of one measurement, for an asset check."""
-        value, limit = self.values.get(name), self.thresholds[name]
+        value, limit = self.values.get(name), self.thresholds.get(name)
         failing = [f for f in self.failures if f.startswith(name + " ")]
         shown = "n/a" if value is None else (f"{value:.4f}" if isinstance(value, float) else str(value))
+        if limit is None:
+            return True, f"{name} = {shown} (reported, no threshold set)"
         bound = ">=" if name in ("k", "l_diversity") else "<="
         return not failing, f"{name} = {shown} (must be {bound} {limit})"
 
@@ -69,6 +79,7 @@ class PrivacyMeasurement:
 
 
 CHECKS = ("k", "l_diversity", "singling_out_risk", "linkability_risk", "inference_risk")
+TWO_EVENTS = "two_event_singling_out_risk"  # reported; judged only where the manifest sets a limit
 
 
 def measure_privacy(prod: pa.Table, masked: pa.Table, *, quasi_identifiers: list[str], person_column: str | None,
@@ -78,7 +89,7 @@ def measure_privacy(prod: pa.Table, masked: pa.Table, *, quasi_identifiers: list
     sensitive = [s for s in thresholds.sensitive if s in masked.column_names and s in prod.column_names]
     persons = masked.column(person_column) if person_column in masked.column_names else (
         prod.column(person_column) if person_column in prod.column_names else None)
-    values: dict[str, float | int | None] = dict.fromkeys(CHECKS)
+    values: dict[str, float | int | None] = dict.fromkeys((*CHECKS, TWO_EVENTS))
     sample = 0
     if qis and masked.num_rows:
         published = _published_rows(masked, qis)
@@ -94,6 +105,9 @@ def measure_privacy(prod: pa.Table, masked: pa.Table, *, quasi_identifiers: list
             values["singling_out_risk"] = float(np.mean(sizes[targets] == 1))
             rate = float(np.mean(1.0 / sizes[targets]))
             values["linkability_risk"] = max(0.0, (rate - base) / (1 - base)) if n_persons > 1 else 1.0
+            if not one_row_each:
+                values[TWO_EVENTS] = _two_event_singling_out(person_ids, groups, published,
+                                                             thresholds.sample_persons, seed)
             if sensitive:
                 values["l_diversity"] = min(_l_diversity(masked.column(s), groups, published) for s in sensitive)
                 values["inference_risk"] = max(_inference(prod.column(s), masked.column(s), groups, targets, published)
@@ -107,17 +121,18 @@ def judge(qis: tuple[str, ...], sensitive: tuple[str, ...], values: dict[str, fl
     whose values `stream_gate.py` computes over batches)."""
     limits = {"k": thresholds.k, "l_diversity": thresholds.l_diversity,
               "singling_out_risk": thresholds.max_singling_out_risk,
-              "linkability_risk": thresholds.max_linkability_risk, "inference_risk": thresholds.max_inference_risk}
+              "linkability_risk": thresholds.max_linkability_risk, "inference_risk": thresholds.max_inference_risk,
+              TWO_EVENTS: thresholds.max_two_event_singling_out_risk}
     failures = []
-    for name in CHECKS:
-        value = values[name]
-        if value is None:
+    for name in (*CHECKS, TWO_EVENTS):
+        value, limit = values.get(name), limits[name]
+        if value is None or limit is None:
             continue
-        too_low = name in ("k", "l_diversity") and value < limits[name]
-        too_high = name not in ("k", "l_diversity") and value > limits[name]
+        too_low = name in ("k", "l_diversity") and value < limit
+        too_high = name not in ("k", "l_diversity") and value > limit
         if too_low or too_high:
-            failures.append(f"{name} {value:.4f} {'below' if too_low else 'above'} {limits[name]}"
-                            if isinstance(value, float) else f"{name} {value} below {limits[name]}")
+            failures.append(f"{name} {value:.4f} {'below' if too_low else 'above'} {limit}"
+                            if isinstance(value, float) else f"{name} {value} below {limit}")
     return PrivacyMeasurement(qis, sensitive, values, limits, sample, tuple(failures))
 
 
@@ -149,6 +164,58 @@ def _sample_targets(person_ids: np.ndarray, published: np.ndarray, n: int, seed:
     if len(candidates) > n:
         candidates = np.random.default_rng(seed).choice(candidates, size=n, replace=False)
     return np.sort(candidates)
+
+
+def _two_event_singling_out(person_ids: np.ndarray, groups: np.ndarray, published: np.ndarray, n: int,
+                            seed: int) -> float | None:
+    """`two_event_risk` over a whole table: each person's first published row and first published row
+    in another group (table order), persons in first-seen order (their ids)."""
+    rows = np.flatnonzero(published & (person_ids >= 0))
+    persons, row_groups = person_ids[rows], groups[rows]
+    if not len(rows):
+        return None
+    first_group = np.full(int(persons.max()) + 1, -1, np.int64)
+    seen, first = np.unique(persons, return_index=True)
+    first_group[seen] = row_groups[first]
+    other = row_groups != first_group[persons]
+    candidates, second = np.unique(persons[other], return_index=True)
+    known = person_ids >= 0
+    return two_event_risk(first_group[candidates], row_groups[other][second], n, seed,
+                          [(person_ids[known], groups[known])])
+
+
+def two_event_risk(first: np.ndarray, second: np.ndarray, n: int, seed: int,
+                   parts: Iterable[tuple[np.ndarray, np.ndarray]]) -> float | None:
+    """Share of up to `n` candidates (drawn with a fixed seed; candidates in first-seen order, each
+    with two published groups `first`, `second`) whose two groups hold no other person. `parts`:
+    (person, group) of every row, each person's rows within one part. None without candidates."""
+    if not len(first):
+        return None
+    if len(first) > n:
+        chosen = np.sort(np.random.default_rng(seed).choice(len(first), size=n, replace=False))
+        first, second = first[chosen], second[chosen]
+    both = np.zeros(len(first), np.int64)
+    for persons, groups in parts:
+        both += persons_in_both(persons, groups, first, second)
+    return float(np.mean(both == 1))
+
+
+def persons_in_both(persons: np.ndarray, groups: np.ndarray, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """For each (first[i], second[i]), the persons with a row in both groups: a person × group
+    incidence matrix of the groups asked about, its two columns multiplied and summed."""
+    from scipy.sparse import csc_matrix
+
+    wanted = np.union1d(first, second)
+    keep = np.isin(groups, wanted)
+    if not keep.any():
+        return np.zeros(len(first), np.int64)
+    _, row = np.unique(persons[keep], return_inverse=True)
+    incidence = csc_matrix((np.ones(int(keep.sum()), np.int32), (row, np.searchsorted(wanted, groups[keep]))),
+                           shape=(int(row.max()) + 1, len(wanted)))
+    incidence = (incidence > 0).astype(np.int32)  # a person's several rows in one group count once
+    a = incidence[:, np.searchsorted(wanted, first)]
+    b = incidence[:, np.searchsorted(wanted, second)]
+    return np.asarray(a.multiply(b).sum(axis=0)).ravel().astype(np.int64)
 
 
 def _l_diversity(column, groups: np.ndarray, published: np.ndarray) -> int:

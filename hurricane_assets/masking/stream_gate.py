@@ -11,7 +11,8 @@ the batches that keep only what the decision needs:
 - the distinct (group, person) pairs, spilled to disk partitions by person (`PairCounter`): a
   group's size in persons is its number of pairs;
 - per person (a 64-bit hash of its id, first-seen order): its first row and its first published row
-  with that row's group (`PersonIndex`): what `measure._sample_targets` draws its targets from.
+  with that row's group (`PersonIndex`): what `measure._sample_targets` draws its targets from; and
+  the group of its first published row in another group, for the two-event risk.
 
 The ladder is `enforce_k_anonymity`'s: generalise the QI with the most distinct masked values one
 step (or withhold it), recount, until the rows in groups smaller than k are within the suppression
@@ -42,7 +43,14 @@ from hurricane_assets.masking.columns import mask_column
 from hurricane_assets.masking.distinct import sorted_unique
 from hurricane_assets.masking.kanonymity import WITHHELD, KAnonymityError, KAnonymityOutcome
 from hurricane_assets.masking.keys import Keyring
-from hurricane_assets.masking.measure import CHECKS, PrivacyCheckFailed, PrivacyMeasurement, judge
+from hurricane_assets.masking.measure import (
+    CHECKS,
+    TWO_EVENTS,
+    PrivacyCheckFailed,
+    PrivacyMeasurement,
+    judge,
+    two_event_risk,
+)
 from hurricane_assets.masking.operators.generalise import edges_of_quantiles
 from hurricane_assets.masking.plans import ColumnRule, MaskingPlan
 from hurricane_assets.masking.registry import operator_class
@@ -145,13 +153,15 @@ def _distinct_pairs(pairs: np.ndarray) -> np.ndarray:
 
 class PersonIndex:
     """Per person (a 64-bit id), in first-seen order: its first row, its first published row and that
-    row's group; sorted arrays merged batch by batch."""
+    row's group, and the group of its first published row in another group; sorted arrays merged
+    batch by batch."""
 
     def __init__(self):
         self.ids = np.zeros(0, np.int64)
         self.first_row = np.zeros(0, np.int64)
         self.first_published = np.zeros(0, np.int64)
         self.published_group = np.zeros(0, np.int64)
+        self.second_group = np.zeros(0, np.int64)
 
     def add(self, persons: np.ndarray, offset: int) -> None:
         unique, first = np.unique(persons, return_index=True)
@@ -163,6 +173,7 @@ class PersonIndex:
             self.first_row = np.insert(self.first_row, at, first[new] + offset)
             self.first_published = np.insert(self.first_published, at, np.full(fresh, -1))
             self.published_group = np.insert(self.published_group, at, np.full(fresh, -1))
+            self.second_group = np.insert(self.second_group, at, np.full(fresh, -1))
 
     def _known(self, unique: np.ndarray) -> np.ndarray:
         if not len(self.ids):
@@ -173,6 +184,7 @@ class PersonIndex:
     def reset_published(self) -> None:
         self.first_published[:] = -1
         self.published_group[:] = -1
+        self.second_group[:] = -1
 
     def publish(self, persons: np.ndarray, rows: np.ndarray, groups: np.ndarray) -> None:
         """Rows (in table order) that publish a QI: the first of each person not yet published."""
@@ -183,12 +195,23 @@ class PersonIndex:
         fresh = self.first_published[at] < 0
         self.first_published[at[fresh]] = rows[first[fresh]]
         self.published_group[at[fresh]] = groups[first[fresh]]
+        of_row = np.searchsorted(self.ids, persons)
+        other = (groups != self.published_group[of_row]) & (self.second_group[of_row] < 0)
+        if other.any():
+            unique, first = np.unique(persons[other], return_index=True)
+            self.second_group[np.searchsorted(self.ids, unique)] = groups[other][first]
 
     def candidates(self) -> tuple[np.ndarray, np.ndarray]:
         """(first published row, its group) of each person with one, in first-seen order."""
         order = np.argsort(self.first_row, kind="stable")
         published = self.first_published[order] >= 0
         return self.first_published[order][published], self.published_group[order][published]
+
+    def two_groups(self) -> tuple[np.ndarray, np.ndarray]:
+        """(first, second) published group of each person with two, in first-seen order."""
+        order = np.argsort(self.first_row, kind="stable")
+        both = self.second_group[order] >= 0
+        return self.published_group[order][both], self.second_group[order][both]
 
 
 class _Codes:
@@ -532,7 +555,7 @@ def _measure(plan: MaskingPlan, qis: list[str], final: _Pass, scan: _Scan, thres
     """`measure_privacy` (no sensitive columns) from the final pass's groups and the persons' first
     published rows: the same targets, drawn with the same seed from the same candidates."""
     measured = [q for q in plan.quasi_identifiers() if q in qis]
-    values: dict[str, float | int | None] = dict.fromkeys(CHECKS)
+    values: dict[str, float | int | None] = dict.fromkeys((*CHECKS, TWO_EVENTS))
     sample = 0
     if measured and scan.rows:
         positions = [qis.index(q) for q in measured]
@@ -550,4 +573,7 @@ def _measure(plan: MaskingPlan, qis: list[str], final: _Pass, scan: _Scan, thres
             values["singling_out_risk"] = float(np.mean(sizes == 1))
             rate = float(np.mean(1.0 / sizes))
             values["linkability_risk"] = max(0.0, (rate - base) / (1 - base)) if n_persons > 1 else 1.0
+            first, second = scan.index.two_groups()
+            values[TWO_EVENTS] = two_event_risk(first, second, thresholds.sample_persons, seed,
+                                                ((part["person"], part["group"]) for part in final.pairs.parts()))
     return judge(tuple(measured), (), values, thresholds, sample)

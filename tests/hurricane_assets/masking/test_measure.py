@@ -43,6 +43,22 @@ def test_a_k_anonymous_table_passes_and_inference_needs_a_skewed_group():
     assert not _measure(masked, masked, sensitive=("ill",), l_diversity=2).passed  # group A has one value
 
 
+def test_two_known_events_single_out_persons_that_each_row_hides():
+    # Every group holds two persons or more (k = 2 row by row), but p1's two groups share only p1,
+    # and so do p2's: an attacker who knows two events of p1 finds p1's token and all their rows.
+    masked = pa.table({"zip": ["A", "B", "A", "C", "B", "C", "A", "B"],
+                       "who": ["p0", "p0", "p1", "p1", "p2", "p2", "p3", "p3"]})
+    m = _measure(masked, masked, k=2)
+    assert m.values["k"] == 2 and m.values["singling_out_risk"] == 0.0
+    assert m.values["two_event_singling_out_risk"] == pytest.approx(2 / 4)
+    assert m.passed and m.check("two_event_singling_out_risk") == (
+        True, "two_event_singling_out_risk = 0.5000 (reported, no threshold set)")
+    limited = _measure(masked, masked, k=2, max_two_event_singling_out_risk=0.25)
+    assert not limited.passed and limited.failures == ("two_event_singling_out_risk 0.5000 above 0.25",)
+    one_row_each = pa.table({"zip": ["A", "A", "B", "B"], "who": ["p0", "p1", "p2", "p3"]})
+    assert _measure(one_row_each, one_row_each, k=2).values["two_event_singling_out_risk"] is None
+
+
 def test_a_copy_missing_a_threshold_is_not_written(catalog, prod_world, monkeypatch):
     spec = catalog.dataset("customers", "profiles")
     strict = spec.privacy.model_copy(update={"max_linkability_risk": 0.0})
@@ -58,3 +74,6 @@ def test_every_copy_carries_its_measurement(catalog, prod_world):
     measured = report.measured
     assert measured["passed"] and measured["values"]["k"] >= 5 and measured["sample_persons"] > 0
     assert set(measured["quasi_identifiers"]) == {"amount", "event_ts"}
+    # a customer's payments carry one token: two known payments (day, amount band) single out 0.44 of
+    # this world's customers, though each row's group holds five persons or more
+    assert measured["values"]["two_event_singling_out_risk"] > 0.3

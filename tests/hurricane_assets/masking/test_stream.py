@@ -68,6 +68,9 @@ def test_streamed_copies_equal_in_memory_copies(prod_world, catalog, streaming, 
         assert comparable(report) == comparable(expected), f"{env} {domain}.{dataset}"
         assert len(open_table(target).history()) >= 1 and report.target_version is not None
     assert len(seen) == len(in_memory)
+    # the two-event risk is measured on the streamed gate too, where persons have several rows
+    two_events = [r.measured["values"]["two_event_singling_out_risk"] for r in in_memory.values() if r.measured]
+    assert any(v is not None and v > 0 for v in two_events)
     assert max(s.largest_batch for s in seen) <= TINY
     # operators with a whole-column path (tokens, emails, phones, IBANs, names) mask each batch at once;
     # the per-value cache serves the others, and never holds more than its bound
