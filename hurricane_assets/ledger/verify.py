@@ -17,7 +17,7 @@ import base64
 import hashlib
 import json
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -495,4 +495,42 @@ def verify_ledger(
         except (DeltaError, OSError) as exc:
             problem = _missing_commit(uri) or f"ledger table at {uri} cannot be read ({type(exc).__name__}): data files deleted or damaged"
             return VerificationResult(False, 0, 0, problem)
-    return verify_table(table, registry=registry, checkpoints=checkpoints, witnesses=witnesses, checkpoint_every=checkpoint_every)
+    result = verify_table(table, registry=registry, checkpoints=checkpoints, witnesses=witnesses,
+                          checkpoint_every=checkpoint_every)
+    lie = _statistics_problem(delta) if delta is not None else None
+    if lie is not None and (result.first_bad_seq is None or lie[0] < result.first_bad_seq):
+        return replace(result, ok=False, first_bad_seq=lie[0], problem=lie[1])
+    return result
+
+
+FILTERED_COLUMNS = ("seq", "entry_type")  # what the ledger's own reads filter on (tail, contract history)
+
+
+def _statistics_problem(delta) -> tuple[int, str] | None:
+    """(seq, problem) where a file's statistics do not hold for its entries. Filtered reads skip a
+    file by the Delta log's statistics and a row group by its Parquet footer's, and no hash or
+    signature covers either: statistics edited to say MESSAGE hid a REVOKED entry from the contract
+    history while the chain, read whole, still verified."""
+    for fragment in delta.to_pyarrow_dataset().get_fragments():
+        rows = fragment.to_table()
+        outside = rows.filter(~fragment.partition_expression)
+        if outside.num_rows:
+            return _statistics_finding(fragment.path, "the Delta log's statistics", outside)
+        fragment.ensure_complete_metadata()
+        start = 0
+        for group in fragment.row_groups:
+            part, start = rows.slice(start, group.num_rows), start + group.num_rows
+            for column in FILTERED_COLUMNS:
+                stated = (group.statistics or {}).get(column) or {}
+                if stated.get("min") is None or part.num_rows == 0:
+                    continue
+                actual = pc.min_max(part.column(column))
+                if actual["min"].as_py() < stated["min"] or actual["max"].as_py() > stated["max"]:
+                    return _statistics_finding(fragment.path, f"row group statistics of {column}", part)
+    return None
+
+
+def _statistics_finding(path: str, which: str, rows: pa.Table) -> tuple[int, str]:
+    seqs = sorted(rows.column("seq").to_pylist())
+    return seqs[0], (f"file {path.rsplit('/', 1)[-1]}: {which} do not hold for its entries seq "
+                     f"{', '.join(map(str, seqs[:5]))} (edited after the commit: filtered reads skip them)")
