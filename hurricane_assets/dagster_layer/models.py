@@ -1,8 +1,9 @@
 """Dagster assets for a consumer domain's models: `[domain, model]` and `[domain, <model>_monitor]`.
 
-The model trains on the domain's own training-environment copies plus the active shares the caller
-passes in (`shares_for(domain)`, a snapshot taken when the location loads, like the exchange's share
-assets), and retrains by declarative automation when one of those shares is delivered again; a
+The model trains on the domain's own training-environment copies plus the active shares of its
+purpose the caller passes in (`shares_for(domain, purpose)`, a snapshot taken when the location
+loads, like the exchange's share assets), and retrains by declarative automation when one of those
+shares is delivered with new content or the set of shares changes (one revoked or expired); a
 refresh of the domain's own data does not retrain it, so the monitor can see the drift that data
 brings. The monitor reruns whenever the model or the data changes; its two checks are non-blocking
 ERRORs and, when one fails, the data need rides along in the metadata for the exchange's sensor.
@@ -16,6 +17,7 @@ asset functions: scikit-learn and Evidently must not slow the code location's im
 """
 
 
+import hashlib
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -27,25 +29,28 @@ from hurricane_assets.dagster_layer.keys import copy_key, domain_key
 from hurricane_assets.models.sources import ShareInput
 from hurricane_assets.models.spec import ModelSpec, load_model_specs
 
-ShareProvider = Callable[[str], Sequence[ShareInput]]
+ShareProvider = Callable[[str, str], Sequence[ShareInput]]  # (domain, purpose) -> shares
 NO_DRIFT_CHECK = "no_data_drift"
 PERFORMANCE_CHECK = "performance_within_bounds"
 DATA_NEED_KEY = "hurricane/data_need"
 NEED_SPEC_KEY = "hurricane/need_spec"  # what the exchange's data-need sensor reads
 NO_DATA_NEED_KEY = "hurricane/no_data_need"  # why a failed monitor raised no need
+STALE_MODEL_KEY = "hurricane/stale_model"  # why a monitor could not score its model (a share it reads ended)
 SHARE_UPLIFT_KEY = "hurricane/share_uplift"  # contract id -> confident uplift, on `<model>_share_uplift`, read by the share judge
 MIN_UPLIFT_KEY = "hurricane/min_uplift"
 MASKING_UTILITY_KEY = "hurricane/share_masking_utility"  # contract id -> AUC masked vs unmasked, ratio, target
 AUTOMATION_INTERVAL_SECONDS = 10  # the asset daemon evaluates a domain's model conditions at most this often
 
 
-def no_shares(domain: str) -> list[ShareInput]:
+def no_shares(domain: str, purpose: str) -> list[ShareInput]:
     return []
 
 
-def active_shares(domain: str) -> list[ShareInput]:
-    """The domain's active contracts in the registry, as model inputs (a snapshot at load time).
-    Joined on the finest entity the domain's models have in common with the share."""
+def active_shares(domain: str, purpose: str) -> list[ShareInput]:
+    """The domain's active contracts for `purpose` in the registry, as model inputs (a snapshot at
+    load time). Joined on the finest entity the domain's models have in common with the share. A
+    model reads only shares agreed for its own purpose: a share the domain requested for another
+    (customer analytics, say) must not train a fraud model, nor be judged by it."""
     from hurricane_assets.contracts.contract import ContractStatus
     from hurricane_assets.contracts.store import ContractStore
     from hurricane_assets.models.sources import join_entities, share_from_contract
@@ -53,7 +58,8 @@ def active_shares(domain: str) -> list[ShareInput]:
     catalog = load_catalog()
     specs = load_model_specs(domain, catalog=catalog).values()
     entities = list(dict.fromkeys(e for spec in specs for e in join_entities(spec, catalog)))
-    contracts = [c for c in ContractStore().list(status=ContractStatus.active) if c.consumer == domain]
+    contracts = [c for c in ContractStore().list(status=ContractStatus.active)
+                 if c.consumer == domain and c.terms.purpose == purpose]
     return [share_from_contract(c, catalog, entities) for c in sorted(contracts, key=lambda c: c.contract_id)]
 
 
@@ -83,10 +89,21 @@ def own_data_keys(spec: ModelSpec) -> list[dg.AssetKey]:
     return [domain_key(spec.domain, d) if env == "prod" else copy_key(spec.domain, d, env) for d in spec.datasets]
 
 
+def shares_version(shares: Sequence[ShareInput]) -> str:
+    """The model's code version: which shares it reads. A share revoked or expired changes it when the
+    location reloads, and the model retrains without that share (nothing is delivered to trigger it)."""
+    ids = sorted(s.contract_id for s in shares)
+    return "shares-" + hashlib.sha256(",".join(ids).encode()).hexdigest()[:16] if ids else "own-data"
+
+
 def retrain_condition(share_keys: list[dg.AssetKey]) -> dg.AutomationCondition:
     """`eager()`, but only a share's update (or a missing model) retrains it, not the own data."""
-    from_shares = dg.AutomationCondition.any_deps_updated().allow(dg.AssetSelection.keys(*share_keys))
-    return dg.AutomationCondition.eager().replace("any_deps_updated", from_shares).with_label("retrain_on_share_delivery")
+    # a share's data version is its delivered content's hash: a delivery that changed nothing retrains nothing
+    from_shares = dg.AutomationCondition.any_deps_match(
+        dg.AutomationCondition.data_version_changed()).allow(dg.AssetSelection.keys(*share_keys))
+    return dg.AutomationCondition.eager().replace(
+        "any_deps_updated", from_shares | dg.AutomationCondition.code_version_changed()
+    ).with_label("retrain_on_share_delivery_or_end")
 
 
 def _train_metadata(spec: ModelSpec, trained) -> dict:
@@ -138,6 +155,7 @@ def build_model_asset(spec: ModelSpec, shares: Sequence[ShareInput]) -> dg.Asset
         group_name=f"{spec.domain}_models",
         tags={"hurricane/domain": spec.domain, "hurricane/purpose": spec.purpose},
         metadata={"hurricane/shares": dg.MetadataValue.json([s.contract_id for s in shares])},
+        code_version=shares_version(shares),
         automation_condition=retrain_condition(share_keys),
     )
     def _model(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
@@ -194,8 +212,9 @@ def build_share_uplift_asset(spec: ModelSpec, shares: Sequence[ShareInput]) -> d
     return _share_uplift
 
 
-def build_monitor_asset(spec: ModelSpec) -> dg.AssetsDefinition:
+def build_monitor_asset(spec: ModelSpec, shares: Sequence[ShareInput] = ()) -> dg.AssetsDefinition:
     key = monitor_key(spec)
+    active = frozenset(s.contract_id for s in shares)
     checks = [
         dg.AssetCheckSpec(NO_DRIFT_CHECK, asset=key, blocking=False,
                           description=f"fewer than {spec.thresholds.drift_share:.0%} of the features drifted"),
@@ -215,10 +234,13 @@ def build_monitor_asset(spec: ModelSpec) -> dg.AssetsDefinition:
         automation_condition=dg.AutomationCondition.eager(),
     )
     def _monitor(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        from hurricane_assets.monitoring.monitor import run_monitor
+        from hurricane_assets.monitoring.monitor import StaleModel, run_monitor
         from hurricane_assets.monitoring.need import NeedError, build_data_need
 
-        result = run_monitor(spec)
+        try:
+            result = run_monitor(spec, active_shares=active)
+        except StaleModel as exc:
+            return _stale_monitor_result(key, str(exc), context)
         numbers = {f"hurricane/{name}": value for name, value in result.numbers().items()}
         drifted = {f.feature: round(f.score, 4) for f in result.drifted_features}
         metadata = {
@@ -269,14 +291,28 @@ def build_monitor_asset(spec: ModelSpec) -> dg.AssetsDefinition:
     return _monitor
 
 
+def _stale_monitor_result(key: dg.AssetKey, reason: str, context) -> dg.MaterializeResult:
+    """Not measured, and said so: both checks warn with the reason until the model has retrained."""
+    context.log.warning(reason)
+    return dg.MaterializeResult(
+        metadata={STALE_MODEL_KEY: reason},
+        check_results=[dg.AssetCheckResult(check_name=name, asset_key=key, passed=False,
+                                           severity=dg.AssetCheckSeverity.WARN, description=f"not measured: {reason}",
+                                           metadata={STALE_MODEL_KEY: reason})
+                       for name in (NO_DRIFT_CHECK, PERFORMANCE_CHECK)],
+    )
+
+
 def build_model_definitions(domain: str, shares_for: ShareProvider = no_shares) -> tuple[list, list]:
     """(assets, sensors) for every model a domain's `models.yaml` declares; nothing when it has none."""
     specs = load_model_specs(domain, catalog=load_catalog())
     if not specs:
         return [], []
-    shares = list(shares_for(domain))
-    assets = [a for spec in specs.values() for a in (build_model_asset(spec, shares), build_monitor_asset(spec))]
-    assets += [build_share_uplift_asset(spec, shares) for spec in specs.values()] if shares else []
+    assets = []
+    for spec in specs.values():
+        shares = list(shares_for(domain, spec.purpose))
+        assets += [build_model_asset(spec, shares), build_monitor_asset(spec, shares)]
+        assets += [build_share_uplift_asset(spec, shares)] if shares else []
     sensor = dg.AutomationConditionSensorDefinition(
         f"{domain}_models_automation",
         target=dg.AssetSelection.groups(f"{domain}_models"),

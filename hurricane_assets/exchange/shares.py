@@ -83,6 +83,8 @@ def build_share_asset(contract: Contract) -> dg.AssetsDefinition:
             f"{'delivered' if delivery.changed else 'unchanged'}: {delivery.rows} rows, columns {', '.join(delivery.columns)}"
         )
         return dg.MaterializeResult(
+            # the delivered content: what the consumer's models retrain on (an unchanged delivery keeps it)
+            data_version=dg.DataVersion(delivery.content_sha256),
             metadata={
                 **contract_metadata(current),
                 "dagster/row_count": delivery.rows,

@@ -91,6 +91,10 @@ class FeaturePlan(BaseModel):
     def categorical(self) -> list[bool]:
         return [f.kind is FeatureKind.categorical for f in self.features]
 
+    def share_labels(self) -> list[str]:
+        """The contract ids of the shares this plan reads."""
+        return [s.source.contract_id for s in self.sources if isinstance(s.source, ShareInput)]
+
     def features_from(self, label: str) -> list[str]:
         """Feature names a source (a share's contract id, or a table prefix) contributed."""
         return [f.name for s in self.sources if s.source.label == label for f in s.features]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
 import pandas as pd
@@ -33,6 +34,11 @@ UNSEEN = "(unseen)"  # a category the model never saw is drift too: keep it visi
 
 class MonitorError(ValueError):
     pass
+
+
+class StaleModel(MonitorError):
+    """The served model was trained with a share that is no longer active (revoked or expired): its
+    features cannot be built until it retrains without it, which its code version triggers."""
 
 
 class MonitorResult(BaseModel):
@@ -96,11 +102,17 @@ def _monitor_id(stored: StoredModel, current: pd.DataFrame, start: datetime, end
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def run_monitor(spec: ModelSpec, *, catalog: Catalog | None = None) -> MonitorResult:
-    """Score the last `spec.monitor.window_days` of labelled rows with the current model."""
+def run_monitor(spec: ModelSpec, *, catalog: Catalog | None = None,
+                active_shares: Collection[str] | None = None) -> MonitorResult:
+    """Score the last `spec.monitor.window_days` of labelled rows with the current model. With
+    `active_shares` (contract ids), a model that reads any other share raises `StaleModel`."""
     catalog = catalog or load_catalog()
     stored = load_model(spec.domain, spec.name)
     plan = stored.plan
+    ended = sorted(label for label in plan.share_labels() if active_shares is not None and label not in active_shares)
+    if ended:
+        raise StaleModel(f"{spec.domain}.{spec.name} {stored.version} was trained with share(s) {', '.join(ended)}, "
+                         "no longer active (revoked or expired); it is monitored again once it retrains without them")
     row_entity = catalog.dataset(spec.domain, spec.rows).entity
     rows = load_labelled_rows(spec, spec.entity_keys[row_entity])
     if rows.empty:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
+
 import dagster as dg
+from deltalake import DeltaTable
 
 from hurricane_assets.dagster_layer.models import (
     DATA_NEED_KEY,
@@ -11,6 +14,7 @@ from hurricane_assets.dagster_layer.models import (
     NO_DRIFT_CHECK,
     PERFORMANCE_CHECK,
     SHARE_UPLIFT_KEY,
+    STALE_MODEL_KEY,
     build_model_definitions,
 )
 from negotiation_graph.terms import NeedSpec
@@ -65,7 +69,7 @@ def test_model_and_monitor_materialize_and_the_checks_fail_after_the_drift(insta
 def test_with_shares_the_model_fits_once_and_its_uplift_asset_reports_each_share(install_world, deliver_share, monkeypatch):
     install_world("drifted")
     payments_share, support_share = deliver_share("payments", "transactions"), deliver_share("support", "tickets")
-    assets, _ = build_model_definitions("risk", lambda domain: [payments_share, support_share])
+    assets, _ = build_model_definitions("risk", lambda domain, purpose: [payments_share, support_share])
     model_asset = next(a for a in assets if MODEL in a.keys)
     assert dg.AssetKey(["risk", "payments__transactions"]) in model_asset.asset_deps[MODEL]
     assert dg.AssetKey(["risk", "alerts_preprod"]) in model_asset.asset_deps[MODEL]
@@ -100,7 +104,7 @@ def test_a_degraded_model_with_nothing_left_to_ask_for_fails_its_checks_and_rais
     install_world("calm")
     shares = [deliver_share(*producer) for producer in
               (("payments", "transactions"), ("customers", "profiles"), ("support", "tickets"))]
-    assets, _ = build_model_definitions("risk", lambda domain: shares)
+    assets, _ = build_model_definitions("risk", lambda domain, purpose: shares)
     with dg.instance_for_test() as instance:
         assert dg.materialize(assets, instance=instance, selection=[MODEL, MONITOR]).success
         install_world("drifted")
@@ -117,29 +121,90 @@ def test_a_degraded_model_with_nothing_left_to_ask_for_fails_its_checks_and_rais
 def test_a_delivered_share_retrains_the_model_and_the_sensor_runs(install_world, deliver_share):
     install_world("calm")
     payments_share = deliver_share("payments", "transactions")
-    assets, sensors = build_model_definitions("risk", lambda domain: [payments_share])
+    assets, sensors = build_model_definitions("risk", lambda domain, purpose: [payments_share])
     share = dg.AssetKey(["risk", "payments__transactions"])
     own = [dg.AssetKey(["risk", "alerts_preprod"]), dg.AssetKey(["risk", "fraud_labels_preprod"])]
     defs = dg.Definitions(assets=[*assets, dg.AssetSpec(share), *(dg.AssetSpec(k) for k in own)], sensors=sensors)
     (sensor,) = sensors
     assert sensor.default_status is dg.DefaultSensorStatus.RUNNING
     with dg.instance_for_test() as instance:
-        for key in (*own, share, MODEL, MONITOR):
+        for key in (*own, MODEL, MONITOR):
             instance.report_runless_asset_event(dg.AssetMaterialization(key))
+        instance.report_runless_asset_event(delivery(share, "content-1"))
         settled = dg.evaluate_automation_conditions(defs=defs, instance=instance)
         for key in own:  # the domain's own data refreshes: the monitor reruns, the model does not
             instance.report_runless_asset_event(dg.AssetMaterialization(key))
         refreshed = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=settled.cursor)
-        instance.report_runless_asset_event(dg.AssetMaterialization(share))  # a delivery
-        delivered = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=refreshed.cursor)
-
-    def requested(result):
-        return {r.key for r in result.results if r.true_subset.size}
+        instance.report_runless_asset_event(delivery(share, "content-1"))  # delivered again, nothing changed
+        unchanged = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=refreshed.cursor)
+        instance.report_runless_asset_event(delivery(share, "content-2"))  # a delivery with new content
+        delivered = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=unchanged.cursor)
 
     assert requested(settled) == set()
     assert requested(refreshed) == {MONITOR}
+    assert MODEL not in requested(unchanged)  # it retrained, measured and judged again for nothing
     assert MODEL in requested(delivered)  # the monitor follows once the new model is materialized
+
+
+def delivery(key: dg.AssetKey, content: str) -> dg.AssetMaterialization:
+    """What the exchange's share asset records: its data version is the delivered content's hash."""
+    return dg.AssetMaterialization(key, tags={"dagster/data_version": content})
+
+
+def requested(result) -> set[dg.AssetKey]:
+    return {r.key for r in result.results if r.true_subset.size}
+
+
+def test_a_share_that_ended_retrains_the_model_and_its_monitor_waits_without_crashing(install_world, deliver_share):
+    """Revoked or expired, a share leaves the location's snapshot and its copy is erased: nothing is
+    delivered, so the model retrained on nothing, and its monitor crashed reading the erased copy."""
+    install_world("calm")
+    payments_share = deliver_share("payments", "transactions")
+    with_share, _ = build_model_definitions("risk", lambda domain, purpose: [payments_share])
+    without, sensors = build_model_definitions("risk", lambda domain, purpose: [])
+    own = [dg.AssetKey(["risk", "alerts_preprod"]), dg.AssetKey(["risk", "fraud_labels_preprod"])]
+    share = dg.AssetKey(["risk", "payments__transactions"])
+    with dg.instance_for_test() as instance:
+        assert dg.materialize(with_share, instance=instance, selection=[MODEL]).success
+        for key in (*own, MODEL, MONITOR):
+            instance.report_runless_asset_event(dg.AssetMaterialization(key))
+        instance.report_runless_asset_event(delivery(share, "content-1"))
+        before = dg.Definitions(assets=[*with_share, dg.AssetSpec(share), *(dg.AssetSpec(k) for k in own)],
+                                sensors=sensors)
+        settled = dg.evaluate_automation_conditions(defs=before, instance=instance)
+        DeltaTable(payments_share.uri).delete()  # the revocation erases the consumer's copy
+        shutil.rmtree(payments_share.uri)
+        after = dg.Definitions(assets=[*without, *(dg.AssetSpec(k) for k in own)], sensors=sensors)
+        reloaded = dg.evaluate_automation_conditions(defs=after, instance=instance, cursor=settled.cursor)
+        monitored = dg.materialize(without, instance=instance, selection=[MONITOR])
+    assert MODEL not in requested(settled)
+    assert MODEL in requested(reloaded)  # the location reloaded without the share: retrain without it
+    assert monitored.success
+    checks = checks_of(monitored)
+    assert not checks[PERFORMANCE_CHECK].passed and checks[PERFORMANCE_CHECK].severity is dg.AssetCheckSeverity.WARN
+    reason = metadata_of(monitored, MONITOR)[STALE_MODEL_KEY].value
+    assert payments_share.contract_id in reason and "no longer active" in reason
+    assert DATA_NEED_KEY not in metadata_of(monitored, MONITOR)  # nothing to negotiate: it retrains
 
 
 def test_a_domain_without_models_gets_nothing():
     assert build_model_definitions("payments") == ([], [])
+
+
+def test_a_model_reads_only_the_shares_agreed_for_its_purpose(share_parts, share_prod_tables):
+    """A share the domain requested for customer analytics trained the fraud model (and was then
+    judged, and revoked, by it): every active share of the domain went to every model."""
+    from hurricane_assets.dagster_layer.models import active_shares
+    from negotiation_graph.terms import MaskingMethod, RowFilter
+    from tests.hurricane_assets.share_terms import fraud_terms
+    from tests.security.contract_fixtures import signed
+
+    fraud = signed(share_parts, fraud_terms())
+    analytics = signed(share_parts, fraud_terms(
+        producer="support", dataset="tickets", purpose="customer_analytics", row_filter=RowFilter(since_days=90),
+        columns={"customer_id": MaskingMethod.tokenize, "category": MaskingMethod.none}))
+    assert [s.contract_id for s in active_shares("risk", "fraud_detection")] == [fraud.contract_id]
+    assert [s.contract_id for s in active_shares("risk", "customer_analytics")] == [analytics.contract_id]
+    assets, _ = build_model_definitions("risk", active_shares)
+    model = next(a for a in assets if MODEL in a.keys)
+    assert model.metadata_by_key[MODEL]["hurricane/shares"].data == [fraud.contract_id]
