@@ -99,8 +99,9 @@ def revoke(
     reason: str = typer.Option("revoked by the consumer", help="Why; recorded in the ledger."),
     by: str = typer.Option(None, help="Who revokes (default: the consumer agent)."),
 ) -> None:
-    """Revoke a contract: the contract is checked (signatures, the ledger's record), the delivered
-    copy (where settings put it) is erased and the revocation recorded."""
+    """Revoke a contract: the contract is checked (signatures, the ledger's record), the revocation
+    recorded, the delivered copy (where settings put it) erased. Run again, it finishes a revocation
+    or expiry that stopped partway."""
     from hurricane_assets.contracts.check import ContractRejected, share_uri_for
     from hurricane_assets.contracts.contract import ContractStatus, IllegalTransitionError
     from hurricane_assets.delivery.erase import ErasureRefused
@@ -115,4 +116,5 @@ def revoke(
                           signer=platform.signer)
     except (IllegalTransitionError, ContractRejected, ErasureRefused) as exc:
         fail(f"refused: {exc}")
-    typer.echo(f"revoked {ended.contract_id}; copy at {short_path(share_uri_for(ended.terms))} erased")
+    # the status the ledger recorded: a revoke that finishes an earlier, unfinished expiry says expired
+    typer.echo(f"{ended.status.value} {ended.contract_id}; copy at {short_path(share_uri_for(ended.terms))} erased")

@@ -59,7 +59,13 @@ def sweep_contracts(context: dg.OpExecutionContext, config: SweepConfig) -> None
         catalog=platform.catalog,  # each dataset's event time: rows past a contract's retention leave its share
     )
     context.log.info(f"expired {list(result.expired)}, renewed {list(result.renewed)}, not renewed "
-                     f"{list(result.not_renewed)}, rows past retention removed {list(result.retention)}")
+                     f"{list(result.not_renewed)}, rows past retention removed {list(result.retention)}, "
+                     f"unfinished ends finished {list(result.finished)}")
+    unfinished = [why for _, why in result.incomplete]
+    if unfinished:
+        # every other contract was swept; the run fails so that a share still held is seen, not only logged
+        raise dg.Failure(description=f"{len(unfinished)} end(s) not finished (the next tick retries): "
+                                     + "; ".join(unfinished))
 
 
 @dg.job(description="Share lifecycle: expiry, retention and automatic renewal.")
