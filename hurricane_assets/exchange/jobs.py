@@ -61,11 +61,11 @@ def sweep_contracts(context: dg.OpExecutionContext, config: SweepConfig) -> None
     context.log.info(f"expired {list(result.expired)}, renewed {list(result.renewed)}, not renewed "
                      f"{list(result.not_renewed)}, rows past retention removed {list(result.retention)}, "
                      f"unfinished ends finished {list(result.finished)}")
-    unfinished = [why for _, why in result.incomplete]
-    if unfinished:
-        # every other contract was swept; the run fails so that a share still held is seen, not only logged
-        raise dg.Failure(description=f"{len(unfinished)} end(s) not finished (the next tick retries): "
-                                     + "; ".join(unfinished))
+    problems = [why for _, why in result.incomplete] + [f"{path}: {why} (skipped)" for path, why in result.unreadable]
+    if problems:
+        # every other contract was swept; the run fails so that a share still held, or a contract file the
+        # sweep cannot read (its expiry is not enforced), is seen, not only logged
+        raise dg.Failure(description=f"{len(problems)} contract(s) not swept: " + "; ".join(problems))
 
 
 @dg.job(description="Share lifecycle: expiry, retention and automatic renewal.")

@@ -303,6 +303,7 @@ class SweepResult:
     retention: tuple[tuple[str, int], ...] = ()  # (contract id, rows past its retention removed from its share)
     finished: tuple[str, ...] = ()  # ends an earlier call recorded in the ledger and this tick completed
     incomplete: tuple[tuple[str, str], ...] = ()  # (contract id, why): ends that stopped at a step; retried next tick
+    unreadable: tuple[tuple[str, str], ...] = ()  # (file, why): files in the contracts folder that are no contract
 
 
 def enforce_retention(contract: Contract, *, catalog: Catalog, ledger: LedgerPort, now: datetime,
@@ -396,7 +397,8 @@ def sweep(
     def redeliver(contract: Contract):
         return deliver(contract, catalog=catalog, gate=gate, signer=signer, ledger=ledger, lineage=lineage, now=now)
 
-    for contract in store.list(status=ContractStatus.active):
+    listing = store.scan(status=ContractStatus.active)  # a file that is no contract is skipped and reported
+    for contract in listing.contracts:
         try:
             unfinished = _ended_in_ledger(contract, history)
             if unfinished or contract.expires_at <= now:
@@ -430,7 +432,7 @@ def sweep(
         except EndIncomplete as exc:
             incomplete.append((contract.contract_id, str(exc)))  # the next tick finishes it
     return SweepResult(tuple(expired), tuple(renewed), tuple(not_renewed), tuple(refused), tuple(aged),
-                       tuple(finished), tuple(incomplete))
+                       tuple(finished), tuple(incomplete), tuple((bad.path, bad.reason) for bad in listing.unreadable))
 
 
 def _ended_in_ledger(contract: Contract, history: LedgerHistory) -> bool:

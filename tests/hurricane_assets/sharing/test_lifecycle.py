@@ -84,3 +84,15 @@ def test_judge_keeps_only_shares_that_helped(share_parts, share_prod_tables):
     verdicts = judge_shares([useful, useless, unmeasured], {useful.contract_id: 0.09, useless.contract_id: 0.002}, min_uplift=0.01)
     assert [(v.contract_id, v.keep) for v in verdicts] == [(useful.contract_id, True), (useless.contract_id, False)]
     assert "+0.0020 < 0.0100" in verdicts[1].reason
+
+
+def test_a_file_that_is_no_contract_is_reported_and_the_sweep_expires_the_others(share_parts, share_prod_tables):
+    contract = delivered(share_parts)
+    junk = share_parts["store"].folder / "notes.json"
+    junk.write_text("{}")
+    after_expiry = contract.expires_at + timedelta(days=1)
+    result = sweep(**{k: share_parts[k] for k in LIFECYCLE}, still_helps=lambda c: True, now=after_expiry)
+    assert result.expired == (contract.contract_id,)
+    assert result.unreadable == ((str(junk), "not a valid contract record: negotiation_id: Field required (6 error(s))"),)
+    assert share_parts["store"].get(contract.contract_id).status is ContractStatus.expired
+    assert not DeltaTable.is_deltatable(contract.share_uri)
