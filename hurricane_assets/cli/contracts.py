@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hurricane_assets.cli.display import short_path
-from hurricane_assets.cli.errors import fail
+from hurricane_assets.cli.errors import BAD_INPUT, fail
 
 app = typer.Typer(help="Share contracts: list, show, revoke.", no_args_is_help=True)
 console = Console()
@@ -34,17 +34,26 @@ def list_contracts(
     as_json: bool = typer.Option(False, "--json", help="Print a JSON list instead of a table."),
     status: str | None = typer.Option(None, help="Only contracts with this status."),
 ) -> None:
-    """Every contract, newest first."""
+    """Every contract, newest first. A file in the contracts folder that is not a contract record is
+    named on stderr with the reason, after the others are listed, and the exit code is 2."""
     from hurricane_assets.contracts.contract import ContractStatus
     from hurricane_assets.contracts.store import ContractStore
 
     if status is not None and status not in {s.value for s in ContractStatus}:
         fail(f"unknown status {status!r}; expected one of {', '.join(s.value for s in ContractStatus)}")
-    contracts = ContractStore().list(status=ContractStatus(status) if status else None)
-    rows = [_row(c) for c in sorted(contracts, key=lambda c: c.signed_at, reverse=True)]
+    listing = ContractStore().scan(status=ContractStatus(status) if status else None)
+    rows = [_row(c) for c in sorted(listing.contracts, key=lambda c: c.signed_at, reverse=True)]
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
-        return
+    else:
+        _print_table(rows)
+    for bad in listing.unreadable:
+        typer.echo(f"error: {short_path(bad.path)}: {bad.reason} (skipped)", err=True)
+    if listing.unreadable:
+        raise typer.Exit(BAD_INPUT)  # a state file that cannot be read, as everywhere in the CLI
+
+
+def _print_table(rows: list[dict]) -> None:
     # at 80 columns: the id whole (it is what the other commands take), the rest folds
     table = Table(title=f"{len(rows)} contract(s)", title_justify="left", box=None, padding=(0, 1))
     table.add_column("id", no_wrap=True)
@@ -99,8 +108,9 @@ def revoke(
     reason: str = typer.Option("revoked by the consumer", help="Why; recorded in the ledger."),
     by: str = typer.Option(None, help="Who revokes (default: the consumer agent)."),
 ) -> None:
-    """Revoke a contract: the contract is checked (signatures, the ledger's record), the delivered
-    copy (where settings put it) is erased and the revocation recorded."""
+    """Revoke a contract: the contract is checked (signatures, the ledger's record), the revocation
+    recorded, the delivered copy (where settings put it) erased. Run again, it finishes a revocation
+    or expiry that stopped partway."""
     from hurricane_assets.contracts.check import ContractRejected, share_uri_for
     from hurricane_assets.contracts.contract import ContractStatus, IllegalTransitionError
     from hurricane_assets.delivery.erase import ErasureRefused
@@ -115,4 +125,5 @@ def revoke(
                           signer=platform.signer)
     except (IllegalTransitionError, ContractRejected, ErasureRefused) as exc:
         fail(f"refused: {exc}")
-    typer.echo(f"revoked {ended.contract_id}; copy at {short_path(share_uri_for(ended.terms))} erased")
+    # the status the ledger recorded: a revoke that finishes an earlier, unfinished expiry says expired
+    typer.echo(f"{ended.status.value} {ended.contract_id}; copy at {short_path(share_uri_for(ended.terms))} erased")

@@ -37,13 +37,18 @@ def fail(message: str) -> None:
     raise CliInputError(message)
 
 
-def _raised_in_own_code(exc: BaseException) -> bool:
+def _raising_module(exc: BaseException) -> str:
+    """The module whose code raised `exc` (the innermost frame of its traceback)."""
     tb = exc.__traceback__
     module = ""
     while tb is not None:
         module = tb.tb_frame.f_globals.get("__name__", "")
         tb = tb.tb_next
-    return module.split(".")[0] in OWN_PACKAGES
+    return module
+
+
+def _raised_in_own_code(exc: BaseException) -> bool:
+    return _raising_module(exc).split(".")[0] in OWN_PACKAGES
 
 
 def _short(text: Any, limit: int = 80) -> str:
@@ -68,7 +73,10 @@ def describe(exc: BaseException, command: str) -> str:
         # KeyError quotes its message; our own messages are whole sentences
         message = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
     else:
-        message = f"{command} failed: {type(exc).__name__} (the state it read is not what it expects)"
+        # only the type and where: the cause may be a network, a disk or a state file, and its text may quote data
+        where = f" in {_raising_module(exc)}" if _raising_module(exc) else ""
+        message = (f"{command} failed: {type(exc).__name__}{where} (its message is not shown, as it may quote "
+                   "data; HURRICANE_DEBUG=1 shows the traceback)")
     message = " ".join(message.split())
     return message if len(message) <= MAX_MESSAGE else message[: MAX_MESSAGE - 1] + "…"
 

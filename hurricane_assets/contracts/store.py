@@ -3,6 +3,8 @@ in `$HURRICANE_HOME/contracts` or, with an S3 storage root, under `<root>/contra
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -13,9 +15,25 @@ from hurricane_assets.contracts.contract import Contract, ContractStatus
 from hurricane_assets.contracts.odcs import export_odcs
 from hurricane_assets.settings import hurricane_paths
 
+log = logging.getLogger(__name__)
+
 
 class ContractNotFoundError(KeyError):
     pass
+
+
+class UnreadableContract(ValueError):
+    """A file in the contracts folder that is not the contract record its name says."""
+
+    def __init__(self, path: Path | str, reason: str):
+        self.path, self.reason = str(path), reason
+        super().__init__(f"{path}: {reason}")
+
+
+@dataclass(frozen=True)
+class ContractListing:
+    contracts: list[Contract]
+    unreadable: list[UnreadableContract]  # skipped, each naming its file and why
 
 
 MAX_ID_LENGTH = 200  # a file name must stay under the file system's 255 bytes with its suffixes
@@ -51,13 +69,44 @@ class ContractStore:
             text = object_files.read_text(path)
         except FileNotFoundError:
             raise ContractNotFoundError(f"no contract {contract_id!r} in {self.folder}") from None
+        except UnicodeDecodeError:
+            raise UnreadableContract(path, "not a valid contract record: not UTF-8 text") from None
         try:
-            return Contract.model_validate_json(text)
+            contract = Contract.model_validate_json(text)
         except ValidationError as exc:
-            raise ValueError(f"{path}: not a valid contract record: {exc.errors()[0]['msg']}") from None
+            first = exc.errors(include_input=False, include_url=False)[0]  # no values: a record may hold terms
+            field = ".".join(map(str, first["loc"]))
+            raise UnreadableContract(path, f"not a valid contract record: {field + ': ' if field else ''}{first['msg']} "
+                                           f"({exc.error_count()} error(s))") from None
+        if contract.contract_id != contract_id:  # a copied or renamed file would be read as another contract
+            raise UnreadableContract(path, f"holds contract {contract.contract_id!r}, not {contract_id!r}")
+        return contract
+
+    def scan(self, *, status: ContractStatus | None = None) -> ContractListing:
+        """Every readable contract (of `status`, if given) and every file that is not one. One bad
+        file must not hide the others: the sweep, the delivery sensor and `contracts list` go on
+        with the rest and report it."""
+        contracts, unreadable = [], []
+        # hidden files (editor backups, `.x.json` left by a copy) are not records
+        for name in (n for n in object_files.names(self.folder, ".json") if not n.startswith(".")):
+            try:
+                contract = self.get(name.removesuffix(".json"))
+            except ContractNotFoundError:
+                continue  # removed since the folder was listed
+            except UnreadableContract as exc:
+                unreadable.append(exc)
+                continue
+            except (ValueError, OSError) as exc:  # a name that is no contract id; a file that cannot be opened
+                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+                unreadable.append(UnreadableContract(object_files.join(self.folder, name), reason))
+                continue
+            if status is None or contract.status is status:
+                contracts.append(contract)
+        return ContractListing(contracts, unreadable)
 
     def list(self, *, status: ContractStatus | None = None) -> list[Contract]:
-        # hidden files (editor backups, `.x.json` left by a copy) are not records
-        names = [n for n in object_files.names(self.folder, ".json") if not n.startswith(".")]
-        contracts = [self.get(name.removesuffix(".json")) for name in names]
-        return [c for c in contracts if status is None or c.status is status]
+        """The readable contracts; a file that is not one is logged and skipped (`scan` returns them)."""
+        listing = self.scan(status=status)
+        for bad in listing.unreadable:
+            log.warning("skipped %s", bad)
+        return listing.contracts

@@ -194,11 +194,13 @@ class EmbeddedLoop:
         started = time.perf_counter()
         before = len(Ledger())
         tick = self._tick("share_judge_sensor")
-        verdicts = [
-            {"contract_id": e["contract_id"], **json.loads(e["payload_json"])}
-            for e in Ledger().read(since_seq=before - 1).to_pylist()
-            if e["entry_type"] in (EntryType.CONTRACT_TESTED.value, EntryType.REVOKED.value)
-        ]
+        entries = [(e["entry_type"], e["contract_id"], json.loads(e["payload_json"]))
+                   for e in Ledger().read(since_seq=before - 1).to_pylist()]
+        # a revocation's counts are in the ERASURE entry after it (the end is recorded before the erasure)
+        erased = {cid: {k: payload[k] for k in ("rows_deleted", "files_vacuumed")} for kind, cid, payload in entries
+                  if kind == EntryType.ERASURE.value and payload.get("stage") == "share_ended"}
+        verdicts = [{"contract_id": cid, **payload, **erased.get(cid, {})} for kind, cid, payload in entries
+                    if kind in (EntryType.CONTRACT_TESTED.value, EntryType.REVOKED.value)]
         self.emit("judge", f"share judge: {len(tick.results)} judgement run(s)", started, verdicts=verdicts)
         return tick
 

@@ -41,10 +41,15 @@ def erase_table(uri: str) -> Erasure:
     return Erasure(uri, int(metrics.get("num_deleted_rows", 0) or 0), len(vacuumed), existed=True)
 
 
-def erase_share(terms: ShareTerms) -> Erasure:
-    """Erase the consumer's copy under `terms`. The path is derived from settings and must lie inside
+def erasable_uri(terms: ShareTerms) -> str:
+    """The consumer's copy under `terms`, derived from settings; `ErasureRefused` unless it lies inside
     the consumer's environment root, so no contract file can make an erasure delete another table."""
     uri = share_uri_for(terms)
     if not inside_consumer_root(uri, terms):
         raise ErasureRefused(f"refusing to erase {uri}: not inside {terms.consumer}'s {terms.environment.value} root")
-    return erase_table(uri)
+    return uri
+
+
+def erase_share(terms: ShareTerms) -> Erasure:
+    """Erase the consumer's copy under `terms` (`erasable_uri`)."""
+    return erase_table(erasable_uri(terms))

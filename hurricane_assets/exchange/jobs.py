@@ -59,7 +59,13 @@ def sweep_contracts(context: dg.OpExecutionContext, config: SweepConfig) -> None
         catalog=platform.catalog,  # each dataset's event time: rows past a contract's retention leave its share
     )
     context.log.info(f"expired {list(result.expired)}, renewed {list(result.renewed)}, not renewed "
-                     f"{list(result.not_renewed)}, rows past retention removed {list(result.retention)}")
+                     f"{list(result.not_renewed)}, rows past retention removed {list(result.retention)}, "
+                     f"unfinished ends finished {list(result.finished)}")
+    problems = [why for _, why in result.incomplete] + [f"{path}: {why} (skipped)" for path, why in result.unreadable]
+    if problems:
+        # every other contract was swept; the run fails so that a share still held, or a contract file the
+        # sweep cannot read (its expiry is not enforced), is seen, not only logged
+        raise dg.Failure(description=f"{len(problems)} contract(s) not swept: " + "; ".join(problems))
 
 
 @dg.job(description="Share lifecycle: expiry, retention and automatic renewal.")

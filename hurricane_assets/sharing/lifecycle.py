@@ -1,7 +1,8 @@
 """Revocation, expiry and renewal of shares, and the consumer's keep-or-revoke judgement.
 
-Ending a share (revoked or expired) erases the delivered copy, records it in the ledger with what
-was erased, and emits an OpenLineage DROP for the copy. Renewal re-checks the current policy and
+Ending a share (revoked or expired) records the end in the ledger first, then erases the delivered
+copy (an ERASURE entry says what went), emits an OpenLineage DROP for it and writes the contract
+file last; a step that fails is finished by the same call again or by the sweep (`end_share`). Renewal re-checks the current policy and
 signs a new contract version that points at the one it replaces. Every one of them first checks
 the contract (`contracts.check`): a tampered contract is refused before anything is changed, and
 the copy erased is the one settings derive, inside the consumer's environment root.
@@ -31,7 +32,7 @@ from hurricane_assets.contracts.contract import Contract, ContractStatus, Ledger
 from hurricane_assets.contracts.history import LedgerHistory
 from hurricane_assets.contracts.store import ContractStore
 from hurricane_assets.delivery.deliver import DeliveryRefused, deliver
-from hurricane_assets.delivery.erase import ErasureRefused, erase_share
+from hurricane_assets.delivery.erase import ErasureRefused, erasable_uri, erase_share
 from hurricane_assets.delivery.retention import delete_older, empty_share, retention_cutoff, stamped_cutoff
 from hurricane_assets.identity.signer import Signer
 from hurricane_assets.ledger.entry import EntryType
@@ -67,6 +68,31 @@ def judge_shares(contracts: list[Contract], uplift: dict[str, float], *, min_upl
     return verdicts
 
 
+ENDED = (ContractStatus.revoked, ContractStatus.expired)
+
+
+class EndIncomplete(RuntimeError):
+    """A revocation or expiry stopped at one step. Whatever was done stays done; the same call again
+    (the same command, or the next lifecycle sweep) finds the end in the ledger and does the rest."""
+
+    def __init__(self, contract_id: str, status: ContractStatus, step: str, done: tuple[str, ...], cause: BaseException):
+        self.contract_id, self.status, self.step, self.done, self.cause = contract_id, status, step, done, cause
+        if done:
+            message = (f"contract {contract_id}: {', '.join(done)}, but {step} failed ({_cause(cause)}); "
+                       "run the same command again, or let the lifecycle sweep, to finish it")
+        else:
+            message = (f"contract {contract_id}: not {status.value}: {step} failed ({_cause(cause)}); nothing was "
+                       "changed; run the same command again")
+        super().__init__(message)
+
+
+def _cause(exc: BaseException) -> str:
+    # the type and, for an OS error, its reason: other libraries' messages may quote values or secrets
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{type(exc).__name__}: {exc.strerror}"
+    return type(exc).__name__
+
+
 def end_share(
     contract: Contract,
     status: ContractStatus,
@@ -79,40 +105,110 @@ def end_share(
     signer: SignerPort | None = None,
     history: LedgerHistory | None = None,
 ) -> Contract:
-    """Revoke or expire: the contract is checked (raises `ContractRejected` if tampered), its status
-    changes first (so no delivery starts), then the copy is erased."""
-    if status not in (ContractStatus.revoked, ContractStatus.expired):
+    """Revoke or expire `contract`, in an order that a retry can always finish:
+
+    1. the REVOKED / EXPIRED ledger entry: the ledger is the authority on status, so from here no
+       delivery and no read of the share is allowed;
+    2. the consumer's copy is erased (an ERASURE entry records what went, if there was a copy);
+    3. the OpenLineage DROP of the copy (a LINEAGE_EMITTED entry records its hash);
+    4. the contract file takes the ended status: it is written last, so a file still saying active
+       is what lets the same call, or the sweep (which lists active contracts), find an unfinished end.
+
+    When the ledger already ended the contract (an earlier call stopped after step 1), steps 2-4 are
+    done again (erasing an erased copy changes nothing) and the ledger's status is kept, whatever
+    `status` asks. Raises `ContractRejected` (tampered, or not active) before anything is changed,
+    and `EndIncomplete` naming the step that failed and what was already done."""
+    if status not in ENDED:
         raise ValueError(f"a share ends as revoked or expired, not {status.value}")
-    # a proposed contract may be withdrawn; no expiry test: an ended term is what expiry is for
-    check_contract(contract, signer=signer if signer is not None else Signer(), ledger=ledger, history=history,
-                   now=None, allowed=(ContractStatus.active,) if status is ContractStatus.expired
-                   else (ContractStatus.active, ContractStatus.proposed))
-    ended = contract.transition(status)
-    share_uri = share_uri_for(contract.terms)
-    store.save(ended)
-    erasure = erase_share(contract.terms)
-    payload = {
-        "contract_id": contract.contract_id,
-        "contract_version": contract.version,
-        "reason": reason,
-        "by": by,
-        "share_uri": share_uri,
-        "copy_existed": erasure.existed,
-        "rows_deleted": erasure.rows_deleted,
-        "files_vacuumed": erasure.files_vacuumed,
-    }
+    signer = signer if signer is not None else Signer()
+    history = history if history is not None else LedgerHistory.read(ledger)
+    recorded = _check_before_end(contract, status, signer=signer, history=history)
+    ended = contract.model_copy(update={"status": recorded or status})
+    in_ledger = f"{ended.status.value} in the ledger"
+    steps = [] if recorded else [("the ledger entry", lambda: _record_end(ended, reason=reason, by=by, ledger=ledger),
+                                  in_ledger)]
+    steps.append(("erasing the copy", lambda: _erase_copy(ended, ledger=ledger), "the copy erased"))
     if lineage is not None:
-        payload["lineage_event_sha256"] = lineage.copy_dropped(contract).sha256
-    entry_type = EntryType.REVOKED if status is ContractStatus.revoked else EntryType.EXPIRED
+        steps.append(("the lineage DROP", lambda: _drop_lineage(ended, lineage=lineage, ledger=ledger),
+                      "the lineage DROP emitted"))
+    steps.append(("saving the contract file", lambda: store.save(ended), "the contract file saved"))
+    done = [in_ledger] if recorded else []
+    for step, run, outcome in steps:
+        try:
+            run()
+        except Exception as exc:
+            raise EndIncomplete(contract.contract_id, ended.status, step, tuple(done), exc) from exc
+        done.append(outcome)
+    return ended
+
+
+def _check_before_end(contract: Contract, status: ContractStatus, *, signer: SignerPort,
+                      history: LedgerHistory) -> ContractStatus | None:
+    """Check the contract (raises `ContractRejected`); returns the status the ledger already ended it
+    with, or None when the end is still to be recorded. The file's status is not signed and is written
+    last, so the ledger's status decides, and the rest of the check (signatures, the body the ledger
+    recorded, the signed location) is run against it."""
+    record = history.contract(contract.contract_id)
+    recorded = record.status if record is not None else contract.status  # unrecorded: the check refuses it
+    # ended in the ledger, the file not yet written: an end to finish (a file saying it too is a finished
+    # end, and the check below refuses it as before)
+    resuming = recorded in ENDED and contract.status is not recorded
+    if resuming:
+        allowed = ENDED
+    elif status is ContractStatus.expired:
+        allowed = (ContractStatus.active,)
+    else:
+        allowed = (ContractStatus.active, ContractStatus.proposed)  # a proposed contract may be withdrawn
+    # no expiry test: an ended term is what expiry is for
+    check_contract(contract.model_copy(update={"status": recorded}), signer=signer, history=history, now=None,
+                   allowed=allowed)
+    erasable_uri(contract.terms)  # refused before anything is recorded, not halfway
+    return recorded if resuming else None
+
+
+def _record_end(contract: Contract, *, reason: str, by: str, ledger: LedgerPort) -> None:
+    revoked = contract.status is ContractStatus.revoked
+    entry_type = EntryType.REVOKED if revoked else EntryType.EXPIRED
     ledger.append(
         entry_type=entry_type,
-        actor=f"agent:{contract.consumer}/consumer" if status is ContractStatus.revoked else "system:ledger",
-        payload=payload,
+        actor=f"agent:{contract.consumer}/consumer" if revoked else "system:ledger",
+        payload={"contract_id": contract.contract_id, "contract_version": contract.version, "reason": reason,
+                 "by": by, "share_uri": share_uri_for(contract.terms)},
         negotiation_id=contract.negotiation_id,
         contract_id=contract.contract_id,
         entry_id=entry_id(contract.contract_id, contract.version, entry_type.value),
     )
-    return ended
+
+
+def _erase_copy(contract: Contract, *, ledger: LedgerPort) -> None:
+    erasure = erase_share(contract.terms)
+    if not erasure.existed:
+        return  # nothing was there (or an earlier attempt erased it and recorded that)
+    counts = (erasure.rows_deleted, erasure.files_vacuumed)
+    ledger.append(
+        entry_type=EntryType.ERASURE,
+        actor="system:ledger",
+        payload={"stage": "share_ended", "contract_id": contract.contract_id, "contract_version": contract.version,
+                 "ended_as": contract.status.value, "share_uri": erasure.uri, "rows_deleted": counts[0],
+                 "files_vacuumed": counts[1]},
+        negotiation_id=contract.negotiation_id,
+        contract_id=contract.contract_id,
+        # the counts are in the id: a retry that finds a copy again (one a racing delivery wrote) records it too
+        entry_id=entry_id(contract.contract_id, contract.version, "share-erased", *counts),
+    )
+
+
+def _drop_lineage(contract: Contract, *, lineage: LineageEmitter, ledger: LedgerPort) -> None:
+    event = lineage.copy_dropped(contract)
+    ledger.append(
+        entry_type=EntryType.LINEAGE_EMITTED,
+        actor="system:ledger",
+        payload={"event": "copy_dropped", "contract_id": contract.contract_id, "contract_version": contract.version,
+                 "lineage_event_sha256": event.sha256},
+        negotiation_id=contract.negotiation_id,
+        contract_id=contract.contract_id,
+        entry_id=entry_id(contract.contract_id, contract.version, "copy-dropped", event.sha256),
+    )
 
 
 def _next_version(version: str) -> str:
@@ -205,6 +301,9 @@ class SweepResult:
     not_renewed: tuple[str, ...]
     refused: tuple[str, ...] = ()  # contracts that failed their check (e.g. edited files): left alone
     retention: tuple[tuple[str, int], ...] = ()  # (contract id, rows past its retention removed from its share)
+    finished: tuple[str, ...] = ()  # ends an earlier call recorded in the ledger and this tick completed
+    incomplete: tuple[tuple[str, str], ...] = ()  # (contract id, why): ends that stopped at a step; retried next tick
+    unreadable: tuple[tuple[str, str], ...] = ()  # (file, why): files in the contracts folder that are no contract
 
 
 def enforce_retention(contract: Contract, *, catalog: Catalog, ledger: LedgerPort, now: datetime,
@@ -287,22 +386,26 @@ def sweep(
     lineage: LineageEmitter | None = None,
     catalog: Catalog | None = None,
 ) -> SweepResult:
-    """Expire what is past its end of life; remove from every share that stays the rows past its
-    retention; renew what ends soon and `still_helps(contract)`."""
+    """Expire what is past its end of life; finish every end the ledger holds but the contract file
+    does not yet show (a revoke or expiry that stopped partway); remove from every share that stays
+    the rows past its retention; renew what ends soon and `still_helps(contract)`."""
     now = now or utc_now()
     catalog = catalog if catalog is not None else load_catalog()
-    expired, renewed, not_renewed, refused, aged = [], [], [], [], []
+    expired, renewed, not_renewed, refused, aged, finished, incomplete = [], [], [], [], [], [], []
     history = LedgerHistory.read(ledger)  # one scan: each step below touches only its own contract
 
     def redeliver(contract: Contract):
         return deliver(contract, catalog=catalog, gate=gate, signer=signer, ledger=ledger, lineage=lineage, now=now)
 
-    for contract in store.list(status=ContractStatus.active):
+    listing = store.scan(status=ContractStatus.active)  # a file that is no contract is skipped and reported
+    for contract in listing.contracts:
         try:
-            if contract.expires_at <= now:
+            unfinished = _ended_in_ledger(contract, history)
+            if unfinished or contract.expires_at <= now:
+                # an end the ledger already holds is finished with the status it recorded
                 end_share(contract, ContractStatus.expired, reason="end of term", by="system:ledger",
                           store=store, ledger=ledger, lineage=lineage, signer=signer, history=history)
-                expired.append(contract.contract_id)
+                (finished if unfinished else expired).append(contract.contract_id)
                 continue
             # the share stays (for now): its old rows go first, whatever the renewal decides
             check_contract(contract, signer=signer, history=history, now=now)
@@ -326,4 +429,12 @@ def sweep(
                 entry_id=entry_id(contract.contract_id, "sweep-refused", now.isoformat()),
             )
             refused.append(contract.contract_id)
-    return SweepResult(tuple(expired), tuple(renewed), tuple(not_renewed), tuple(refused), tuple(aged))
+        except EndIncomplete as exc:
+            incomplete.append((contract.contract_id, str(exc)))  # the next tick finishes it
+    return SweepResult(tuple(expired), tuple(renewed), tuple(not_renewed), tuple(refused), tuple(aged),
+                       tuple(finished), tuple(incomplete), tuple((bad.path, bad.reason) for bad in listing.unreadable))
+
+
+def _ended_in_ledger(contract: Contract, history: LedgerHistory) -> bool:
+    record = history.contract(contract.contract_id)
+    return record is not None and record.status in ENDED

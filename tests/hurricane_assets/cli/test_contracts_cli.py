@@ -48,3 +48,18 @@ def test_bad_input_exits_2_with_one_line():
         result = runner.invoke(app, args)
         assert result.exit_code == 2, args
         assert result.output.strip().startswith("error:") and len(result.output.strip().splitlines()) == 1, result.output
+
+
+def test_list_names_a_file_that_is_no_contract_lists_the_others_and_exits_2(share_catalog, share_prod_tables):
+    from hurricane_assets.contracts.store import ContractStore
+
+    contract = signed_and_delivered(share_catalog)
+    (ContractStore().folder / "notes.json").write_text("{}")
+    for args in (["contracts", "list", "--json"], ["contracts", "list"]):
+        listed = runner.invoke(app, args)
+        assert listed.exit_code == 2
+        assert listed.stderr == ("error: contracts/notes.json: not a valid contract record: negotiation_id: "
+                                 "Field required (6 error(s)) (skipped)\n")
+        assert contract.contract_id in listed.stdout
+    assert [row["id"] for row in json.loads(runner.invoke(app, ["contracts", "list", "--json"]).stdout)] == [
+        contract.contract_id]

@@ -136,3 +136,15 @@ def test_every_hop_of_the_loop_is_evaluated_within_seconds_under_the_daemon():
         "data_need_sensor": 5, "share_delivery_sensor": 5, "share_judge_sensor": 5}
     _, [automation] = build_model_definitions("risk")
     assert automation.minimum_interval_seconds == 10
+
+
+def test_a_file_that_is_no_contract_does_not_stop_the_deliveries(instance, share_catalog, share_prod_tables):
+    from hurricane_assets.sharing.contracting import sign_agreements
+    from hurricane_assets.sharing.platform import SharingPlatform
+    from tests.hurricane_assets.share_terms import agreement_for, fraud_terms
+
+    platform = SharingPlatform.from_environment(share_catalog)
+    (contract,) = sign_agreements([agreement_for(fraud_terms(), platform.gate)], **platform.signing).contracts
+    (ContractStore().folder / "notes.json").write_text("{}")
+    (request,) = requests_on_a_fresh_cursor(build_exchange_definitions(), "share_delivery_sensor", instance)
+    assert request.asset_selection == [dg.AssetKey(["risk", f"{contract.producer}__{contract.dataset}"])]

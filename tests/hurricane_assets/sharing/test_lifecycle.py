@@ -34,9 +34,12 @@ def test_revocation_erases_the_copy_records_it_and_drops_lineage(share_parts, sh
     assert ended.status is ContractStatus.revoked
     assert share_parts["store"].get(contract.contract_id).status is ContractStatus.revoked
     assert not DeltaTable.is_deltatable(contract.share_uri)
-    entry = share_parts["ledger"].tail(1)[0]
-    payload = json.loads(entry["payload_json"])
-    assert entry["entry_type"] == "REVOKED" and payload["rows_deleted"] > 0 and payload["files_vacuumed"] >= 1
+    revoked, erased, dropped = share_parts["ledger"].tail(3)  # the end first, then what the erasure removed
+    assert revoked["entry_type"] == "REVOKED" and json.loads(revoked["payload_json"])["reason"] == "uplift -0.001 < 0.010"
+    payload = json.loads(erased["payload_json"])
+    assert erased["entry_type"] == "ERASURE" and payload["stage"] == "share_ended"
+    assert payload["rows_deleted"] > 0 and payload["files_vacuumed"] >= 1
+    assert dropped["entry_type"] == "LINEAGE_EMITTED" and json.loads(dropped["payload_json"])["event"] == "copy_dropped"
     with pytest.raises(DeliveryRefused, match="revoked"):
         deliver(ended, **{k: share_parts[k] for k in ("catalog", "gate", "signer", "ledger")})
     with pytest.raises(IllegalTransitionError):
@@ -60,8 +63,8 @@ def test_sweep_expires_past_term_and_renews_what_still_helps(share_parts, share_
     assert share_parts["store"].get(keep.contract_id).status is ContractStatus.renewed
     assert not DeltaTable.is_deltatable(drop.share_uri)
     assert DeltaTable.is_deltatable(successor.share_uri)
-    types = [e["entry_type"] for e in share_parts["ledger"].tail(2)]
-    assert set(types) == {"EXPIRED", "RENEWED"}
+    types = [e["entry_type"] for e in share_parts["ledger"].tail(3)]
+    assert set(types) == {"EXPIRED", "ERASURE", "RENEWED"}  # the expiry, what it erased, the renewal
 
 
 def test_renewal_is_refused_when_the_policy_no_longer_allows(share_parts, share_prod_tables, tmp_path):
@@ -81,3 +84,15 @@ def test_judge_keeps_only_shares_that_helped(share_parts, share_prod_tables):
     verdicts = judge_shares([useful, useless, unmeasured], {useful.contract_id: 0.09, useless.contract_id: 0.002}, min_uplift=0.01)
     assert [(v.contract_id, v.keep) for v in verdicts] == [(useful.contract_id, True), (useless.contract_id, False)]
     assert "+0.0020 < 0.0100" in verdicts[1].reason
+
+
+def test_a_file_that_is_no_contract_is_reported_and_the_sweep_expires_the_others(share_parts, share_prod_tables):
+    contract = delivered(share_parts)
+    junk = share_parts["store"].folder / "notes.json"
+    junk.write_text("{}")
+    after_expiry = contract.expires_at + timedelta(days=1)
+    result = sweep(**{k: share_parts[k] for k in LIFECYCLE}, still_helps=lambda c: True, now=after_expiry)
+    assert result.expired == (contract.contract_id,)
+    assert result.unreadable == ((str(junk), "not a valid contract record: negotiation_id: Field required (6 error(s))"),)
+    assert share_parts["store"].get(contract.contract_id).status is ContractStatus.expired
+    assert not DeltaTable.is_deltatable(contract.share_uri)
