@@ -47,6 +47,9 @@ def show_models(event: LoopEvent) -> None:
         shares = meta.get("hurricane/shares") or []
         console.print(f"{key}: holdout ROC AUC {meta['hurricane/auc']:.3f}" + (f" with {len(shares)} share(s)" if shares else ""))
     for key, meta in _models(event.details["assets"], "_monitor").items():
+        if "hurricane/stale_model" in meta:  # not scored: a share the model reads has ended
+            console.print(f"{key}: not measured: {escape(str(meta['hurricane/stale_model']))}")
+            continue
         console.print(f"{key}: ROC AUC {meta['hurricane/auc_current']:.3f} vs baseline {meta['hurricane/auc_baseline']:.3f}, "
                       f"drifted features {meta.get('hurricane/drifted_features') or {}}")
         if "hurricane/data_need" in meta:
@@ -68,7 +71,8 @@ def show_uplift(event: LoopEvent) -> None:
         console.print(f"{key.removesuffix('_share_uplift')}: holdout ROC AUC {meta['hurricane/auc']:.3f} (without shares "
                       f"{meta['hurricane/auc_without_shares']:.3f}, uplift {meta['hurricane/uplift']:+.3f})")
         for contract_id, uplift in (meta.get("hurricane/share_uplift") or {}).items():
-            console.print(f"    share {contract_id}: uplift {uplift:+.4f} (keep if ≥ {meta['hurricane/min_uplift']})")
+            console.print(f"    share {contract_id}: uplift {uplift:+.4f} at the 95 % lower bound "
+                          f"(keep if ≥ {meta['hurricane/min_uplift']})")
 
 
 def show_negotiation(event: LoopEvent) -> None:
@@ -89,7 +93,9 @@ def show_delivery(event: LoopEvent) -> None:
             report = meta.get("hurricane/privacy_report") or {}
             masked = {c["column"]: c.get("operator") for c in report.get("columns", []) if c.get("status") != "dropped"}
             console.print(f"{key}: {meta.get('dagster/row_count')} rows → {short_path(str(meta.get('dagster/uri')))}")
-            console.print(f"    masking per column: {masked}; ledger entry {meta.get('hurricane/delivered_entry')}")
+            entry = meta.get("hurricane/delivered_entry")
+            recorded = f"ledger entry {entry}" if entry else "unchanged since the last delivery (no new ledger entry)"
+            console.print(f"    masking per column: {masked}; {recorded}")
 
 
 def show_judge(event: LoopEvent) -> None:

@@ -32,3 +32,24 @@ def test_a_failed_monitor_with_a_need_names_it(monkeypatch):
     text = shown(monkeypatch, {**MONITOR, "hurricane/data_need": need, "hurricane/prompt": "The risk domain asks"})
     assert "data need need-risk-fraud_model-abc for fraud_detection in preprod" in text
     assert "no data need" not in text
+
+
+def test_a_stale_model_is_shown_as_not_measured(monkeypatch):
+    reason = "risk.fraud_model v0002 was trained with share(s) ctr-1, no longer active (revoked or expired)"
+    text = shown(monkeypatch, {"hurricane/stale_model": reason})  # no AUC: the monitor did not score
+    assert f"risk/fraud_model_monitor: not measured: {reason}" in text
+
+
+def delivered(monkeypatch, entry) -> str:
+    console = Console(record=True, width=200)
+    monkeypatch.setattr(timeline, "console", console)
+    run = {"risk/payments__transactions": {"dagster/row_count": 10, "dagster/uri": "envs/preprod/risk/x",
+                                           "hurricane/delivered_entry": entry}}
+    timeline.show_delivery(LoopEvent("delivery", "delivery sensor: 1 delivery run(s)", {"runs": [run]}))
+    return console.export_text()
+
+
+def test_an_unchanged_delivery_says_so_rather_than_ledger_entry_none(monkeypatch):
+    assert "unchanged since the last delivery (no new ledger entry)" in delivered(monkeypatch, None)
+    assert "ledger entry None" not in delivered(monkeypatch, None)
+    assert "ledger entry {'seq': 7" in delivered(monkeypatch, {"seq": 7, "entry_hash": "ab"})
