@@ -42,6 +42,7 @@ from hurricane_assets.sharing.platform import SharingPlatform
 from hurricane_assets.sharing.request import (
     RequestDenied,
     RequestError,
+    RequestOutcome,
     granted_contract,
     parse_request,
     refusals,
@@ -235,7 +236,17 @@ class HurricaneClient:
         sensor path's negotiation and delivery as real Dagster runs; returns the delivered, masked
         copy (the join key and the granted columns). Raises `RequestDenied` naming each refused
         column with the producer policy and reason that refused it (`.delivered` holds what was
-        granted, if anything), `RequestError` for a malformed request."""
+        granted, if anything, `.signed` every contract signed), `RequestError` for a malformed request."""
+        outcome = self.request_outcome(dataset, columns, purpose, env, consumer=consumer, strategy=strategy,
+                                       progress=progress)
+        if not outcome.granted:
+            raise outcome.denial()
+        return outcome.frame
+
+    def request_outcome(self, dataset: str, columns: Iterable[str], purpose: str, env: str = "preprod", *,
+                        consumer: str | None = None, strategy: str = "rules", progress: bool = True) -> RequestOutcome:
+        """`request`, with what it came to returned instead of raised: the contracts signed, the copy
+        delivered, the columns refused."""
         request = parse_request(self.catalog, dataset, list(columns), purpose, env, consumer or self.domain)
         platform = SharingPlatform.from_environment(self.catalog)
         need = self._current_need(request, platform)
@@ -250,18 +261,17 @@ class HurricaneClient:
             with step(f"negotiating {request.name} for {request.purpose} in {request.environment}"):
                 negotiate_run(need, instance, strategy=strategy)
             report = load_result(negotiation_id_for(need, platform.gate.bundle_sha256))
-            contract = granted_contract([c for c in platform.store.list() if c.negotiation_id == report.negotiation_id
-                                         and c.status is ContractStatus.active], request)
+            signed = tuple(c for c in platform.store.list() if c.negotiation_id == report.negotiation_id
+                           and c.status is ContractStatus.active)
+            contract = granted_contract(signed, request)
             frame = None
             if contract is not None:
                 with step(f"delivering {request.name} masked into {request.consumer}'s {request.environment}"):
                     deliver_run(contract, instance)
                 frame = self.read_share(contract.contract_id)
             with step("explaining what was refused"):
-                refused = refusals(request, report, contract, platform.gate)
-        if refused or frame is None:
-            raise RequestDenied(request.name, refused, report.negotiation_id, frame)
-        return frame
+                refused = tuple(refusals(request, report, contract, platform.gate))
+        return RequestOutcome(request, report.negotiation_id, signed, contract, frame, refused)
 
     def _current_need(self, request, platform: SharingPlatform) -> NeedSpec:
         """The request's need: the same one while its contract is active (asking again changes

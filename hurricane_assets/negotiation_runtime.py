@@ -38,6 +38,7 @@ STRATEGIES: dict[str, Callable[[], Strategy]] = {"rules": RuleStrategy, "llm": L
 
 __all__ = [
     "CatalogDirectory",
+    "NeedMismatch",
     "NegotiationNotFound",
     "NegotiationResult",
     "NotAwaitingHuman",
@@ -45,6 +46,24 @@ __all__ = [
     "resume_negotiation",
     "run_negotiation",
 ]
+
+
+class NeedMismatch(ValueError):
+    """A need naming a domain or a listing the catalog does not hold; refused before anything runs."""
+
+
+def check_need(catalog: Catalog, need: NeedSpec) -> None:
+    """Every domain and listing `need` names is in `catalog`. Unchecked, an unknown consumer got as
+    far as the exchange and failed there as a domain whose agent is unavailable."""
+    try:
+        catalog.product(need.consumer)
+    except KeyError as exc:
+        raise NeedMismatch(f"consumer: {exc.args[0]}") from None
+    for listing in need.listings:
+        try:
+            catalog.dataset(*listing.split(".", 1))
+        except KeyError as exc:
+            raise NeedMismatch(f"listings: {exc.args[0]}") from None
 
 
 class CatalogDirectory:
@@ -146,8 +165,12 @@ def run_negotiation(
 ) -> NegotiationResult:
     """Negotiate `need` with every producer the catalog lists, durably; running the same need again
     resumes an interrupted run or returns the finished one. With an `exchange`, through the domains'
-    own agents (`hurricane_assets.agents`)."""
-    context = platform_context(strategy=strategy, estimator=estimator, clock=clock, exchange=exchange)
+    own agents (`hurricane_assets.agents`). Raises `NeedMismatch` before anything runs when the
+    need names a domain or listing the catalog does not hold."""
+    catalog = load_catalog()
+    check_need(catalog, need)
+    context = platform_context(strategy=strategy, estimator=estimator, catalog=catalog, clock=clock,
+                               exchange=exchange)
     with negotiator(context, checkpointer_path) as n:
         return n.run(need)
 

@@ -11,7 +11,7 @@ from enum import Enum
 from functools import cached_property
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serializer, model_validator
 
 from negotiation_graph.canonical import canonical_json
 
@@ -131,8 +131,9 @@ class NeedSpec(BaseModel):
     """What a consumer's model needs, in catalog terms; starts a negotiation.
 
     `wanted` maps a column name or a catalog tag to how much it is worth to the consumer (e.g. the
-    drift score of the feature it would explain). `prompt` is generated prose for display and for
-    an optional LLM; it is untrusted and never interpreted by the policy gate.
+    drift score of the feature it would explain). `listings` ("producer.dataset") narrows who is
+    asked to those listings; empty, every joinable listing is. `prompt` is generated prose for
+    display and for an optional LLM; it is untrusted and never interpreted by the policy gate.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -155,7 +156,32 @@ class NeedSpec(BaseModel):
     # the older part of that window without the feature (rows past retention are deleted from the
     # share), so the consumer values retention up to this length (`scoring.retention_cover`)
     training_days: int | None = Field(default=None, gt=0)
+    # a person asking for named columns of one dataset means that dataset: a column name alone
+    # (txn_id, amount) is served by other listings too, which must not be asked
+    listings: tuple[str, ...] = ()
     prompt: str = ""
+
+    @field_validator("listings")
+    @classmethod
+    def _qualified(cls, listings):
+        for listing in listings:
+            producer, _, dataset = listing.partition(".")
+            if not producer or not dataset:
+                raise ValueError(f"listing {listing[:80]!r}: expected PRODUCER.DATASET, e.g. payments.transactions")
+        return listings
+
+    @model_serializer(mode="wrap")
+    def _without_empty_listings(self, handler):
+        # a need open to every listing keeps the bytes (and so the negotiation id and the signed
+        # CFP) it had before needs could name listings
+        data = handler(self)
+        if not self.listings:
+            data.pop("listings", None)
+        return data
+
+    def admits(self, producer: str, dataset: str) -> bool:
+        """Whether the listing `producer.dataset` may be asked to serve this need."""
+        return not self.listings or f"{producer}.{dataset}" in self.listings
 
     @model_validator(mode="after")
     def _asks_what_it_uses(self):

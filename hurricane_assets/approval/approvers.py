@@ -13,6 +13,8 @@ import base64
 import hashlib
 import os
 import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -23,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from hurricane_assets.contracts.history import LedgerHistory
 from hurricane_assets.identity import KeyRegistry, key_id_of
 from hurricane_assets.ledger.entry import EntryType, header_bytes, identity_of
+from hurricane_assets.ledger.ledger import LedgerAppend
 from hurricane_assets.sharing.ids import entry_id
 from negotiation_graph.ports import LedgerReceipt
 
@@ -82,15 +85,24 @@ def private_key_from(material: bytes, where: str) -> Ed25519PrivateKey:
 
 def add_approver(ledger, name: str, public_raw: bytes, domain: str) -> LedgerReceipt:
     """Register `name`'s public key as an approver for `domain`, signed by the domain's key."""
+    return add_approvers(ledger, name, public_raw, [domain])[0]
+
+
+def add_approvers(ledger, name: str, public_raw: bytes, domains: Sequence[str]) -> list[LedgerReceipt]:
+    """Register `name`'s public key for every domain in one ledger commit, each entry signed by its
+    domain's key: one domain that cannot sign registers the approver for none."""
     check_name(name)
     key_id = key_id_of(public_raw)
-    return ledger.append(
-        entry_type=EntryType.APPROVER_ADDED,
-        actor=f"agent:{domain}/approvers",
-        payload={"approver": name, "domain": domain, "key_id": key_id,
-                 "public_key_b64": base64.b64encode(public_raw).decode()},
-        entry_id=entry_id("approver", domain, name, key_id),
-    )
+    return ledger.append_batch([
+        LedgerAppend(
+            entry_type=EntryType.APPROVER_ADDED,
+            actor=f"agent:{domain}/approvers",
+            payload={"approver": name, "domain": domain, "key_id": key_id,
+                     "public_key_b64": base64.b64encode(public_raw).decode()},
+            entry_id=entry_id("approver", domain, name, key_id),
+        )
+        for domain in domains
+    ])
 
 
 def _ts_us(ts: datetime) -> int:
@@ -139,19 +151,36 @@ def registered_approvers(history: LedgerHistory, registry: KeyRegistry | None = 
     return found
 
 
-def write_private_key(path: Path) -> Ed25519PrivateKey:
-    """A new approver key at `path` (PEM, 0600, folder 0700). In production an approver's key stays
-    on the approver's own device; this is the embedded default for demos and tests."""
+@contextmanager
+def new_private_key(path: Path) -> Iterator[Ed25519PrivateKey]:
+    """A new approver key (PEM, 0600, folder 0700) that lands at `path` only if the block succeeds:
+    it is written next to it first, so a folder that cannot take it fails before the block
+    registers anything, and a block that fails (no trust root, a domain that cannot sign) leaves no
+    key behind for a later add to pick up. In production an approver's key stays on the approver's
+    own device; this is the embedded default for demos and tests."""
     if path.exists():
         raise ApproverError(f"{path}: a key already exists (approver keys are never overwritten)")
+    made_folder = not path.parent.exists()
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(path.parent, 0o700)
-    key = Ed25519PrivateKey.generate()
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    pending = path.with_name(f".{path.name}.{os.getpid()}.pending")
+    try:
+        os.chmod(path.parent, 0o700)
+        key = Ed25519PrivateKey.generate()
+        _write_new(pending, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                              serialization.NoEncryption()))
+        yield key
+        os.link(pending, path)  # never over a key that appeared meanwhile
+    finally:
+        pending.unlink(missing_ok=True)
+        if made_folder and not path.exists():
+            with suppress(OSError):
+                path.parent.rmdir()
+
+
+def _write_new(path: Path, data: bytes) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as out:
-        out.write(pem)
-    return key
+        out.write(data)
 
 
 def read_private_key(path: Path) -> Ed25519PrivateKey:

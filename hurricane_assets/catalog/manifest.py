@@ -170,6 +170,8 @@ def load_validated_yaml(path: Path, model: type[BaseModelT], error: type[Manifes
         raw = yaml.load(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except FileNotFoundError:
         raise error(path, "<file>", "file not found") from None
+    except UnicodeDecodeError as exc:
+        raise error(path, f"byte {exc.start}", "not UTF-8 text") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "<yaml>"

@@ -42,19 +42,21 @@ def add(
                                            help="the approver's Ed25519 public key (PEM or base64); default: "
                                            "make a key pair under $HURRICANE_HOME/approvers"),
 ) -> None:
-    """Register NAME's public key as an approver for each --for domain (a ledger entry signed by that domain)."""
+    """Register NAME's public key as an approver for each --for domain (a ledger entry signed by that
+    domain). All or nothing: when one registration fails, none is made and no new key is kept."""
     from hurricane_assets.approval.approvers import (
         ApproverError,
-        add_approver,
+        add_approvers,
         check_name,
+        new_private_key,
         public_raw_from,
         read_private_key,
-        write_private_key,
     )
     from hurricane_assets.catalog import load_catalog
     from hurricane_assets.identity.keys import public_raw_of
     from hurricane_assets.ledger import Ledger
 
+    domains = list(dict.fromkeys(domains))  # one entry per domain, however often it is named
     try:
         check_name(name)
         known = set(load_catalog().domains)
@@ -66,17 +68,18 @@ def add(
                 raw = public_raw_from(public_key.read_bytes(), str(public_key))
             except FileNotFoundError:
                 _fail_input(f"{public_key}: no such file")
-            where = str(public_key)
+            receipts, where = add_approvers(Ledger(), name, raw, domains), str(public_key)
+        elif (path := default_key_path(name)).exists():  # an earlier add's key: an approver keeps one key
+            key = read_private_key(path)
+            receipts, where = add_approvers(Ledger(), name, public_raw_of(key.public_key()), domains), str(path)
         else:
-            path = default_key_path(name)
-            key = read_private_key(path) if path.exists() else write_private_key(path)
-            raw, where = public_raw_of(key.public_key()), f"new key at {path}" if not path.exists() else str(path)
-        ledger = Ledger()
-        for domain in domains:
-            receipt = add_approver(ledger, name, raw, domain)
-            typer.echo(f"approver {name} registered for {domain} (ledger entry #{receipt.seq}; key from {where})")
+            with new_private_key(path) as key:
+                receipts = add_approvers(Ledger(), name, public_raw_of(key.public_key()), domains)
+            where = f"new key at {path}"
     except ApproverError as exc:
         _fail_input(str(exc))
+    for domain, receipt in zip(domains, receipts, strict=True):
+        typer.echo(f"approver {name} registered for {domain} (ledger entry #{receipt.seq}; key from {where})")
 
 
 @app.command("list")

@@ -85,7 +85,7 @@ def run(
     as_json: bool = typer.Option(False, "--json", help="print the negotiation report as JSON"),
 ) -> None:
     """Negotiate a need with every producer in the catalog and print the transcript."""
-    from hurricane_assets.negotiation_runtime import run_negotiation
+    from hurricane_assets.negotiation_runtime import NeedMismatch, run_negotiation
 
     try:
         need = NeedSpec.model_validate(yaml.safe_load(need_file.read_text()))
@@ -95,7 +95,11 @@ def run(
         first = exc.errors()[0] if isinstance(exc, ValidationError) else None
         where = ".".join(map(str, first["loc"])) if first else "<yaml>"
         fail(f"{need_file}: {where}: {first['msg'] if first else exc}")
-    _print(run_negotiation(need, strategy=strategy), as_json)
+    try:
+        result = run_negotiation(need, strategy=strategy)
+    except NeedMismatch as exc:
+        fail(f"{need_file}: {exc}")
+    _print(result, as_json)
 
 
 def _print(result: NegotiationResult, as_json: bool) -> None:

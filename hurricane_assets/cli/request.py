@@ -4,12 +4,17 @@ same negotiation and delivery as a failing monitor's need, as real Dagster runs.
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from hurricane_assets.cli.display import short_path
+
+if TYPE_CHECKING:  # the client imports the engines: loaded only when the command runs
+    from hurricane_assets.client import HurricaneClient
+    from hurricane_assets.sharing.request import RequestOutcome
 
 console = Console()
 
@@ -25,38 +30,49 @@ def request(
 ) -> None:
     """Negotiate and deliver COLUMNs of DATASET for PURPOSE into ENV.
 
-    Exit 1 when a column is refused (each refusal names the policy and reason), 2 on a malformed request."""
-    from hurricane_assets.client import HurricaneClient, RequestDenied
+    Exit 1 when a column is refused (each refusal names the policy and reason), 2 on a malformed request.
+    Whatever the outcome, every contract the negotiation signed is shown."""
+    from hurricane_assets.client import HurricaneClient
 
     client = HurricaneClient(domain=consumer)
-    try:
-        frame = client.request(dataset, columns, purpose, env, progress=progress)
-        refused, denied = [], None
-    except RequestDenied as exc:
-        frame, refused, denied = exc.delivered, exc.refused, exc
-    contracts = client.contracts(consumer=client.domain, status="active")
-    producer, name = dataset.split(".", 1)
-    row = contracts[(contracts["producer"] == producer) & (contracts["dataset"] == name)].head(1)
-    contract_id = row["contract_id"].iloc[0] if len(row) and frame is not None else None
-    masking = client.contract_columns(contract_id) if contract_id else None
+    outcome = client.request_outcome(dataset, columns, purpose, env, progress=progress)
     if as_json:
-        typer.echo(json.dumps({
-            "dataset": dataset, "granted": denied is None, "contract_id": contract_id,
-            "share_uri": client.contract(contract_id).share_uri if contract_id else None,
-            "rows": None if frame is None else len(frame),
-            "columns": {} if masking is None else dict(zip(masking["column"], masking["masking"])),
-            "refused": [{"column": r.column, "policy_ids": list(r.policy_ids), "reasons": list(r.reasons)} for r in refused],
-            "negotiation_id": denied.negotiation_id if denied else None,
-        }, indent=2))
+        typer.echo(json.dumps(outcome_json(outcome), indent=2))
     else:
-        if contract_id:
-            console.print(f"contract [bold]{contract_id}[/]: {len(frame)} rows at "
-                          f"{short_path(client.contract(contract_id).share_uri)}")
-            table = Table("column", "masking", "class", box=None, padding=(0, 1))
-            for column, method, classification, _ in masking.itertuples(index=False):
-                table.add_row(column, method, classification)
-            console.print(table)
-        for r in refused:
-            typer.echo(f"refused {r}")
-    if denied is not None:
+        print_outcome(client, outcome)
+    if not outcome.granted:
         raise typer.Exit(code=1)
+
+
+def outcome_json(outcome: RequestOutcome) -> dict:
+    contract = outcome.contract
+    return {
+        "dataset": outcome.request.name, "granted": outcome.granted,
+        "contract_id": contract.contract_id if contract else None,
+        "share_uri": contract.share_uri if contract else None,
+        "rows": None if outcome.frame is None else len(outcome.frame),
+        "columns": {column: method.value for column, method in contract.terms.columns.items()} if contract else {},
+        "refused": [{"column": r.column, "policy_ids": list(r.policy_ids), "reasons": list(r.reasons)}
+                    for r in outcome.refused],
+        "negotiation_id": outcome.negotiation_id,
+        "signed": [{"contract_id": c.contract_id, "dataset": f"{c.producer}.{c.dataset}",
+                    "columns": {column: method.value for column, method in c.terms.columns.items()}}
+                   for c in outcome.signed],
+    }
+
+
+def print_outcome(client: HurricaneClient, outcome: RequestOutcome) -> None:
+    from hurricane_assets.sharing.request import describe_contract
+
+    contract = outcome.contract
+    if contract is not None:
+        rows = "not delivered" if outcome.frame is None else f"{len(outcome.frame)} rows"
+        console.print(f"contract [bold]{contract.contract_id}[/]: {rows} at {short_path(contract.share_uri)}")
+        table = Table("column", "masking", "class", box=None, padding=(0, 1))
+        for column, method, classification, _ in client.contract_columns(contract.contract_id).itertuples(index=False):
+            table.add_row(column, method, classification)
+        console.print(table)
+    for other in (c for c in outcome.signed if c is not contract):
+        typer.echo(f"signed {describe_contract(other)}")
+    for r in outcome.refused:
+        typer.echo(f"refused {r}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from hurricane_assets.catalog import Catalog
 from hurricane_assets.contracts.contract import Contract
@@ -21,6 +22,9 @@ from negotiation_graph.ports import PolicyGate
 from negotiation_graph.runner import NegotiationReport
 from negotiation_graph.scoring import VALUE_BEARING
 from negotiation_graph.terms import NeedSpec, ShareTerms
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class RequestError(ValueError):
@@ -40,18 +44,27 @@ class RefusedColumn:
         return f"{self.column}: refused by {policies}: {', '.join(self.reasons)}"
 
 
+def describe_contract(contract: Contract) -> str:
+    columns = ", ".join(contract.terms.shared_columns())
+    return f"contract {contract.contract_id} for {contract.producer}.{contract.dataset} ({columns})"
+
+
 class RequestDenied(Exception):
     """Some requested columns were not granted. `refused` names each with its policy and reason;
-    `delivered` holds the columns that were granted and delivered, if any."""
+    `delivered` holds the columns that were granted and delivered, if any; `signed` every contract
+    the negotiation signed all the same, so a denial never hides an agreement."""
 
-    def __init__(self, dataset: str, refused: list[RefusedColumn], negotiation_id: str, delivered=None):
+    def __init__(self, dataset: str, refused: list[RefusedColumn], negotiation_id: str, delivered=None,
+                 signed: tuple[Contract, ...] = ()):
         self.dataset = dataset
         self.refused = refused
         self.negotiation_id = negotiation_id
         self.delivered = delivered
+        self.signed = signed
         listed = "; ".join(str(r) for r in refused)
+        agreed = "".join(f"; signed {describe_contract(c)}" for c in signed)
         super().__init__(f"request for {dataset} denied for {len(refused)} column(s): {listed} "
-                         f"(negotiation {negotiation_id})")
+                         f"(negotiation {negotiation_id}{agreed})")
 
 
 @dataclass(frozen=True)
@@ -99,7 +112,8 @@ def parse_request(catalog: Catalog, dataset: str, columns: list[str] | tuple[str
 
 def request_need(catalog: Catalog, request: DatasetRequest, *, attempt: int = 0) -> NeedSpec:
     """The need this request is: each column wanted with the same weight, joinable on the dataset's
-    entity and the entities its columns refer to. Its id is derived from the request, so asking
+    entity and the entities its columns refer to, and served by that dataset only (other listings
+    hold columns of the same names, which the person did not ask for). Its id is derived from the request, so asking
     again resumes or returns the same negotiation; `attempt` > 0 asks anew once that negotiation's
     contract is no longer active (a later request for the dataset superseded it, or it was revoked)."""
     spec = catalog.dataset(request.producer, request.dataset)
@@ -115,9 +129,30 @@ def request_need(catalog: Catalog, request: DatasetRequest, *, attempt: int = 0)
         environment=request.environment,
         join_entities=entities,
         wanted=dict.fromkeys(request.columns, 1.0),
+        listings=(request.name,),
         prompt=f"{request.consumer} asks for {', '.join(request.columns)} of {request.name} "
                f"for {request.purpose} in {request.environment}",
     )
+
+
+@dataclass(frozen=True)
+class RequestOutcome:
+    """What a request came to: the contracts its negotiation signed (`contract`, the one for the
+    requested dataset, among them), the copy delivered under it, and each column not granted."""
+
+    request: DatasetRequest
+    negotiation_id: str
+    signed: tuple[Contract, ...]
+    contract: Contract | None
+    frame: pd.DataFrame | None
+    refused: tuple[RefusedColumn, ...]
+
+    @property
+    def granted(self) -> bool:
+        return self.frame is not None and not self.refused
+
+    def denial(self) -> RequestDenied:
+        return RequestDenied(self.request.name, list(self.refused), self.negotiation_id, self.frame, self.signed)
 
 
 def granted_contract(contracts: tuple[Contract, ...] | list[Contract], request: DatasetRequest) -> Contract | None:

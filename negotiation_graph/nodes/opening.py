@@ -22,7 +22,8 @@ def open_negotiation(state: NegotiationState, runtime: Runtime[NegotiationContex
     ctx, need, nid = runtime.context, state["need"], state["negotiation_id"]
     opened_at = ctx.clock()
     listings = sorted(
-        (listing for listing in ctx.directory.listings(need) if listing.producer != need.consumer),  # not itself
+        (listing for listing in ctx.directory.listings(need)
+         if listing.producer != need.consumer and need.admits(listing.producer, listing.dataset)),  # not itself
         key=lambda item: (item.producer, item.dataset),
     )
     drafts = Drafts(ctx)

@@ -86,6 +86,50 @@ def test_a_purpose_the_producer_does_not_allow_is_denied_for_every_column(share_
     assert denied.value.refused[0].reasons
 
 
+def request_cli(*args: str):
+    return CliRunner().invoke(app, ["request", *args, "--purpose", "fraud_detection", "--as", "risk", "--no-progress"])
+
+
+def active_contracts() -> dict[str, str]:
+    contracts = HurricaneClient(domain="risk").contracts(consumer="risk", status="active")
+    return {row.contract_id: f"{row.producer}.{row.dataset}" for row in contracts.itertuples()}
+
+
+def reported_contracts(outcome: dict) -> dict[str, str]:
+    return {c["contract_id"]: c["dataset"] for c in outcome["signed"]}
+
+
+def test_request_for_columns_other_datasets_also_hold_signs_only_the_requested_dataset(share_prod_tables):
+    # chargebacks holds txn_id and amount too: the request once signed a chargebacks contract,
+    # which the next delivery wrote, and reported every column refused
+    cli = request_cli("payments.transactions", "-c", "txn_id", "-c", "amount", "--json")
+    assert cli.exit_code == 0, cli.output
+    outcome = json.loads(cli.stdout)
+    assert active_contracts() == {outcome["contract_id"]: "payments.transactions"}
+    assert reported_contracts(outcome) == active_contracts()
+    assert outcome["granted"] is True and outcome["refused"] == [] and outcome["rows"] > 0
+    assert {"txn_id", "amount"} <= set(outcome["columns"])
+
+
+def test_the_cli_reports_every_contract_signed_even_when_nothing_asked_for_was_granted(share_prod_tables,
+                                                                                      monkeypatch):
+    import hurricane_assets.client as client_module
+
+    open_need = client_module.request_need  # the need as it was: open to every listing with those columns
+    monkeypatch.setattr(client_module, "request_need",
+                        lambda *a, **k: open_need(*a, **k).model_copy(update={"listings": ()}))
+    cli = request_cli("payments.transactions", "-c", "txn_id", "-c", "amount", "--json")
+    assert cli.exit_code == 1, cli.output
+    outcome = json.loads(cli.stdout)
+    assert outcome["granted"] is False and outcome["contract_id"] is None
+    assert set(reported_contracts(outcome).values()) == {"payments.chargebacks"}
+    assert reported_contracts(outcome) == active_contracts()
+    text = request_cli("payments.transactions", "-c", "txn_id", "-c", "amount")
+    (chargebacks,) = reported_contracts(outcome)
+    assert f"signed contract {chargebacks} for payments.chargebacks (txn_id, amount)" in text.stdout
+    assert text.exit_code == 1
+
+
 @pytest.mark.parametrize("args, message", [
     (("payments.nope", ["x"], "fraud_detection"), "unknown dataset payments.nope"),
     (("transactions", ["channel"], "fraud_detection"), "expected DOMAIN.DATASET"),

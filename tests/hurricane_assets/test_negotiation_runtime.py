@@ -165,6 +165,17 @@ def test_bad_input_is_named():
         resume_negotiation("whatever", None, now=T0)
 
 
+def test_a_need_naming_an_unknown_domain_or_listing_is_refused_before_anything_runs(hurricane_home):
+    known = "customers, marketing, payments, risk, support"
+    with pytest.raises(ValueError, match=f"^consumer: unknown domain 'nosuch'; known: {known}$"):
+        run_negotiation(fraud_need(consumer="nosuch"))
+    with pytest.raises(ValueError, match="^listings: unknown dataset payments.nope; payments offers: "):
+        run_negotiation(fraud_need(listings=("payments.nope",)))
+    with pytest.raises(ValueError, match="^listings: unknown domain 'shop'"):
+        run_negotiation(fraud_need(listings=("shop.orders",)))
+    assert not hurricane_paths().checkpoints.exists() and not (hurricane_home / "ledger").exists()
+
+
 def test_support_narrows_tickets_to_90_days_for_analytics_instead_of_refusing():
     """support's Cedar rule denies tickets for analytics beyond 90 days: the producer offers a
     window instead of refusing, the sides bargain over it, and no offer ever passes 90 days."""

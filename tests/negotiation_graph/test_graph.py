@@ -170,6 +170,29 @@ def test_cfp_reaches_every_listing_and_each_answers_once():
     assert all(m.in_reply_to == cfp.msg_id and m.prev_msg_sha256 == cfp.sha256() for m in answers)
 
 
+def test_a_need_naming_its_listings_asks_only_them():
+    # txn_id is a column of payments.chargebacks too: without the restriction chargebacks would answer
+    need = fraud_need(wanted={"txn_id": 1.0, "channel": 1.0}, listings=("payments.transactions",))
+    ctx, report = run(need)
+    assert {m.sender for m in report.transcript if m.performative in (Performative.PROPOSE, Performative.REFUSE)} \
+        == {"agent:payments/producer"}
+    assert {(m.terms.producer, m.terms.dataset) for m in report.transcript if m.terms} == {("payments", "transactions")}
+    assert [(a.producer, a.dataset) for a in report.agreements] == [("payments", "transactions")]
+    assert report.transcript[0].need.listings == ("payments.transactions",)  # the CFP carries it, signed
+
+
+def test_a_listing_must_be_named_producer_dot_dataset():
+    with pytest.raises(ValueError, match="listing 'transactions': expected PRODUCER.DATASET"):
+        fraud_need(listings=("transactions",))
+
+
+def test_a_need_open_to_every_listing_keeps_its_bytes():
+    # the negotiation id and every signed CFP hash the need's canonical form: a need that names no
+    # listing must hash as it did before needs could name one
+    assert "listings" not in fraud_need().model_dump(mode="json")
+    assert fraud_need(listings=("payments.transactions",)).model_dump(mode="json")["listings"] == ["payments.transactions"]
+
+
 class ThreadRecordingSigner:
     """The sample signer, noting the thread each producer signs its answer to the CFP in (the fan-out)."""
 

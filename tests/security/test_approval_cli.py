@@ -69,3 +69,23 @@ def test_a_renewal_approved_from_the_command_line(share_parts, share_prod_tables
     assert entry["entry_type"] == "HUMAN_APPROVAL" and json.loads(entry["payload_json"])["approver"] == "erin"
     # renewal finds the approval the command recorded
     assert renew(contract, **{k: share_parts[k] for k in LIFECYCLE}) is not None
+
+
+def test_a_failed_add_leaves_no_key_and_no_registration(hurricane_home):
+    trust = hurricane_home / "trust"
+    saved = hurricane_home.parent / "trust-saved"
+    trust.rename(saved)  # a home without a trust root: no domain can sign the registration
+    failed = runner.invoke(app, ["approvers", "add", "bob", "--for", "payments"])
+    assert failed.exit_code == 2 and "no trust root" in failed.stderr, failed.output
+    assert not (hurricane_home / "approvers").exists()  # no key left for a later add to reuse
+    saved.rename(trust)
+    support_key = hurricane_home / "domains" / "support"
+    support_key.rename(hurricane_home.parent / "support-saved")  # one of two domains cannot sign
+    half = runner.invoke(app, ["approvers", "add", "bob", "--for", "payments", "--for", "support"])
+    assert half.exit_code == 2 and "no signing key for 'support'" in half.stderr, half.output
+    assert not (hurricane_home / "approvers").exists()
+    assert runner.invoke(app, ["approvers", "list"]).output.strip() == "no approvers registered"
+    added = runner.invoke(app, ["approvers", "add", "bob", "--for", "payments"])
+    assert added.exit_code == 0 and "key from new key at" in added.output, added.output
+    assert (hurricane_home / "approvers" / "bob.ed25519").exists()
+    assert sorted(p.name for p in (hurricane_home / "approvers").iterdir()) == ["bob.ed25519"]

@@ -99,6 +99,16 @@ def test_invalid_yaml_names_line(tmp_path):
     assert "not valid YAML" in err.value.reason
 
 
+def test_binary_manifest_names_the_file_and_that_it_is_not_text(tmp_path):
+    path = tmp_path / "shop" / "product.yaml"
+    path.parent.mkdir()
+    path.write_bytes(b"domain: shop\nowner: \xff\xfe\x00team\n")
+    with pytest.raises(ManifestError) as err:
+        load_catalog(tmp_path)
+    assert (err.value.path, err.value.field, err.value.reason) == (str(path), "byte 20", "not UTF-8 text")
+    assert str(path) in str(err.value)
+
+
 def test_manifest_must_be_a_mapping(tmp_path):
     with pytest.raises(ManifestError, match="must be a mapping"):
         load_manifest(write(tmp_path, "- just\n- a list\n"))

@@ -45,3 +45,13 @@ def test_bad_input_exits_2_with_a_one_line_error(tmp_path):
     assert invalid.exit_code == 2 and "environment" in invalid.stderr and len(invalid.stderr.strip().splitlines()) == 1
     strategy = runner.invoke(app, ["negotiations", "run", str(bad).replace("need", "none")])
     assert strategy.exit_code == 2 and "no such file" in strategy.stderr
+
+
+def test_an_unknown_consumer_is_named_before_anything_runs(tmp_path, hurricane_home):
+    need = tmp_path / "need.yaml"
+    need.write_text(yaml.safe_dump(ANALYTICS_NEED | {"consumer": "nosuch"}))
+    ran = runner.invoke(app, ["negotiations", "run", str(need)])
+    assert ran.exit_code == 2, ran.output
+    assert ran.stderr.strip() == (f"error: {need}: consumer: unknown domain 'nosuch'; "
+                                  "known: customers, marketing, payments, risk, support")
+    assert not (hurricane_home / "checkpoints.sqlite").exists() and not (hurricane_home / "ledger").exists()
