@@ -16,16 +16,19 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import pandas as pd
+import pyarrow as pa
 from pydantic import BaseModel
 
 from hurricane_assets.catalog import Catalog, load_catalog
 from hurricane_assets.clock import utc_now
 from hurricane_assets.contracts.check import ContractRejected, check_contract, share_uri_for
 from hurricane_assets.contracts.contract import Contract, ContractStatus
+from hurricane_assets.contracts.history import LedgerHistory, LedgerUnreadable
 from hurricane_assets.contracts.odcs import odcs_path
 from hurricane_assets.contracts.store import ContractStore
 from hurricane_assets.delivery.deliver import Delivery
 from hurricane_assets.delivery.deliver import deliver as deliver_contract
+from hurricane_assets.delivery.recorded import copy_differs, open_copy, recorded_copy
 from hurricane_assets.identity.signer import Signer
 from hurricane_assets.ledger import Ledger
 from hurricane_assets.ledger.verify import VerificationResult, verify_ledger
@@ -48,7 +51,7 @@ from hurricane_assets.sharing.request import (
     refusals,
     request_need,
 )
-from hurricane_assets.storage import read_table, table_exists
+from hurricane_assets.storage import table_exists
 from negotiation_graph.runner import negotiation_id_for
 from negotiation_graph.terms import NeedSpec
 
@@ -332,20 +335,29 @@ class HurricaneClient:
     def read_share(self, contract_id: str, *, now: datetime | None = None) -> pd.DataFrame:
         """The consumer's delivered copy under an active contract, checked first (signatures, the
         ledger's record and status, expiry); the copy is read where settings put it, never from a
-        path in the contract file."""
+        path in the contract file, and only while it is what the ledger's last DELIVERED entry says
+        was written (version and columns: `delivery/recorded.py`), so a copy edited in the consumer's
+        folder (a column added from prod, say) is refused, not served."""
         contract = self.contract(contract_id)
         if contract.status is not ContractStatus.active:
             raise ShareUnavailable(f"contract {contract_id} is {contract.status.value}, not active: "
                                    "its copy may not be read")
         try:
-            check_contract(contract, signer=Signer(), ledger=Ledger(),
-                           now=now if now is not None else utc_now())
-        except ContractRejected as exc:
-            raise ShareUnavailable(f"contract {contract_id} may not be read: {exc.reason}") from None
+            history = LedgerHistory.read(Ledger())
+            check_contract(contract, signer=Signer(), history=history, now=now if now is not None else utc_now())
+        except (ContractRejected, LedgerUnreadable) as exc:
+            raise ShareUnavailable(f"contract {contract_id} may not be read: {getattr(exc, 'reason', exc)}") from None
         uri = share_uri_for(contract.terms)
-        if not table_exists(uri):
-            raise ShareUnavailable(f"contract {contract_id} is active but not delivered yet: no table at {uri}")
-        return read_table(uri).to_pandas()
+        copy, recorded = open_copy(uri), recorded_copy(history, contract_id)
+        if recorded is None:
+            raise ShareUnavailable(f"contract {contract_id} is active but not delivered yet: " + (
+                f"no table at {uri}" if copy is None else f"the ledger holds no DELIVERED entry for the table at {uri}"))
+        differs = copy_differs(copy, recorded)
+        if differs is not None:
+            raise ShareUnavailable(f"contract {contract_id}: the copy at {uri} is not what the ledger recorded "
+                                   f"({differs}); deliver the contract again to replace it")
+        # the snapshot just checked, not the table's current version (a commit since is not checked)
+        return pa.table(copy.to_pyarrow_dataset().to_table()).to_pandas()
 
     def transcript(self, negotiation_id: str) -> pd.DataFrame:
         """Every message of a negotiation: who said what, the terms offered, the policy's decision."""

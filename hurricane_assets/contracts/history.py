@@ -1,4 +1,5 @@
-"""What the ledger says about contracts, approvers, approvals and policy bundles.
+"""What the ledger says about contracts, approvers, approvals, policy bundles and what was written to
+each consumer's copy (DELIVERED, RETENTION: `delivery/recorded.py`).
 
 A contract file's `status` is not signed (it changes after signing), so an insider could set a
 revoked contract back to `active`. The ledger is the authority on status: a contract is created by
@@ -27,6 +28,9 @@ TRACKED = (
     EntryType.APPROVER_ADDED,
     EntryType.HUMAN_APPROVAL,
     EntryType.POLICY_CHANGED,
+    # what was written to each consumer's copy (`delivery/recorded.py`): few entries, one per write
+    EntryType.DELIVERED,
+    EntryType.RETENTION,
 )
 
 

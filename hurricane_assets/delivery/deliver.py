@@ -5,7 +5,9 @@ The contract is re-checked at the moment data is copied (`contracts.check`: both
 body the ledger recorded, the ledger's status, expiry), then the CURRENT policy bundle and, when that
 policy asks for a human, the recorded approval: a policy change, a revocation or an edited contract
 file after agreement stops delivery. The copy goes where settings say, never where the file says.
-A delivery whose output would be byte-identical to what is already there writes nothing.
+A delivery writes nothing only when its output is byte-identical to what the ledger's last DELIVERED
+entry recorded and the copy on storage is still that write (`recorded.py`): a lost, edited or
+unrecorded copy is written again and recorded.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from datetime import datetime
 
 import pyarrow as pa
 from deltalake import CommitProperties, write_deltalake
-from deltalake.exceptions import TableNotFoundError
 
 from hurricane_assets.approval.approval import (
     APPROVAL_REQUIRED,
@@ -33,6 +34,7 @@ from hurricane_assets.contracts.check import (
 )
 from hurricane_assets.contracts.contract import Contract
 from hurricane_assets.contracts.history import LedgerHistory, LedgerUnreadable
+from hurricane_assets.delivery.recorded import RecordedCopy, copy_differs, open_copy, recorded_copy
 from hurricane_assets.delivery.retention import (
     CONTENT_KEY,
     CUTOFF_KEY,
@@ -55,7 +57,7 @@ from hurricane_assets.masking.stream import writer_properties
 from hurricane_assets.policy.pin import pin_bundle
 from hurricane_assets.settings import hurricane_paths
 from hurricane_assets.sharing.ids import entry_id
-from hurricane_assets.storage import open_table, read_table, storage_options
+from hurricane_assets.storage import read_table, storage_options
 from negotiation_graph.ports import (
     LedgerPort,
     LedgerReceipt,
@@ -102,21 +104,13 @@ def content_sha256(table: pa.Table) -> str:
     return hashlib.sha256(sink.getvalue()).hexdigest()
 
 
-def _delivered_content(uri: str) -> tuple[str | None, int | None]:
-    try:
-        table = open_table(uri)
-    except TableNotFoundError:
-        return None, None
-    last = table.history(1)[0]
-    return last.get(CONTENT_KEY), table.version()
-
-
 @dataclass(frozen=True)
 class Clearance:
     """Why a delivery may go ahead: the policy decision and the approval it rests on, if any."""
 
     decision: PolicyDecision
     approval_seq: int | None
+    history: LedgerHistory = field(repr=False)  # the scan it was checked against, reused by the delivery
 
 
 def check_deliverable(contract: Contract, *, gate: PolicyGate, signer: SignerPort, ledger: LedgerPort,
@@ -144,7 +138,7 @@ def check_deliverable(contract: Contract, *, gate: PolicyGate, signer: SignerPor
             raise DeliveryRefused(contract.contract_id, f"{APPROVAL_REQUIRED}: the current policy asks for a human "
                                   "and the ledger holds no valid approval for this contract")
     pin_bundle(gate, ledger, history)
-    return Clearance(decision, approval)
+    return Clearance(decision, approval, history)
 
 
 def contracted_rows(terms: ShareTerms, *, catalog: Catalog, now: datetime, retention: RetentionCount | None = None,
@@ -241,12 +235,14 @@ def deliver(
     source_version = masked.source_version
     with masked:
         digest = masked.digest
-        previous, version = _delivered_content(share_uri)
-        changed = previous != digest
-        receipt = None
+        recorded = recorded_copy(clearance.history, contract.contract_id)
+        copy = open_copy(share_uri)
+        differs = copy_differs(copy, recorded)
+        changed = differs is not None or recorded.content_sha256 != digest
+        version, receipt = (None if copy is None else copy.version()), None
         if changed:
             version, receipt = _write_share(contract, share_uri, masked, digest, source_uri, source_version, ledger,
-                                            lineage, clearance, retention)
+                                            lineage, clearance, retention, recorded, differs)
     _record_erasures(contract, share_uri, masked, version, ledger)
     delivery = Delivery(
         contract_id=contract.contract_id,
@@ -299,8 +295,15 @@ def _write_share(
     lineage: LineageEmitter | None,
     clearance: Clearance,
     retention: RetentionCount,
+    recorded: RecordedCopy | None,
+    copy_before: str | None,
 ) -> tuple[int, LedgerReceipt]:
-    """One overwrite commit of the share, framed by lineage START and COMPLETE (or FAIL)."""
+    """One overwrite commit of the share, framed by lineage START and COMPLETE (or FAIL), then its
+    DELIVERED entry. `copy_before`: why the copy on storage was not the last recorded write, if not.
+
+    Written before it is recorded (the entry names the version written): if the append fails, the
+    copy is left without its entry, `read_share` refuses it (its version is not the recorded one) and
+    the next delivery writes and records it again."""
     run_id = None
     if lineage is not None:
         run_id, _ = lineage.delivery_started(contract, source_uri=source_uri, source_version=source_version)
@@ -338,6 +341,8 @@ def _write_share(
         "masking_key_id": masked.report.key_id,
         # counts only, no values: the cutoff, rows kept out by it, rows it removed from the copy
         "retention": retention.to_dict(contract.terms.retention_days),
+        "previous_delivered_seq": None if recorded is None else recorded.delivered_seq,
+        "copy_before": copy_before,  # e.g. a lost or edited copy, replaced by this write
     }
     if lineage is not None:
         event = lineage.delivery_completed(
@@ -351,6 +356,21 @@ def _write_share(
         payload=payload,
         negotiation_id=contract.negotiation_id,
         contract_id=contract.contract_id,
-        entry_id=entry_id(contract.contract_id, contract.version, "delivered", digest),
+        entry_id=delivered_entry_id(contract, recorded, digest),
     )
     return version, receipt
+
+
+def delivered_entry_id(contract: Contract, recorded: RecordedCopy | None, digest: str) -> str:
+    """One DELIVERED id per write: the write follows the contract's last recorded DELIVERED entry.
+
+    The digest alone named the same id for a second write of the same content (the copy lost and
+    written again, or content back to an earlier digest), whose payload differs (table version,
+    lineage run): the ledger refuses that, on purpose. The Delta version does not tell writes
+    apart either (a re-created copy starts at 0 again). The previous entry's seq does: a recorded
+    write moves it on, so the next write gets a new id; a delivery retried before its entry was
+    appended (a crash between write and append) keeps it, so one write never gets two entries. Two
+    deliveries racing from one state with the same content get one id too: the later append is
+    refused (`LedgerConflict`) and the next delivery repairs the copy it finds."""
+    previous = None if recorded is None else recorded.delivered_seq
+    return entry_id(contract.contract_id, contract.version, "delivered", f"after:{previous}", digest)

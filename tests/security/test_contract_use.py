@@ -8,10 +8,13 @@ seen: Contracts"); delete `check_contract` from a use and its test goes red.
 
 from __future__ import annotations
 
+import json
+import shutil
 from datetime import timedelta
 
+import pyarrow as pa
 import pytest
-from deltalake import DeltaTable
+from deltalake import CommitProperties, DeltaTable, write_deltalake
 from typer.testing import CliRunner
 
 from hurricane_assets.cli.main import app
@@ -22,6 +25,7 @@ from hurricane_assets.delivery.deliver import DeliveryRefused, deliver
 from hurricane_assets.delivery.erase import ErasureRefused, erase_share
 from hurricane_assets.settings import hurricane_paths
 from hurricane_assets.sharing.lifecycle import end_share, renew, sweep
+from hurricane_assets.storage import read_table
 from tests.hurricane_assets.share_terms import fraud_terms
 from tests.security.contract_fixtures import (  # noqa: F401  (fixtures)
     DELIVERY,
@@ -138,6 +142,46 @@ def test_read_share_checks_signatures_and_expiry(share_parts, share_prod_tables)
     edit_contract_file(share_parts, contract, lambda raw: raw["signatures"].pop())
     with pytest.raises(ShareUnavailable, match="missing the consumer's signature"):
         client.read_share(contract.contract_id)
+
+
+def with_real_card_numbers(uri: str) -> pa.Table:
+    """The copy plus a `card_number` column taken from prod (an insider who can read prod and write
+    the consumer's folder)."""
+    share = read_table(uri)
+    prod = read_table(hurricane_paths().table_uri("prod", "payments", "transactions"), ["card_number"])
+    return share.append_column("card_number", prod["card_number"].slice(0, share.num_rows))
+
+
+def insider_writes(uri: str, table: pa.Table, *, how: str) -> None:
+    """A normal Delta write carrying the last commit's `dh.*` metadata (content digest, contract id),
+    so the copy's own stamp still says "as delivered". `commit` adds a version; `rebuilt` deletes the
+    copy and writes it anew, back at version 0, the version its first delivery recorded."""
+    last = DeltaTable(uri).history(1)[0]
+    stamp = {k: v for k, v in last.items() if k.startswith("dh.") and isinstance(v, str)}
+    if how == "rebuilt":
+        shutil.rmtree(uri)
+    write_deltalake(uri, table, mode="overwrite", schema_mode="overwrite",
+                    commit_properties=CommitProperties(custom_metadata=stamp))
+
+
+@pytest.mark.parametrize("how, found", [("commit", r"table version 1, the ledger recorded 0"),
+                                        ("rebuilt", r"columns txn_id, customer_id, channel, device_id, card_number")])
+def test_a_copy_edited_in_the_consumers_folder_is_not_served_and_is_repaired(share_parts, share_prod_tables, how,
+                                                                            found):
+    """Before: the delivery compared with the stamp inside the copy and said "unchanged", and
+    `read_share` served the real card numbers."""
+    contract = delivered(share_parts)
+    uri = share_uri_for(contract.terms)
+    insider_writes(uri, with_real_card_numbers(uri), how=how)
+    assert DeltaTable(uri).version() == (1 if how == "commit" else 0)
+    client = HurricaneClient(share_parts["catalog"])
+    with pytest.raises(ShareUnavailable, match=f"the copy at {uri} is not what the ledger recorded \\({found}"):
+        client.read_share(contract.contract_id)
+
+    repaired = deliver(contract, **{k: share_parts[k] for k in DELIVERY})
+    assert repaired.changed and "card_number" not in read_table(uri).column_names
+    assert json.loads(share_parts["ledger"].tail(1)[0]["payload_json"])["copy_before"].startswith(found.split(",")[0])
+    assert list(client.read_share(contract.contract_id).columns) == ["txn_id", "customer_id", "channel", "device_id"]
 
 
 def test_a_contract_the_ledger_never_recorded_is_not_delivered(share_parts, share_prod_tables):

@@ -12,6 +12,7 @@ from deltalake import DeltaTable, write_deltalake
 
 from hurricane_assets.catalog.catalog import default_domains_dir
 from hurricane_assets.clock import utc_now
+from hurricane_assets.contracts.check import share_uri_for
 from hurricane_assets.contracts.contract import ContractStatus
 from hurricane_assets.delivery.deliver import DeliveryRefused, UpstreamSchemaChanged, deliver
 from hurricane_assets.policy import CedarPolicyGate
@@ -93,6 +94,86 @@ def test_redelivery_of_unchanged_data_writes_nothing(share_parts, share_prod_tab
     assert first.changed and not second.changed
     assert second.table_version == first.table_version == DeltaTable(contract.share_uri).version()
     assert len(share_parts["ledger"]) == entries
+
+
+def delivered_entries(share_parts, contract) -> list[dict]:
+    rows = share_parts["ledger"].read(["entry_type", "contract_id", "entry_id", "payload_json"]).to_pylist()
+    return [json.loads(r["payload_json"]) | {"entry_id": r["entry_id"]} for r in rows
+            if r["entry_type"] == "DELIVERED" and r["contract_id"] == contract.contract_id]
+
+
+def test_a_lost_copy_is_written_again_and_recorded(share_parts, share_prod_tables):
+    """The consumer's copy deleted: the next delivery writes the same content at version 0 again and
+    records that write (before: the digest alone named the entry, the ledger refused a second one
+    with another table version and lineage run, LedgerConflict after the write)."""
+    from hurricane_assets.lineage.emitter import LineageEmitter
+
+    contract = signed(share_parts, fraud_terms())
+    lineage, now = LineageEmitter(catalog=share_parts["catalog"]), contract.signed_at + timedelta(hours=1)
+    first = run(share_parts, contract, lineage=lineage, now=now)
+    shutil.rmtree(share_uri_for(contract.terms))
+    again = run(share_parts, contract, lineage=lineage, now=now)
+    assert again.changed and again.content_sha256 == first.content_sha256
+    assert again.table_version == 0 == DeltaTable(again.share_uri).version()
+    before, after = delivered_entries(share_parts, contract)
+    assert after["previous_delivered_seq"] == first.ledger.seq and after["entry_id"] != before["entry_id"]
+    assert after["copy_before"].startswith("no table")
+    # recorded: the next delivery finds the copy as the ledger says and writes nothing
+    assert not run(share_parts, contract, lineage=lineage, now=now).changed
+    assert len(delivered_entries(share_parts, contract)) == 2
+
+
+def test_content_back_to_an_earlier_digest_is_recorded_again(share_parts, share_prod_tables):
+    """A producer's change, then its revert: the third write has the first one's digest."""
+    uri = hurricane_paths().table_uri("prod", "payments", "transactions")
+    original = read_table(uri)
+    contract = signed(share_parts, fraud_terms())
+    now = contract.signed_at + timedelta(hours=1)
+    first = run(share_parts, contract, now=now)
+    write_deltalake(uri, original.slice(0, original.num_rows - 10), mode="overwrite")
+    second = run(share_parts, contract, now=now)
+    write_deltalake(uri, original, mode="overwrite")
+    third = run(share_parts, contract, now=now)
+    assert second.changed and second.content_sha256 != first.content_sha256
+    assert third.changed and third.content_sha256 == first.content_sha256
+    entries = delivered_entries(share_parts, contract)
+    assert [e["content_sha256"] for e in entries] == [first.content_sha256, second.content_sha256, first.content_sha256]
+    assert len({e["entry_id"] for e in entries}) == 3
+    assert entries[2]["table_version"] == third.table_version == DeltaTable(third.share_uri).version()
+
+
+def test_a_write_left_without_its_entry_is_written_and_recorded_by_the_next_delivery(share_parts, share_prod_tables,
+                                                                                    monkeypatch):
+    """A crash between the write and the DELIVERED append: the copy is never served unrecorded, and
+    the next delivery (a retry) writes it again and records it once (before: the copy's own stamp said
+    'unchanged', so that write never got an entry)."""
+    from hurricane_assets.client import HurricaneClient, ShareUnavailable
+    from hurricane_assets.ledger.entry import EntryType
+
+    contract = signed(share_parts, fraud_terms())
+    now, ledger = contract.signed_at + timedelta(hours=1), share_parts["ledger"]
+    append = ledger.append
+
+    def killed_before_delivered(**entry):
+        if entry["entry_type"] == EntryType.DELIVERED:
+            raise RuntimeError("process killed")
+        return append(**entry)
+
+    with monkeypatch.context() as crash:
+        crash.setattr(ledger, "append", killed_before_delivered)
+        with pytest.raises(RuntimeError, match="process killed"):
+            run(share_parts, contract, now=now)
+    assert DeltaTable.is_deltatable(share_uri_for(contract.terms)) and not delivered_entries(share_parts, contract)
+    client = HurricaneClient(share_parts["catalog"])
+    with pytest.raises(ShareUnavailable, match="the ledger holds no DELIVERED entry for the table at"):
+        client.read_share(contract.contract_id, now=now)
+
+    retry = run(share_parts, contract, now=now)
+    assert retry.changed
+    [entry] = delivered_entries(share_parts, contract)
+    assert entry["table_version"] == retry.table_version == DeltaTable(retry.share_uri).version()
+    assert not run(share_parts, contract, now=now).changed and len(delivered_entries(share_parts, contract)) == 1
+    assert len(client.read_share(contract.contract_id, now=now)) == retry.rows
 
 
 def test_row_filter_is_applied(share_parts, share_prod_tables):

@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from deltalake import DeltaTable
 
+from hurricane_assets.client import HurricaneClient
 from hurricane_assets.clock import utc_now
 from hurricane_assets.ledger.verify import verify_ledger
 from hurricane_assets.settings import hurricane_paths
@@ -108,6 +109,8 @@ def test_the_lifecycle_tick_deletes_aged_rows_in_place_and_records_it(share_part
     assert pc.min(share["event_ts"]).as_py() >= later - timedelta(days=RETENTION)
     assert not stored_ids(contract) & (before - after)
     assert_only_current_version(contract.share_uri)
+    # the ledger records the version the tick left, so the consumer may still read the aged copy
+    assert len(HurricaneClient(share_parts["catalog"]).read_share(contract.contract_id, now=later)) == len(after)
     [entry] = entries(share_parts["ledger"], "RETENTION")
     assert entry["contract_id"] == contract.contract_id and entry["rows_removed"] == aged
     assert entry["how"] == "deleted" and entry["cutoff"] == (later - timedelta(days=RETENTION)).isoformat()

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from deltalake import DeltaTable
 
+from hurricane_assets.client import HurricaneClient
 from hurricane_assets.contracts.contract import ContractStatus, IllegalTransitionError, verify_contract
 from hurricane_assets.delivery.deliver import DeliveryRefused, deliver
 from hurricane_assets.ledger.verify import verify_ledger
@@ -63,6 +64,8 @@ def test_sweep_expires_past_term_and_renews_what_still_helps(share_parts, share_
     assert share_parts["store"].get(keep.contract_id).status is ContractStatus.renewed
     assert not DeltaTable.is_deltatable(drop.share_uri)
     assert DeltaTable.is_deltatable(successor.share_uri)
+    # the successor's copy is the one delivered under the contract it renews: readable, not re-written
+    HurricaneClient(share_parts["catalog"]).read_share(successor.contract_id, now=now)
     types = [e["entry_type"] for e in share_parts["ledger"].tail(3)]
     assert set(types) == {"EXPIRED", "ERASURE", "RENEWED"}  # the expiry, what it erased, the renewal
 
