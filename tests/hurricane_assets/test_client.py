@@ -97,7 +97,7 @@ def test_a_drifted_world_fails_the_monitor_and_raises_a_need(client, fraud_train
     result = client.monitor("risk", "fraud_model")
     assert not result.passed and result.auc_drop > result.thresholds.auc_drop
     drift = records(result.drifted_features)
-    assert list(drift.columns) == ["feature", "score", "drifted"] and drift["drifted"].all()
+    assert list(drift.columns) == ["feature", "score", "drifted", "chance"] and drift["drifted"].all()
     assert "merchant_category" in set(drift["feature"])
 
     need = client.data_need("risk", "fraud_model", result)
