@@ -1,5 +1,5 @@
-"""What the ledger says about contracts, approvers, approvals, policy bundles and what was written to
-each consumer's copy (DELIVERED, RETENTION: `delivery/recorded.py`).
+"""What the ledger says about contracts, approvers, approvals, policy bundles, share verdicts and
+what was written to each consumer's copy (DELIVERED, RETENTION: `delivery/recorded.py`).
 
 A contract file's `status` is not signed (it changes after signing), so an insider could set a
 revoked contract back to `active`. The ledger is the authority on status: a contract is created by
@@ -31,6 +31,7 @@ TRACKED = (
     # what was written to each consumer's copy (`delivery/recorded.py`): few entries, one per write
     EntryType.DELIVERED,
     EntryType.RETENTION,
+    EntryType.CONTRACT_TESTED,  # a consumer's keep-or-revoke verdict: what its model already tried
 )
 
 
@@ -132,6 +133,21 @@ class LedgerHistory:
             status=status,
             approval_seq=payload.get("approval_seq"),
         )
+
+    def signed(self, contract_id: str) -> dict[str, Any] | None:
+        """The CONTRACT_SIGNED payload a contract descends from (through its renewals), which names the
+        producer, consumer and dataset; None if the ledger never signed it."""
+        seen: set[str] = set()
+        while contract_id not in seen:
+            seen.add(contract_id)
+            created = next((r for r in self.of_type(EntryType.CONTRACT_SIGNED, EntryType.RENEWED)
+                            if r["payload"].get("contract_id") == contract_id), None)
+            if created is None:
+                return None
+            if created["entry_type"] == EntryType.CONTRACT_SIGNED.value:
+                return created["payload"]
+            contract_id = created["payload"].get("previous_contract_id") or ""
+        return None
 
     def latest_policy_bundle(self) -> dict[str, Any] | None:
         changes = self.of_type(EntryType.POLICY_CHANGED)

@@ -7,6 +7,10 @@
 A version folder is written under a temporary name and renamed into place, and `current` is
 replaced atomically after it, so a crash leaves the previous model current, never a half-written one.
 The joblib file holds only the fitted estimator; the feature plan (vocabularies, sources) is JSON.
+The plan names each table it reads (environment, holding domain, table), never its path: the location
+is resolved from the current settings when the table is read, so a copied or moved home reads its own
+tables. A plan stored before held absolute paths; they are read as the same table of the current
+home (`models.sources.location_from_uri`), and one outside a home's layout is a `StoredModelError`.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+from pydantic import ValidationError
 
 from hurricane_assets.models.features import FeaturePlan
 from hurricane_assets.models.training import ModelMetrics, TrainedModel
@@ -28,6 +33,10 @@ CURRENT = "current"
 
 class ModelNotFound(LookupError):
     pass
+
+
+class StoredModelError(ValueError):
+    """A stored model's files cannot be read as a model (named with the file and the reason)."""
 
 
 @dataclass(frozen=True)
@@ -96,9 +105,24 @@ def load_model(domain: str, model: str, version: str | None = None) -> StoredMod
         version=version,
         path=path,
         estimator=joblib.load(path / "model.joblib"),
-        plan=FeaturePlan.model_validate_json((path / "plan.json").read_text()),
+        plan=_load_plan(path / "plan.json"),
         metrics=ModelMetrics.model_validate_json((path / "metrics.json").read_text()),
     )
+
+
+def _load_plan(file: Path) -> FeaturePlan:
+    try:
+        return FeaturePlan.model_validate_json(file.read_text())
+    except ValidationError as exc:
+        raise StoredModelError(f"{file}: not a feature plan this version can read: {_reasons(exc)}") from None
+
+
+def _reasons(exc: ValidationError) -> str:
+    """One line per distinct problem, at its field. A source is a union (share or own table), so pydantic
+    reports each problem once per member, under the member's class name: those parts are left out."""
+    return "; ".join(dict.fromkeys(
+        ".".join(str(p) for p in e["loc"] if not (isinstance(p, str) and p[:1].isupper())) + f": {e['msg']}"
+        for e in exc.errors()))
 
 
 def metrics_json(stored: StoredModel) -> dict:

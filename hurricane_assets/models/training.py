@@ -108,8 +108,8 @@ def own_sources(spec: ModelSpec, catalog: Catalog) -> tuple[TableSource, ...]:
         dataset = catalog.dataset(spec.domain, own.dataset)
         keys = [c for c, col in dataset.columns.items() if col.refers_to == own.join_entity]
         columns = list(dict.fromkeys([*keys, *own.columns, dataset.event_time]))
-        uri = hurricane_paths().table_uri(spec.training.environment, spec.domain, own.dataset)
-        sources.append(source_from_catalog(catalog, spec.domain, own.dataset, uri, join_entity=own.join_entity, columns=columns))
+        sources.append(source_from_catalog(catalog, spec.domain, own.dataset, environment=spec.training.environment,
+                                           join_entity=own.join_entity, columns=columns))
     return tuple(sources)
 
 

@@ -2,8 +2,10 @@
 
 What to ask for is derived from the catalog, not from a list of known-good columns. A candidate is
 a `feature`-tagged column of another domain's dataset that allows the model's purpose and training
-environment and joins on one of the model's entities, minus the columns the model already has. Its
-weight multiplies, and each factor is recorded as the reason:
+environment and joins on one of the model's entities, minus the columns the model already has and
+minus what it already tried and revoked for not helping, for one training window after the revocation
+(`monitoring/tried.py`; each such item is listed in the need's `left_out` with why, and named in the
+prompt). Its weight multiplies, and each factor is recorded as the reason:
 
 - severity: the ROC AUC drop plus the mean drift score of the drifted features;
 - relation: 1.0 when the dataset is about the rows' own entity (a column per row), 0.8 when it has
@@ -21,16 +23,21 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterable
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
 from hurricane_assets.catalog import Catalog, load_catalog
+from hurricane_assets.clock import utc_now
+from hurricane_assets.contracts.history import LedgerHistory, LedgerUnreadable
+from hurricane_assets.ledger.ledger import Ledger
 from hurricane_assets.models.features import FeaturePlan
 from hurricane_assets.models.spec import ModelSpec
 from hurricane_assets.models.store import load_model
 from hurricane_assets.monitoring.drift import FeatureDrift
 from hurricane_assets.monitoring.monitor import MonitorResult
+from hurricane_assets.monitoring.tried import LeftOut, left_out
 from negotiation_graph.strategies.llm import ENV_BASE_URL, ENV_MODEL, chat_model_from_env
 from negotiation_graph.terms import Environment, NeedSpec
 
@@ -77,6 +84,8 @@ class DataNeed(BaseModel):
     # the model trains on its last N days (`training.train_days`): the retention a share must keep
     # for the model to see the feature over its whole window (None: a need recorded before it was known)
     training_days: int | None = None
+    # tried by this model and revoked for not helping, so not asked for (why and until when in each)
+    left_out: tuple[LeftOut, ...] = ()
 
     def to_need_spec(self) -> NeedSpec:
         return NeedSpec(
@@ -100,7 +109,8 @@ def feature_columns(plan: FeaturePlan) -> dict[str, str]:
     return {f.name: f.column for f in plan.features if f.column is not None}
 
 
-def _wanted(result: MonitorResult, spec: ModelSpec, catalog: Catalog, plan: FeaturePlan, has: set[str]) -> list[WantedItem]:
+def _wanted(result: MonitorResult, spec: ModelSpec, catalog: Catalog, plan: FeaturePlan, has: set[str],
+            tried: Iterable[LeftOut] = ()) -> list[WantedItem]:
     rows = catalog.dataset(spec.domain, spec.rows)
     drifted = result.drifted_features
     severity = max(result.auc_drop, 0.0) + (sum(f.score for f in drifted) / len(drifted) if drifted else 0.0)
@@ -126,6 +136,8 @@ def _wanted(result: MonitorResult, spec: ModelSpec, catalog: Catalog, plan: Feat
         evidence = 1.0 + sum(s for _, s in seen)
         for column, spec_col in dataset.columns.items():
             if GENERIC_TAG not in spec_col.tags or column in has:
+                continue
+            if any(item.covers(domain, name, column) for item in tried):
                 continue
             specific = [t for t in spec_col.tags if t != GENERIC_TAG]
             meaning = MEANING_TAGGED if specific else MEANING_BARE
@@ -157,6 +169,7 @@ def render_prompt(need: DataNeed) -> str:
         f"{len(need.drifted_features)} of its features drifted: {drifted}. "
         f"It joins on {keys} and already uses {', '.join(need.has_columns) or 'nothing'}. "
         f"It asks, for training in {need.environment}, for data that may explain the shift: {wanted}."
+        + "".join(f" It does not ask again for {item.why}." for item in need.left_out)
     )
     return _rephrase(text)
 
@@ -175,19 +188,41 @@ def _rephrase(text: str) -> str:
     return str(reply.content).strip() or text
 
 
+def _tried(spec: ModelSpec, history: LedgerHistory | None, now: datetime | None) -> tuple[LeftOut, ...]:
+    """What the model tried and revoked, still cooling off at `now` (the platform clock by default)."""
+    try:
+        history = history if history is not None else LedgerHistory.read(Ledger())
+    except LedgerUnreadable as exc:
+        # without its verdicts the need would ask again for what did not help: ask for nothing instead
+        raise NeedError(f"{spec.domain}.{spec.name}: the earlier keep-or-revoke verdicts cannot be read, "
+                        f"so no data need is raised: {exc}") from None
+    return left_out(history, spec, now or utc_now())
+
+
+def _nothing_wanted(spec: ModelSpec, tried: tuple[LeftOut, ...]) -> NeedError:
+    offer = (f"{spec.domain}.{spec.name}: no other domain offers feature columns joinable on "
+             f"{sorted(spec.entity_keys)} for {spec.purpose} in {spec.training.environment}")
+    if not tried:
+        return NeedError(offer)
+    return NeedError(offer + " that the model has not already tried: " + "; ".join(item.why for item in tried))
+
+
 def build_data_need(result: MonitorResult, spec: ModelSpec, *, catalog: Catalog | None = None,
-                    plan: FeaturePlan | None = None) -> DataNeed:
-    """The need a failed monitor raises (also callable on a passing one, e.g. to preview it)."""
+                    plan: FeaturePlan | None = None, history: LedgerHistory | None = None,
+                    now: datetime | None = None) -> DataNeed:
+    """The need a failed monitor raises (also callable on a passing one, e.g. to preview it).
+    `history` (read from the ledger by default) holds the model's earlier verdicts; `now` (the
+    platform clock by default) decides whose cool-off is over."""
     if not result.drifted_features and result.auc_drop <= 0:
         raise NeedError(f"{spec.domain}.{spec.name} {result.model_version}: nothing degraded in monitor run "
                         f"{result.monitor_id} (no drifted feature, no ROC AUC drop): no data need")
     catalog = catalog or load_catalog()
     plan = plan or load_model(spec.domain, spec.name, result.model_version).plan
     has_columns = tuple(dict.fromkeys(feature_columns(plan).values()))
-    wanted = _wanted(result, spec, catalog, plan, set(has_columns))
+    tried = _tried(spec, history, now)
+    wanted = _wanted(result, spec, catalog, plan, set(has_columns), tried)
     if not wanted:
-        raise NeedError(f"{spec.domain}.{spec.name}: no other domain offers feature columns joinable on "
-                        f"{sorted(spec.entity_keys)} for {spec.purpose} in {spec.training.environment}")
+        raise _nothing_wanted(spec, tried)
     digest = hashlib.sha256(f"{spec.domain}/{spec.name}/{result.model_version}/{result.monitor_id}".encode()).hexdigest()
     need = DataNeed(
         need_id=f"need-{spec.domain}-{spec.name}-{digest[:12]}",
@@ -210,5 +245,6 @@ def build_data_need(result: MonitorResult, spec: ModelSpec, *, catalog: Catalog 
         created_for=result.window_end,
         prompt="",
         training_days=spec.training.train_days,
+        left_out=tried,
     )
     return need.model_copy(update={"prompt": render_prompt(need)})

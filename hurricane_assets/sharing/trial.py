@@ -21,7 +21,6 @@ from hurricane_assets.masking.measure import PrivacyCheckFailed
 from hurricane_assets.models.sources import join_entities, share_from_terms
 from hurricane_assets.models.spec import load_model_spec
 from hurricane_assets.models.training import train_with_and_without
-from hurricane_assets.settings import hurricane_paths
 from hurricane_assets.sharing.ids import entry_id
 from hurricane_assets.sharing.platform import SharingPlatform
 from hurricane_assets.storage import storage_options
@@ -58,15 +57,15 @@ class TrialSampleEstimator:
             # a trial is a delivery: terms whose masked rows fail the privacy checks could not be delivered
             self.measured[key] = 0.0
             return 0.0
-        uri = hurricane_paths().table_uri(terms.environment.value, terms.consumer, f"_trial__{terms.producer}__{terms.dataset}")
-        label = f"trial-{key[:12]}"
+        share = share_from_terms(trial, f"trial-{key[:12]}", self.platform.catalog,
+                                 join_entities(spec, self.platform.catalog),
+                                 table=f"_trial__{terms.producer}__{terms.dataset}")
         try:
-            write_deltalake(uri, masked.table, mode="overwrite", schema_mode="overwrite",
-                            storage_options=storage_options(uri) or None)
-            share = share_from_terms(trial, uri, label, self.platform.catalog, join_entities(spec, self.platform.catalog))
+            write_deltalake(share.uri, masked.table, mode="overwrite", schema_mode="overwrite",
+                            storage_options=storage_options(share.uri) or None)
             report = train_with_and_without(spec, [share], catalog=self.platform.catalog)
         finally:
-            erase_table(uri)
+            erase_table(share.uri)
         uplift = report.uplift
         confident = report.per_share[share.contract_id].confident_uplift
         value = confident / self.sample_fraction - spec.thresholds.min_uplift

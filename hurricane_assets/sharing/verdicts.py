@@ -20,8 +20,10 @@ def record_verdict(ledger: Ledger, contract: Contract, verdict: Verdict, *, mode
     ledger.append(
         entry_type=EntryType.CONTRACT_TESTED,
         actor=f"agent:{contract.consumer}/consumer",
+        # the columns tested: a later data need of this model leaves out exactly these (monitoring/tried.py)
         payload={"contract_id": contract.contract_id, "model": model, "uplift": round(verdict.uplift, 6),
-                 "keep": verdict.keep, "reason": verdict.reason, "evidence": evidence},
+                 "keep": verdict.keep, "reason": verdict.reason, "evidence": evidence,
+                 "columns": sorted(contract.terms.shared_columns())},
         negotiation_id=contract.negotiation_id,
         contract_id=contract.contract_id,
         entry_id=entry_id(contract.contract_id, model, evidence, "tested"),

@@ -111,10 +111,9 @@ def deliver_share(share_catalog, share_gate):
         decision = share_gate.evaluate(terms)
         assert decision.allowed, decision  # a fixture share the policy would refuse tests nothing real
         masked = masked_share(terms, catalog=share_catalog, now=utc_now())
-        uri = hurricane_paths().table_uri(terms.environment.value, terms.consumer, f"{producer}__{dataset}")
-        write_deltalake(uri, masked.table, mode="overwrite", schema_mode="overwrite")
-        entities = join_entities(fraud, share_catalog)
-        return share_from_terms(terms, uri, f"ctr-{producer}-{dataset}", share_catalog, entities)
+        share = share_from_terms(terms, f"ctr-{producer}-{dataset}", share_catalog, join_entities(fraud, share_catalog))
+        write_deltalake(share.uri, masked.table, mode="overwrite", schema_mode="overwrite")
+        return share
 
     return deliver
 

@@ -37,7 +37,8 @@ def rows() -> pd.DataFrame:
 
 def share(name: str, columns: dict[str, ColumnFacts], join_entity: str, event_time: str | None = None) -> ShareInput:
     producer, dataset = name.split(".")
-    return ShareInput(contract_id=f"ctr-{dataset}", producer=producer, dataset=dataset, uri=f"/nowhere/{dataset}",
+    return ShareInput(contract_id=f"ctr-{dataset}", producer=producer, dataset=dataset, environment="preprod",
+                      holder="risk", table=f"{producer}__{dataset}",
                       columns=columns, join_entity=join_entity, event_time=event_time)
 
 

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
+from hurricane_assets.models.features import FeaturePlan
 from hurricane_assets.models.spec import load_model_spec
-from hurricane_assets.models.store import ModelNotFound, load_model, model_dir, save_model, versions
+from hurricane_assets.models.store import ModelNotFound, StoredModelError, load_model, model_dir, save_model, versions
 from hurricane_assets.models.training import predict, train_model
 
 
@@ -35,3 +38,39 @@ def test_a_missing_model_or_version_is_a_clear_error(hurricane_home):
     (model_dir("risk", "fraud_model")).mkdir(parents=True)
     with pytest.raises(ModelNotFound, match="has no version 'v0007'"):
         load_model("risk", "fraud_model", "v0007")
+
+
+def _stored_source(**location) -> dict:
+    facts = {"type": "string", "classification": "internal", "sensitivity": 1, "refers_to": "transaction"}
+    return {"contract_id": "ctr-1", "producer": "payments", "dataset": "transactions",
+            "columns": {"txn_id": facts}, "join_entity": "transaction", **location}
+
+
+def _plan_with(source: dict) -> dict:
+    return {"own": [], "sources": [{"source": source, "join": "direct", "source_key": "txn_id", "rows_key": "txn_id",
+                                    "features": []}]}
+
+
+@pytest.mark.parametrize("written_in", ["/old/home", "s3://bucket/prefix"])
+def test_an_absolute_path_stored_before_names_reads_the_current_homes_table(hurricane_home, written_in):
+    plan = FeaturePlan.model_validate(_plan_with(_stored_source(uri=f"{written_in}/envs/preprod/risk/payments__transactions")))
+    (part,) = plan.sources
+    assert (part.source.environment, part.source.holder, part.source.table) == ("preprod", "risk", "payments__transactions")
+    assert part.source.uri == str(hurricane_home / "envs" / "preprod" / "risk" / "payments__transactions")
+    assert "uri" not in json.loads(plan.model_dump_json())["sources"][0]["source"]  # saved again: by name
+
+
+def test_a_stored_location_that_cannot_be_resolved_is_a_clear_error(hurricane_home):
+    import joblib
+
+    version = model_dir("risk", "fraud_model") / "v0001"
+    version.mkdir(parents=True)
+    joblib.dump("estimator", version / "model.joblib")
+    (version / "plan.json").write_text(json.dumps(_plan_with(_stored_source(uri="/nowhere/transactions"))))
+    with pytest.raises(StoredModelError, match=r"v0001/plan\.json: .*'/nowhere/transactions' is not inside a home's"):
+        load_model("risk", "fraud_model", "v0001")
+    # a name that is not one path segment cannot lead a read outside the holder's folder
+    escaping = _stored_source(environment="preprod", holder="risk", table="../../prod/payments/transactions")
+    (version / "plan.json").write_text(json.dumps(_plan_with(escaping)))
+    with pytest.raises(StoredModelError, match=r"sources\.0\.source\.table: String should match pattern"):
+        load_model("risk", "fraud_model", "v0001")

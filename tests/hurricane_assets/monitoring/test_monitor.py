@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import shutil
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from hurricane_assets.delivery.erase import erase_table
+from hurricane_assets.models import sources
 from hurricane_assets.models.spec import load_model_spec
-from hurricane_assets.models.store import ModelNotFound, save_model
+from hurricane_assets.models.store import ModelNotFound, load_model, save_model
 from hurricane_assets.models.training import ModelMetrics, fitted_rows, load_training_data, train_model
 from hurricane_assets.monitoring.monitor import run_monitor
 
@@ -91,3 +96,50 @@ def test_a_model_stored_before_the_split_order_existed_is_told_apart_by_time(fra
     times = rows[fraud.time_column]
     expected = (times >= metrics.window_start) & (times < metrics.holdout_start)
     assert fitted_rows(rows, fraud, old).equals(expected)
+
+
+def _as_stored_before_names(plan_file: Path, home: Path) -> None:
+    """Rewrite a stored plan as a version before this change wrote it: each table by absolute path."""
+    plan = json.loads(plan_file.read_text())
+    for part in plan["sources"]:
+        source = part["source"]
+        where = [source.pop(k) for k in ("environment", "holder", "table")]
+        source["uri"] = str(home.joinpath("envs", *where))
+    plan_file.write_text(json.dumps(plan))
+
+
+@pytest.fixture
+def copied_home(install_world, deliver_share, hurricane_home, tmp_path, monkeypatch):
+    """The fraud model trained with the payments share, then its home copied (`cp -a`) and used there."""
+    spec = load_model_spec("risk", "fraud_model")
+    install_world("calm")
+    stored = save_model(train_model(spec, [deliver_share("payments", "transactions")]))
+    copy = tmp_path / "copy"
+    shutil.copytree(hurricane_home, copy, symlinks=True)
+    monkeypatch.setenv("HURRICANE_HOME", str(copy))
+    return spec, hurricane_home, copy, copy / stored.path.relative_to(hurricane_home) / "plan.json"
+
+
+@pytest.mark.parametrize("stored", ["by name", "by absolute path, before this change"])
+def test_a_copied_home_monitors_from_its_own_share_tables(copied_home, stored, tmp_path):
+    spec, original, copy, plan_file = copied_home
+    if stored != "by name":
+        _as_stored_before_names(plan_file, original)
+    original.rename(tmp_path / "gone")  # nothing of the original home is left to read
+    (part,) = load_model(spec.domain, spec.name).plan.sources
+    assert part.source.uri == str(copy / "envs" / "preprod" / "risk" / "payments__transactions")
+    result = run_monitor(spec)
+    assert result.passed and result.rows > 1000
+
+
+def test_a_share_erased_in_a_copied_home_is_not_read_from_the_original(copied_home, monkeypatch):
+    spec, original, copy, _ = copied_home
+    erase_table(str(copy / "envs" / "preprod" / "risk" / "payments__transactions"))  # what revoking it does
+    reads = []
+    real_read = sources.read_table
+    monkeypatch.setattr(sources, "read_table", lambda uri, **kw: reads.append(uri) or real_read(uri, **kw))
+    # What a monitor does about a share its model lost is decided elsewhere (it may refuse or score
+    # without it); here only where it reads from matters: the copy's own (erased) table, never the original's.
+    with contextlib.suppress(Exception):
+        run_monitor(spec)
+    assert reads == [str(copy / "envs" / "preprod" / "risk" / "payments__transactions")]
