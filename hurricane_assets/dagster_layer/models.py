@@ -159,7 +159,7 @@ def build_model_asset(spec: ModelSpec, shares: Sequence[ShareInput]) -> dg.Asset
         automation_condition=retrain_condition(share_keys),
     )
     def _model(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        from hurricane_assets.models.store import save_model
+        from hurricane_assets.models.store import forget_ended_shares, save_model
         from hurricane_assets.models.training import train_model
 
         # one fit on the own data plus every share, then it serves: the per-share ablation that decides
@@ -167,10 +167,14 @@ def build_model_asset(spec: ModelSpec, shares: Sequence[ShareInput]) -> dg.Asset
         trained = train_model(spec, shares)
         started = time.perf_counter()
         stored = save_model(trained)
+        forgotten = forget_ended_shares(spec.domain, spec.name, {s.contract_id for s in shares})
         # where the retrain's time went (read, features, fit, score, store): bench/time_to_data.py reports it
         seconds = {**trained.seconds, "store": time.perf_counter() - started}
         context.log.info(f"{spec.domain}.{spec.name} {stored.version}: holdout ROC AUC {trained.metrics.holdout.roc_auc:.4f}")
+        if forgotten:
+            context.log.info(f"features of ended shares dropped from older versions: {forgotten}")
         return dg.MaterializeResult(metadata={"hurricane/version": stored.version, "dagster/uri": str(stored.path),
+                                              "hurricane/forgotten_share_features": dg.MetadataValue.json(forgotten),
                                               **_train_metadata(spec, trained),
                                               "hurricane/train_seconds": dg.MetadataValue.json(
                                                   {k: round(v, 3) for k, v in seconds.items()})})

@@ -86,6 +86,31 @@ def save_model(trained: TrainedModel) -> StoredModel:
     return StoredModel(spec.domain, spec.name, version, root / version, trained.estimator, trained.plan, trained.metrics)
 
 
+def forget_ended_shares(domain: str, model: str, active: set[str]) -> dict[str, list[str]]:
+    """Drop, from every stored version's reference frame, the features of shares not in `active`
+    (contract ids): the training-window rows derived from a revoked or expired share are the
+    consumer's copy of it too, and a version that read it can no longer be served anyway (its share
+    is gone). Returns the columns dropped per version. The fitted estimators are kept: they hold no
+    rows, and an audit may need them."""
+    dropped: dict[str, list[str]] = {}
+    for version in versions(domain, model):
+        path = model_dir(domain, model) / version
+        plan = _load_plan(path / "plan.json")
+        ended = [label for label in plan.share_labels() if label not in active]
+        reference = path / "reference.parquet"
+        if not ended or not reference.exists():
+            continue
+        columns = [name for label in ended for name in plan.features_from(label)]
+        frame = pd.read_parquet(reference)
+        present = [c for c in columns if c in frame.columns]
+        if present:
+            staging = path / ".reference.parquet.tmp"
+            frame.drop(columns=present).to_parquet(staging, index=False)
+            os.replace(staging, reference)
+            dropped[version] = present
+    return dropped
+
+
 def load_model(domain: str, model: str, version: str | None = None) -> StoredModel:
     """The current version (or `version`) with its feature plan and metrics."""
     import joblib

@@ -187,6 +187,27 @@ def test_a_share_that_ended_retrains_the_model_and_its_monitor_waits_without_cra
     assert DATA_NEED_KEY not in metadata_of(monitored, MONITOR)  # nothing to negotiate: it retrains
 
 
+def test_a_retrain_without_an_ended_share_drops_its_features_from_older_versions(install_world, deliver_share):
+    """The training-window rows derived from a revoked share stayed in every older version's reference
+    frame (8 support ticket features in the demo's v0002 after support was revoked)."""
+    from hurricane_assets.models.store import load_model
+
+    install_world("calm")
+    payments_share = deliver_share("payments", "transactions")
+    with_share, _ = build_model_definitions("risk", lambda domain, purpose: [payments_share])
+    without, _ = build_model_definitions("risk", lambda domain, purpose: [])
+    with dg.instance_for_test() as instance:
+        assert dg.materialize(with_share, instance=instance, selection=[MODEL]).success
+        first = load_model("risk", "fraud_model")
+        shared = [c for c in first.reference().columns if c.startswith("payments__transactions__")]
+        assert shared
+        retrained = dg.materialize(without, instance=instance, selection=[MODEL])
+    assert metadata_of(retrained, MODEL)["hurricane/forgotten_share_features"].data == {first.version: shared}
+    older = load_model("risk", "fraud_model", first.version).reference()
+    assert not [c for c in older.columns if c.startswith("payments__transactions__")]
+    assert "amount" in older.columns  # the model's own features stay
+
+
 def test_a_domain_without_models_gets_nothing():
     assert build_model_definitions("payments") == ([], [])
 
