@@ -26,6 +26,10 @@ from hurricane_assets.sharing.ids import entry_id
 from negotiation_graph.messages import Agreement
 from negotiation_graph.ports import LedgerPort, PolicyGate, SignerPort
 
+# One copy per (consumer, producer, dataset): a share for another purpose would replace the copy a
+# model of the first purpose reads (a share requested for customer analytics replaced the fraud model's)
+OTHER_PURPOSE_HELD = "copy_held_for_another_purpose"
+
 
 @dataclass(frozen=True)
 class SigningOutcome:
@@ -96,9 +100,12 @@ def sign_agreements(
             )
             refused.append((agreement, reasons))
             continue
-        pin_bundle(gate, ledger)
         # One active share per (consumer, producer, dataset): they write the same table.
         superseded = active_share(store, agreement.consumer, agreement.producer, agreement.dataset)
+        if superseded is not None and superseded.terms.purpose != agreement.terms.purpose:
+            refused.append((agreement, _refuse_other_purpose(agreement, superseded, ledger)))
+            continue
+        pin_bundle(gate, ledger)
         contract = Contract.propose(
             agreement.terms,
             negotiation_id=agreement.negotiation_id,
@@ -136,3 +143,20 @@ def sign_agreements(
             store.save(superseded.transition(ContractStatus.renewed))
         signed.append(contract)
     return SigningOutcome(tuple(signed), tuple(refused))
+
+
+def _refuse_other_purpose(agreement: Agreement, held: Contract, ledger: LedgerPort) -> tuple[str, ...]:
+    """The consumer's agent does not sign a share that would replace its copy held for another
+    purpose; recorded, with the contract it protects."""
+    reason = (f"{OTHER_PURPOSE_HELD}: {agreement.consumer} holds {agreement.producer}.{agreement.dataset} for "
+              f"{held.terms.purpose} under {held.contract_id}; a share for {agreement.terms.purpose} would replace "
+              "that copy (revoke it first)")
+    ledger.append(
+        entry_type=EntryType.POLICY_DENIED,
+        actor=consumer_actor(agreement),
+        payload={"stage": "signature", "terms_sha256": agreement.terms_sha256, "reasons": [reason],
+                 "held_contract_id": held.contract_id, "held_purpose": held.terms.purpose},
+        negotiation_id=agreement.negotiation_id,
+        entry_id=entry_id(agreement.negotiation_id, agreement.terms_sha256, "other-purpose-held"),
+    )
+    return (reason,)

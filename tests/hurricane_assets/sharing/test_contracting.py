@@ -47,3 +47,21 @@ def test_a_new_contract_for_the_same_share_supersedes_the_active_one(share_parts
     assert new.previous_contract_id == old.contract_id and new.version == "2.0.0"
     assert share_parts["store"].get(old.contract_id).status is ContractStatus.renewed
     assert [c.contract_id for c in share_parts["store"].list(status=ContractStatus.active)] == [new.contract_id]
+
+
+def test_a_share_for_another_purpose_does_not_replace_the_copy_a_model_reads(share_parts):
+    """One copy per consumer, producer and dataset: a customer-analytics request for the transactions
+    replaced the fraud model's share (the copy rewritten with other columns, the fraud contract
+    renewed away), and the fraud model then lost it. The consumer's agent refuses to sign it."""
+    args = {k: share_parts[k] for k in ("gate", "signer", "ledger", "store")}
+    (fraud,) = sign_agreements([agreement_for(fraud_terms(), share_parts["gate"], "neg-1")], **args).contracts
+    analytics = fraud_terms(purpose="customer_analytics",
+                            columns={"txn_id": "none", "amount": "generalize", "merchant_category": "none"})
+    outcome = sign_agreements([agreement_for(analytics, share_parts["gate"], "neg-2")], **args)
+    assert outcome.contracts == ()
+    (_, (reason,)), = outcome.refused
+    assert reason.startswith("copy_held_for_another_purpose: risk holds payments.transactions for fraud_detection")
+    assert fraud.contract_id in reason
+    assert [c.contract_id for c in share_parts["store"].list(status=ContractStatus.active)] == [fraud.contract_id]
+    denied = share_parts["ledger"].tail(1)[0]
+    assert denied["entry_type"] == "POLICY_DENIED" and denied["actor"] == "agent:risk/consumer"
