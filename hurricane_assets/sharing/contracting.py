@@ -26,9 +26,12 @@ from hurricane_assets.sharing.ids import entry_id
 from negotiation_graph.messages import Agreement
 from negotiation_graph.ports import LedgerPort, PolicyGate, SignerPort
 
-# One copy per (consumer, producer, dataset): a share for another purpose would replace the copy a
-# model of the first purpose reads (a share requested for customer analytics replaced the fraud model's)
+# One active share per (consumer, producer, dataset) (one share asset): a share for another purpose
+# would replace the copy a model of the first purpose reads (a customer-analytics request replaced the
+# fraud model's), and one in another environment would leave the old copy with no active contract
+# (a prod request left the preprod copy renewed away: never aged, expired or revocable)
 OTHER_PURPOSE_HELD = "copy_held_for_another_purpose"
+OTHER_ENVIRONMENT_HELD = "copy_held_in_another_environment"
 
 
 @dataclass(frozen=True)
@@ -102,8 +105,9 @@ def sign_agreements(
             continue
         # One active share per (consumer, producer, dataset): they write the same table.
         superseded = active_share(store, agreement.consumer, agreement.producer, agreement.dataset)
-        if superseded is not None and superseded.terms.purpose != agreement.terms.purpose:
-            refused.append((agreement, _refuse_other_purpose(agreement, superseded, ledger)))
+        conflict = _held_elsewhere(agreement, superseded) if superseded is not None else None
+        if conflict is not None:
+            refused.append((agreement, _refuse_replacing(agreement, superseded, conflict, ledger)))
             continue
         pin_bundle(gate, ledger)
         contract = Contract.propose(
@@ -145,18 +149,30 @@ def sign_agreements(
     return SigningOutcome(tuple(signed), tuple(refused))
 
 
-def _refuse_other_purpose(agreement: Agreement, held: Contract, ledger: LedgerPort) -> tuple[str, ...]:
-    """The consumer's agent does not sign a share that would replace its copy held for another
-    purpose; recorded, with the contract it protects."""
-    reason = (f"{OTHER_PURPOSE_HELD}: {agreement.consumer} holds {agreement.producer}.{agreement.dataset} for "
-              f"{held.terms.purpose} under {held.contract_id}; a share for {agreement.terms.purpose} would replace "
-              "that copy (revoke it first)")
+def _held_elsewhere(agreement: Agreement, held: Contract) -> str | None:
+    """Why `agreement` may not replace the active share `held`, or None when it may (a new version of it)."""
+    if held.terms.purpose != agreement.terms.purpose:
+        return (f"{OTHER_PURPOSE_HELD}: {agreement.consumer} holds {agreement.producer}.{agreement.dataset} for "
+                f"{held.terms.purpose} under {held.contract_id}; a share for {agreement.terms.purpose} would "
+                "replace that copy (revoke it first)")
+    if held.terms.environment != agreement.terms.environment:
+        return (f"{OTHER_ENVIRONMENT_HELD}: {agreement.consumer} holds {agreement.producer}.{agreement.dataset} in "
+                f"{held.terms.environment.value} under {held.contract_id}; a share in "
+                f"{agreement.terms.environment.value} would leave that copy without an active contract "
+                "(revoke it first)")
+    return None
+
+
+def _refuse_replacing(agreement: Agreement, held: Contract, reason: str, ledger: LedgerPort) -> tuple[str, ...]:
+    """The consumer's agent does not sign a share that would replace its copy held for another purpose
+    or in another environment; recorded, with the contract it protects."""
     ledger.append(
         entry_type=EntryType.POLICY_DENIED,
         actor=consumer_actor(agreement),
         payload={"stage": "signature", "terms_sha256": agreement.terms_sha256, "reasons": [reason],
-                 "held_contract_id": held.contract_id, "held_purpose": held.terms.purpose},
+                 "held_contract_id": held.contract_id, "held_purpose": held.terms.purpose,
+                 "held_environment": held.terms.environment.value},
         negotiation_id=agreement.negotiation_id,
-        entry_id=entry_id(agreement.negotiation_id, agreement.terms_sha256, "other-purpose-held"),
+        entry_id=entry_id(agreement.negotiation_id, agreement.terms_sha256, "share-held-elsewhere"),
     )
     return (reason,)

@@ -65,3 +65,15 @@ def test_a_share_for_another_purpose_does_not_replace_the_copy_a_model_reads(sha
     assert [c.contract_id for c in share_parts["store"].list(status=ContractStatus.active)] == [fraud.contract_id]
     denied = share_parts["ledger"].tail(1)[0]
     assert denied["entry_type"] == "POLICY_DENIED" and denied["actor"] == "agent:risk/consumer"
+
+
+def test_a_share_in_another_environment_does_not_renew_the_held_copy_away(share_parts):
+    """A prod request superseded the preprod contract: renewed, its copy stayed in preprod with no
+    active contract, so it was never aged, expired or revocable ('status is renewed')."""
+    args = {k: share_parts[k] for k in ("gate", "signer", "ledger", "store")}
+    (preprod,) = sign_agreements([agreement_for(fraud_terms(), share_parts["gate"], "neg-1")], **args).contracts
+    outcome = sign_agreements([agreement_for(fraud_terms(environment="prod"), share_parts["gate"], "neg-2")], **args)
+    assert outcome.contracts == ()
+    (_, (reason,)), = outcome.refused
+    assert reason.startswith("copy_held_in_another_environment: risk holds payments.transactions in preprod")
+    assert share_parts["store"].get(preprod.contract_id).status is ContractStatus.active
