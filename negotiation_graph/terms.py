@@ -7,6 +7,7 @@ the exact bytes of an offer by its SHA-256.
 from __future__ import annotations
 
 import hashlib
+import math
 from enum import Enum
 from functools import cached_property
 from typing import Literal
@@ -14,6 +15,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serializer, model_validator
 
 from negotiation_graph.canonical import canonical_json
+
+MAX_WORTH = 1000.0  # a need's weights are relative worths (a drift score times its evidence: ~0.1-5)
 
 
 class MaskingMethod(str, Enum):
@@ -146,9 +149,9 @@ class NeedSpec(BaseModel):
     join_entities: tuple[str, ...] = Field(min_length=1, description="entities the consumer can join on")
     wanted: dict[str, float] = Field(min_length=1)
     has_columns: tuple[str, ...] = ()
-    freshness_hours: int = 24
-    retention_days: int = 90
-    term_days: int = 90
+    freshness_hours: int = Field(default=24, gt=0)
+    retention_days: int = Field(default=90, gt=0)
+    term_days: int = Field(default=90, gt=0)
     # rows wanted: the last `window_days` (None: all history) of the given `countries` (empty: all)
     window_days: int | None = Field(default=None, gt=0)
     countries: tuple[str, ...] = ()
@@ -160,6 +163,16 @@ class NeedSpec(BaseModel):
     # (txn_id, amount) is served by other listings too, which must not be asked
     listings: tuple[str, ...] = ()
     prompt: str = ""
+
+    @field_validator("wanted")
+    @classmethod
+    def _worth(cls, wanted):
+        # a worth is a relative weight: 1e308 overflowed the utilities mid-negotiation ("min() arg is an
+        # empty sequence" after the CFP was sent), NaN and infinities made the agents refuse
+        for key, weight in wanted.items():
+            if not math.isfinite(weight) or not 0 < weight <= MAX_WORTH:
+                raise ValueError(f"wanted[{key[:80]!r}] = {weight}: a worth must be a number in (0, {MAX_WORTH}]")
+        return wanted
 
     @field_validator("listings")
     @classmethod

@@ -2,6 +2,7 @@
 
 import re
 
+import pytest
 import yaml
 from typer.testing import CliRunner
 
@@ -54,4 +55,24 @@ def test_an_unknown_consumer_is_named_before_anything_runs(tmp_path, hurricane_h
     assert ran.exit_code == 2, ran.output
     assert ran.stderr.strip() == (f"error: {need}: consumer: unknown domain 'nosuch'; "
                                   "known: customers, marketing, payments, risk, support")
+    assert not (hurricane_home / "checkpoints.sqlite").exists() and not (hurricane_home / "ledger").exists()
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"wanted": {"channel": 1e308, "device": 1e308}}, "wanted"),
+    ({"wanted": {"channel": float("nan")}}, "wanted"),
+    ({"wanted": {"channel": -1.0}}, "wanted"),
+    ({"retention_days": -5}, "retention_days"),
+    ({"term_days": 0}, "term_days"),
+    ({"freshness_hours": -1}, "freshness_hours"),
+])
+def test_a_need_with_out_of_range_values_is_refused_before_anything_runs(tmp_path, hurricane_home, change, field):
+    """They passed validation and crashed mid-negotiation ('min() arg is an empty sequence' after the CFP
+    went out, 'ShareTerms: retention_days', an agent refusing NaN), leaving a half-negotiation that
+    every re-run crashed on again."""
+    need = tmp_path / "need.yaml"
+    need.write_text(yaml.safe_dump({**ANALYTICS_NEED, **change}))
+    ran = runner.invoke(app, ["negotiations", "run", str(need)])
+    assert ran.exit_code == 2, ran.output
+    assert field in ran.stderr and "Traceback" not in ran.output + ran.stderr
     assert not (hurricane_home / "checkpoints.sqlite").exists() and not (hurricane_home / "ledger").exists()
