@@ -109,6 +109,8 @@ def report(negotiation_id: str, values: dict, *, awaiting: bool) -> NegotiationR
         status="awaiting_human" if awaiting else "done",
         outcome=values.get("outcome"),
         agreements=() if awaiting else agreements,
-        pending_approval=agreements if awaiting else (),
+        # only what the policy sent to a human: listing every agreement asked an approver of each
+        # producer, and the approver of the escalated one was refused ("not an approver for payments")
+        pending_approval=tuple(a for a in agreements if a.requires_human) if awaiting else (),
         transcript=tuple(values.get("transcript") or ()),
     )

@@ -76,3 +76,21 @@ def test_a_need_with_out_of_range_values_is_refused_before_anything_runs(tmp_pat
     assert ran.exit_code == 2, ran.output
     assert field in ran.stderr and "Traceback" not in ran.output + ran.stderr
     assert not (hurricane_home / "checkpoints.sqlite").exists() and not (hurricane_home / "ledger").exists()
+
+
+def test_only_the_escalated_agreement_waits_for_its_producers_approver(tmp_path, hurricane_home):
+    """account_age (customers.profiles, sent to a human) and channel (payments.transactions, not):
+    both were listed as pending, and the customers approver was refused as 'not an approver for payments'."""
+    need = tmp_path / "need.yaml"
+    need.write_text(yaml.safe_dump(ANALYTICS_NEED | {"need_id": "cli-analytics-2",
+                                                     "wanted": {"account_age": 0.5, "channel": 0.5}}))
+    ran = runner.invoke(app, ["negotiations", "run", str(need)], terminal_width=250)
+    assert ran.exit_code == 0, ran.output
+    assert "pending approval: customers.profiles" in ran.output and "payments.transactions" not in ran.output.split(
+        "pending approval:")[1].splitlines()[0]
+    negotiation_id = re.search(r"resume\s+(\S+)\s+--approve", ran.output).group(1)
+    assert runner.invoke(app, ["approvers", "add", "alice", "--for", "customers"]).exit_code == 0
+    approved = runner.invoke(app, ["negotiations", "resume", negotiation_id, "--approve", "--by", "alice"],
+                             terminal_width=250)
+    assert approved.exit_code == 0, approved.output + approved.stderr
+    assert "not an approver" not in approved.output + approved.stderr
