@@ -64,6 +64,9 @@ def _compared_literals(node: Any) -> Iterator[tuple[str, str]]:
         yield from _compared_literals(body)
 
 
+ENTITIES_LABEL = "entities (from the manifests)"
+
+
 @dataclass(frozen=True)
 class PolicyBundle:
     """Every policy text and the schema they were validated against; `sha256` identifies it."""
@@ -76,12 +79,22 @@ class PolicyBundle:
 
     @cached_property
     def sha256(self) -> str:
-        return hashlib.sha256(canonical_json({"schema": self.schema_text, "policies": self.texts})).hexdigest()
+        # the entities (each column's classification, pii, tags, purposes and environments, from the
+        # manifests) decide as much as the texts: without them a manifest change kept the hash, so the
+        # same need returned the stored negotiation decided under the old manifest
+        return hashlib.sha256(canonical_json({"schema": self.schema_text, "policies": self.texts,
+                                              "entities_sha256": self.entities_sha256})).hexdigest()
+
+    @cached_property
+    def entities_sha256(self) -> str:
+        return hashlib.sha256(self.entities_json.encode()).hexdigest()
 
     @cached_property
     def file_sha256(self) -> dict[str, str]:
-        """Each policy file's own hash, so an auditor sees which file a bundle change touched."""
-        return {label: hashlib.sha256(text.encode()).hexdigest() for label, text in sorted(self.texts.items())}
+        """Each policy file's own hash, and the manifests' entities', so an auditor sees what a bundle
+        change touched."""
+        files = {label: hashlib.sha256(text.encode()).hexdigest() for label, text in sorted(self.texts.items())}
+        return {**files, ENTITIES_LABEL: self.entities_sha256}
 
     @cached_property
     def schema(self) -> cedarpy.Schema:

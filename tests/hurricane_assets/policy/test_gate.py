@@ -179,3 +179,21 @@ def test_bundle_hash_changes_with_any_policy_text(tmp_path):
     one = CedarPolicyGate(policy_dir=_policy_dir(tmp_path / "a", '@id("a")\npermit (principal, action, resource);\n'))
     two = CedarPolicyGate(policy_dir=_policy_dir(tmp_path / "b", '@id("b")\npermit (principal, action, resource);\n'))
     assert one.bundle_sha256 != two.bundle_sha256
+
+
+def test_bundle_hash_changes_with_a_manifest_the_policy_reads():
+    """Cedar decides on the manifests' facts too (allowed environments, classification, tags): a
+    manifest change kept the hash, so the same need returned the negotiation stored under the old one."""
+    from hurricane_assets.catalog import load_catalog
+    from hurricane_assets.catalog.catalog import Catalog
+
+    catalog = load_catalog()
+    product = catalog.products["payments"]
+    transactions = product.datasets["transactions"].model_copy(update={"allowed_environments": ("prod",)})
+    changed = Catalog({**catalog.products, "payments": product.model_copy(
+        update={"datasets": {**product.datasets, "transactions": transactions}})})
+    before, after = CedarPolicyGate(catalog), CedarPolicyGate(changed)
+    assert before.bundle_sha256 != after.bundle_sha256
+    assert before.bundle.file_sha256["entities (from the manifests)"] != after.bundle.file_sha256[
+        "entities (from the manifests)"]
+    assert not after.evaluate(terms("payments", "transactions", {"amount": "generalize"})).allowed
