@@ -43,6 +43,7 @@ from hurricane_assets.settings import hurricane_paths
 from hurricane_assets.sharing.negotiate import NeedOutcome, negotiate_need
 from hurricane_assets.sharing.platform import SharingPlatform
 from hurricane_assets.sharing.request import (
+    DeliveryCheckFailed,
     RequestDenied,
     RequestError,
     RequestOutcome,
@@ -55,7 +56,7 @@ from hurricane_assets.storage import table_exists
 from negotiation_graph.runner import negotiation_id_for
 from negotiation_graph.terms import NeedSpec
 
-__all__ = ["DataRequest", "HurricaneClient", "RequestDenied", "RequestError", "ShareUnavailable", "records"]
+__all__ = ["DataRequest", "DeliveryCheckFailed", "HurricaneClient", "RequestDenied", "RequestError", "ShareUnavailable", "records"]
 
 
 class ShareUnavailable(LookupError):
@@ -239,11 +240,16 @@ class HurricaneClient:
         sensor path's negotiation and delivery as real Dagster runs; returns the delivered, masked
         copy (the join key and the granted columns). Raises `RequestDenied` naming each refused
         column with the producer policy and reason that refused it (`.delivered` holds what was
-        granted, if anything, `.signed` every contract signed), `RequestError` for a malformed request."""
+        granted, if anything, `.signed` every contract signed), `DeliveryCheckFailed` when the copy was
+        written but failed its blocking join check (`.delivered` holds it), `RequestError` for a malformed
+        request."""
         outcome = self.request_outcome(dataset, columns, purpose, env, consumer=consumer, strategy=strategy,
                                        progress=progress)
         if not outcome.granted:
             raise outcome.denial()
+        failed = outcome.check_failure()
+        if failed is not None:
+            raise failed
         return outcome.frame
 
     def request_outcome(self, dataset: str, columns: Iterable[str], purpose: str, env: str = "preprod", *,
@@ -267,14 +273,14 @@ class HurricaneClient:
             signed = tuple(c for c in platform.store.list() if c.negotiation_id == report.negotiation_id
                            and c.status is ContractStatus.active)
             contract = granted_contract(signed, request)
-            frame = None
+            frame, failed_checks = None, ()
             if contract is not None:
                 with step(f"delivering {request.name} masked into {request.consumer}'s {request.environment}"):
-                    deliver_run(contract, instance)
+                    failed_checks = deliver_run(contract, instance).failed_checks
                 frame = self.read_share(contract.contract_id)
             with step("explaining what was refused"):
                 refused = tuple(refusals(request, report, contract, platform.gate))
-        return RequestOutcome(request, report.negotiation_id, signed, contract, frame, refused)
+        return RequestOutcome(request, report.negotiation_id, signed, contract, frame, refused, failed_checks)
 
     def _current_need(self, request, platform: SharingPlatform) -> NeedSpec:
         """The request's need: the same one while its contract is active (asking again changes

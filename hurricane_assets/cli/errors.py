@@ -24,6 +24,7 @@ from typer._click import exceptions as click  # typer vendors its own click; its
 from typer.core import TyperGroup
 
 OK, DENIED, BAD_INPUT = 0, 1, 2
+CHECK_FAILED = 3  # delivered, then a blocking check failed: the copy is there, not fit for the model
 OWN_PACKAGES = ("hurricane_assets", "negotiation_graph", "domains")
 MAX_MESSAGE = 300  # one line a terminal can still show whole-ish; ids of 300 characters are cut
 

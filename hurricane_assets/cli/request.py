@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hurricane_assets.cli.display import short_path
+from hurricane_assets.cli.errors import CHECK_FAILED, DENIED
 
 if TYPE_CHECKING:  # the client imports the engines: loaded only when the command runs
     from hurricane_assets.client import HurricaneClient
@@ -30,7 +31,8 @@ def request(
 ) -> None:
     """Negotiate and deliver COLUMNs of DATASET for PURPOSE into ENV.
 
-    Exit 1 when a column is refused (each refusal names the policy and reason), 2 on a malformed request.
+    Exit 1 when a column is refused (each refusal names the policy and reason), 2 on a malformed request,
+    3 when the copy was written but failed its blocking join check (the contract stays active).
     Whatever the outcome, every contract the negotiation signed is shown."""
     from hurricane_assets.client import HurricaneClient
 
@@ -40,8 +42,12 @@ def request(
         typer.echo(json.dumps(outcome_json(outcome), indent=2))
     else:
         print_outcome(client, outcome)
+    failed = outcome.check_failure()
+    if failed is not None:
+        typer.echo(f"error: {failed}", err=True)
+        raise typer.Exit(code=CHECK_FAILED)
     if not outcome.granted:
-        raise typer.Exit(code=1)
+        raise typer.Exit(code=DENIED)
 
 
 def outcome_json(outcome: RequestOutcome) -> dict:
@@ -51,6 +57,7 @@ def outcome_json(outcome: RequestOutcome) -> dict:
         "contract_id": contract.contract_id if contract else None,
         "share_uri": contract.share_uri if contract else None,
         "rows": None if outcome.frame is None else len(outcome.frame),
+        "failed_checks": list(outcome.failed_checks),
         "columns": {column: method.value for column, method in contract.terms.columns.items()} if contract else {},
         "refused": [{"column": r.column, "policy_ids": list(r.policy_ids), "reasons": list(r.reasons)}
                     for r in outcome.refused],

@@ -67,6 +67,24 @@ class RequestDenied(Exception):
                          f"(negotiation {negotiation_id}{agreed})")
 
 
+class DeliveryCheckFailed(Exception):
+    """The copy was written under an active contract, then failed a blocking check (the share's
+    join key finds too few of the consumer's rows): the copy is there and readable, and the model
+    does not retrain on it. `delivered` holds the copy, `failed_checks` each check with its figures."""
+
+    def __init__(self, contract: Contract, failed_checks: tuple[str, ...], delivered=None):
+        self.contract = contract
+        self.failed_checks = failed_checks
+        self.delivered = delivered
+        super().__init__(check_failure_message(contract, failed_checks))
+
+
+def check_failure_message(contract: Contract, failed_checks: tuple[str, ...]) -> str:
+    return (f"contract {contract.contract_id} is active and its copy of {contract.producer}.{contract.dataset} "
+            f"is written, but it failed its blocking check: {'; '.join(failed_checks)}; "
+            f"models of {contract.consumer} do not retrain on it")
+
+
 @dataclass(frozen=True)
 class DatasetRequest:
     producer: str
@@ -146,10 +164,16 @@ class RequestOutcome:
     contract: Contract | None
     frame: pd.DataFrame | None
     refused: tuple[RefusedColumn, ...]
+    failed_checks: tuple[str, ...] = ()  # blocking checks the delivered copy failed, with their figures
 
     @property
     def granted(self) -> bool:
         return self.frame is not None and not self.refused
+
+    def check_failure(self) -> DeliveryCheckFailed | None:
+        if not self.failed_checks or self.contract is None:
+            return None
+        return DeliveryCheckFailed(self.contract, self.failed_checks, self.frame)
 
     def denial(self) -> RequestDenied:
         return RequestDenied(self.request.name, list(self.refused), self.negotiation_id, self.frame, self.signed)

@@ -2,7 +2,8 @@
 only when the policy demands it, then the agreements (or the no-deal) go to the ledger.
 
 Without an escalation, signing and committing are one step (one checkpoint); with one, the graph
-checkpoints the signed agreements, pauses in `escalate`, and commits after the human's answer."""
+checkpoints the signed agreements, pauses in `escalate`, and after the human's answer re-checks them
+against the policy as it is then (the pause may last days) and commits what it still allows."""
 
 from __future__ import annotations
 
@@ -12,10 +13,55 @@ from langgraph.types import interrupt
 from negotiation_graph.context import NegotiationContext
 from negotiation_graph.messages import Agreement, Message, Outcome, Performative, PolicySummary, ReasonCode, message_id
 from negotiation_graph.outbox import EXCHANGE, Drafts, agent, deliver
-from negotiation_graph.ports import PartyUnavailable
-from negotiation_graph.state import Escalation, NegotiationState
+from negotiation_graph.ports import PartyUnavailable, PolicyDecision
+from negotiation_graph.state import Bargain, Escalation, NegotiationState
+from negotiation_graph.terms import ShareTerms
 
 APPROVER = "human:approver"
+
+
+def record_denial(drafts: Drafts, state: NegotiationState, bargain: Bargain, terms: ShareTerms,
+                  decision: PolicyDecision, *, stage: str) -> None:
+    """Draft the POLICY_DENIED entry of an accepted share the gate no longer allows at `stage`, with
+    the gate's share and per-column reason codes: a denied share is said, never silently dropped."""
+    nid = state["negotiation_id"]
+    drafts.record(
+        entry_type="POLICY_DENIED",
+        actor=agent(state["need"].consumer, "consumer"),
+        payload={
+            "stage": stage,
+            "stream": bargain.stream,
+            "terms_sha256": terms.sha256(),
+            "decision": PolicySummary.of(decision).model_dump(mode="json"),
+            "reasons": sorted(
+                {ReasonCode.POLICY_DENIED.value, *decision.reasons}
+                | {f"{c}:{r}" for c, d in decision.columns.items() if not d.allowed for r in d.reasons}
+            ),
+        },
+        negotiation_id=nid,
+        entry_id=message_id(nid, f"{bargain.stream}/denied-at-{stage}", bargain.seq),
+    )
+
+
+def bargain_of(state: NegotiationState, agreement: Agreement) -> Bargain:
+    return next(b for b in state["bargains"]
+                if b.listing.producer == agreement.producer and b.listing.dataset == agreement.dataset)
+
+
+def still_allowed(ctx: NegotiationContext, state: NegotiationState, agreements: list[Agreement],
+                  drafts: Drafts) -> list[Agreement]:
+    """The agreements the policy still allows now. Agreements signed before a pause for a human may
+    wait days for the answer; a policy changed meanwhile decides, as at signing (POLICY_DENIED,
+    `stage: commit`). Unchecked, the consumer's agent refused to sign the AGREEMENT message and the
+    step failed with the human's decision taken but never recorded."""
+    kept = []
+    for agreement in agreements:
+        decision = ctx.gate.evaluate(agreement.terms)
+        if decision.allowed:
+            kept.append(agreement)
+        else:
+            record_denial(drafts, state, bargain_of(state, agreement), agreement.terms, decision, stage="commit")
+    return kept
 
 
 def sign_agreements(ctx: NegotiationContext, state: NegotiationState, drafts: Drafts) -> list[Agreement]:
@@ -29,22 +75,7 @@ def sign_agreements(ctx: NegotiationContext, state: NegotiationState, drafts: Dr
         terms = bargain.path[bargain.on_table]
         decision = ctx.gate.evaluate(terms)  # policy at agreement time is what counts
         if not decision.allowed:
-            drafts.record(
-                entry_type="POLICY_DENIED",
-                actor=agent(need.consumer, "consumer"),
-                payload={
-                    "stage": "agreement",
-                    "stream": bargain.stream,
-                    "terms_sha256": terms.sha256(),
-                    "decision": PolicySummary.of(decision).model_dump(mode="json"),
-                    "reasons": sorted(
-                        {ReasonCode.POLICY_DENIED.value, *decision.reasons}
-                        | {f"{c}:{r}" for c, d in decision.columns.items() if not d.allowed for r in d.reasons}
-                    ),
-                },
-                negotiation_id=state["negotiation_id"],
-                entry_id=message_id(state["negotiation_id"], f"{bargain.stream}/denied-at-agreement", bargain.seq),
-            )
+            record_denial(drafts, state, bargain, terms, decision, stage="agreement")
             continue
         unsigned = Agreement(
             negotiation_id=state["negotiation_id"],
@@ -183,11 +214,14 @@ def outcome_of(
 
 
 def commit(state: NegotiationState, runtime: Runtime[NegotiationContext]) -> dict:
-    ctx = runtime.context
+    """After the human's answer: drop what the human denied, re-check the rest against the policy
+    as it is now, commit what remains."""
+    ctx, escalation = runtime.context, state["escalation"]
     delivered = deliver(ctx, state)  # the HUMAN_DECISION
-    return commit_agreements(
-        ctx, state, state["agreements"], escalation=state.get("escalation"), drafts=Drafts(ctx), delivered=delivered
-    )
+    drafts = Drafts(ctx)
+    answered = [a for a in state["agreements"] if escalation.approved or not a.requires_human]
+    agreements = still_allowed(ctx, state, answered, drafts)
+    return commit_agreements(ctx, state, agreements, escalation=escalation, drafts=drafts, delivered=delivered)
 
 
 def commit_agreements(
@@ -200,10 +234,8 @@ def commit_agreements(
     delivered: list[str],
 ) -> dict:
     nid, need = state["negotiation_id"], state["need"]
-    if escalation is not None and not escalation.approved:
-        agreements = [a for a in agreements if not a.requires_human]
     for agreement in agreements:
-        bargain = next(b for b in state["bargains"] if b.listing.producer == agreement.producer and b.listing.dataset == agreement.dataset)
+        bargain = bargain_of(state, agreement)
         drafts.post(
             Message(
                 msg_id=message_id(nid, bargain.stream, bargain.seq),

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from hurricane_assets.catalog import load_catalog
 from hurricane_assets.cli.main import app
-from hurricane_assets.client import HurricaneClient, RequestDenied, RequestError
+from hurricane_assets.client import DeliveryCheckFailed, HurricaneClient, RequestDenied, RequestError
 from hurricane_assets.dagster_layer.workspace import hurricane_instance
 from hurricane_assets.lineage.reader import read_events, run_problems
 from hurricane_assets.settings import hurricane_paths
@@ -146,3 +146,29 @@ def test_malformed_requests_fail_before_any_run(args, message):
     with pytest.raises(RequestError, match="who is asking"):
         HurricaneClient().request("payments.transactions", ["channel"], "fraud_detection")
     assert not (hurricane_paths().dagster_home / "storage").exists() or not request_runs()
+
+
+def test_a_copy_that_fails_its_blocking_join_check_is_said_in_one_line_with_its_figures(share_prod_tables, capfd):
+    """The share's join_match_rate check is blocking: the copy is written and recorded, then the check
+    fails. Before, stderr carried Dagster's STEP_FAILURE and RUN_FAILURE blocks with their stack traces
+    and the request ended with 'the delivery run … failed' (exit 2), as if nothing had been delivered."""
+    import pandas as pd
+    from deltalake import write_deltalake
+
+    alerts = pd.DataFrame({"txn_id": [f"no-such-txn-{i}" for i in range(50)]})  # the model's rows join nothing
+    write_deltalake(hurricane_paths().table_uri("preprod", "risk", "alerts"), alerts)
+    capfd.readouterr()
+    cli = request_cli("payments.transactions", "-c", "channel")
+    stderr = cli.stderr + capfd.readouterr().err  # Dagster's console logger may write to the process's stderr
+    assert "Stack Trace" not in stderr and "Traceback" not in stderr and "STEP_FAILURE" not in stderr, stderr
+    assert cli.exit_code == 3, cli.output
+    (line,) = cli.stderr.strip().splitlines()
+    (contract_id,) = active_contracts()
+    assert line.startswith(f"error: contract {contract_id} is active and its copy of payments.transactions is written, "
+                           "but it failed its blocking check: join_match_rate: 0 of 50 transaction keys of "
+                           "risk.alerts@preprod (txn_id)"), line
+    assert f"contract {contract_id}: " in cli.stdout  # the copy, its rows and columns, as for a granted request
+    with pytest.raises(DeliveryCheckFailed, match="join_match_rate: 0 of 50") as failed:
+        HurricaneClient(domain="risk").request("payments.transactions", columns=["channel"],
+                                               purpose="fraud_detection", env="preprod", progress=False)
+    assert failed.value.delivered is not None and len(failed.value.delivered) > 0  # written, and readable

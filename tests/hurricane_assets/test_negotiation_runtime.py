@@ -40,12 +40,12 @@ def ledger_rows() -> list[dict]:
     return DeltaTable(hurricane_paths().ledger).to_pyarrow_table().to_pylist()
 
 
-def assert_ledger_holds(transcript) -> None:
+def assert_ledger_holds(transcript, beside: tuple[str, ...] = ()) -> None:
     """Every message of the transcript is in the ledger with the same bytes, written by the log for
-    the domain that signed it, and nothing else of it (a human's signed approval and the contracts
-    are their own entries beside the transcript)."""
+    the domain that signed it, and nothing else of it (a human's signed approval, the contracts and
+    the entry types in `beside` are their own entries beside the transcript)."""
     rows = [r for r in ledger_rows() if r["negotiation_id"] == transcript[0].negotiation_id
-            and r["entry_type"] not in ("HUMAN_APPROVAL", "CONTRACT_SIGNED")]
+            and r["entry_type"] not in ("HUMAN_APPROVAL", "CONTRACT_SIGNED", *beside)]
     assert {r["actor"] for r in rows} == {SYSTEM_ACTOR}
     assert {m.msg_id: logged_bytes(m) for m in transcript} == {r["entry_id"]: r["payload_json"] for r in rows}
 
@@ -238,3 +238,38 @@ def test_producers_answer_in_parallel_only_where_a_party_waits_on_the_network(mo
     assert platform_context(exchange=embedded).parallel_parties is False
     assert platform_context(exchange=embedded, strategy="llm").parallel_parties is True
     assert platform_context(exchange=over_http).parallel_parties is True
+
+
+def test_an_approval_after_the_policy_forbade_the_share_ends_recorded_not_stuck(tmp_path, monkeypatch):
+    """The policy changes while the negotiation waits for a human: the approval is recorded, the
+    commit re-checks the agreement, and the negotiation ends with POLICY_DENIED and an outcome, its
+    transcript and the ledger holding the same messages. Before, the consumer's agent refused to sign
+    the AGREEMENT, the resume failed after the approval was recorded and the negotiation was stuck."""
+    import shutil
+
+    from hurricane_assets.catalog.catalog import default_domains_dir
+
+    need = fraud_need(need_id="analytics-3", consumer="marketing", purpose="customer_analytics",
+                      join_entities=("customer",), wanted={"account_age": 0.5, "channel": 0.5})
+    paused = run_negotiation(need, clock=fixed_clock(T0))
+    assert [a.dataset for a in paused.pending_approval if a.requires_human] == ["profiles"]
+    alice = register_approver("alice", "customers", "payments")  # the approval names every pending agreement
+
+    policies = tmp_path / "policies"  # customers stops sharing profiles for analytics during the pause
+    shutil.copytree(default_domains_dir(), policies, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    customers = policies / "customers" / "policy.cedar"
+    customers.write_text(customers.read_text() + '\n@id("no-analytics-on-profiles")\n@reason("purpose_not_allowed")\n'
+                         'forbid (principal, action == Action::"share", resource)\n'
+                         'when { resource.dataset == "profiles" && context.purpose == "customer_analytics" };\n')
+    monkeypatch.setattr("hurricane_assets.policy.gate.default_domains_dir", lambda: policies)
+
+    done = resume_negotiation(paused.negotiation_id, answer(alice, "alice", paused, True, T0), now=T0)
+    assert done.status == "done" and done.outcome.status == "partial"
+    assert "policy_denied" in done.outcome.reason_codes and "account_age" in done.outcome.unserved_features
+    assert [a.dataset for a in done.agreements] == ["transactions"]
+    assert_ledger_holds(done.transcript, beside=("POLICY_DENIED",))
+    rows = [r for r in ledger_rows() if r["negotiation_id"] == paused.negotiation_id]
+    denied = [r for r in rows if r["entry_type"] == "POLICY_DENIED"]
+    assert len(denied) == 1 and '"stage":"commit"' in denied[0]["payload_json"]
+    assert [r["entry_type"] for r in rows].count("RESUMED") == 1
+    assert verify_ledger().ok

@@ -1,5 +1,7 @@
 """Only a policy decision with requires_human pauses the graph; a human resumes it."""
 
+from dataclasses import replace
+
 import pytest
 
 from negotiation_graph.checkpointing import sqlite_checkpointer
@@ -63,3 +65,21 @@ def test_running_a_finished_need_again_returns_the_stored_result_without_new_ent
         entries = len(negotiator.context.ledger.entries)
         assert negotiator.run(fraud_need()) == first
         assert len(negotiator.context.ledger.entries) == entries
+
+
+def test_a_policy_tightened_during_the_pause_is_rechecked_before_the_approved_agreement_is_committed(negotiator):
+    paused = negotiator.run(fraud_need(wanted={"device": 1.0}))
+    gate = negotiator.context.gate
+    rule = gate.rules["payments.transactions"]
+    gate.rules["payments.transactions"] = replace(rule, purposes=())  # fraud_detection no longer allowed
+    report = negotiator.resume(paused.negotiation_id, approve=True, by="alice")
+    ledger = negotiator.context.ledger
+    assert report.status == "done" and not report.agreements and not ledger.of_type("AGREEMENT")
+    assert report.outcome.status == "no_deal" and "policy_denied" in report.outcome.reason_codes
+    (denied,) = ledger.of_type("POLICY_DENIED")
+    assert denied["payload"]["stage"] == "commit"
+    assert {"purpose_not_allowed", "device_id:purpose_not_allowed"} <= set(denied["payload"]["reasons"])
+    # transcript and ledger agree: the human's decision is both shown and recorded, with the outcome
+    assert [e["payload"]["decided_by"] for e in ledger.of_type("RESUMED")] == ["alice"]
+    assert len(ledger.of_type("NO_DEAL")) == 1
+    ledger.verify()
