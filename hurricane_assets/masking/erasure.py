@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 from deltalake import write_deltalake
 from deltalake.exceptions import TableNotFoundError
 
+from hurricane_assets.catalog import Catalog, load_catalog
 from hurricane_assets.catalog.manifest import Dataset
 from hurricane_assets.ledger.entry import EntryType
 from hurricane_assets.settings import hurricane_paths
@@ -94,7 +95,7 @@ def load_erasures() -> Erasures:
 
 
 def request_erasure(entity: str, subject: str, *, reason: str, ledger: LedgerPort, now: datetime,
-                    request_id: str | None = None) -> ErasureRequest:
+                    request_id: str | None = None, catalog: Catalog | None = None) -> ErasureRequest:
     """Record that `subject` (a prod id of `entity`) is erased: a register row and an ERASURE ledger
     entry. Asking again for the same person returns the first request."""
     for name, value in (("entity", entity), ("subject", subject), ("reason", reason)):
@@ -102,6 +103,15 @@ def request_erasure(entity: str, subject: str, *, reason: str, ledger: LedgerPor
             raise ErasureError(f"erasure request: field {name!r} must be a non-empty string")
     if now.tzinfo is None:
         raise ErasureError("erasure request: field 'now' needs a timezone")
+    # a request that matches no column erases nobody, yet was listed as applied ('customers' for
+    # 'customer', an id with a space around it): refused instead
+    known = erasable_entities(catalog if catalog is not None else load_catalog())
+    if entity not in known:
+        raise ErasureError(f"erasure request: field 'entity': {entity[:40]!r} is not an entity any column refers to "
+                           f"(known: {', '.join(sorted(known))})")
+    if subject != subject.strip():
+        raise ErasureError("erasure request: field 'subject' has leading or trailing whitespace; "
+                           "prod ids have none, so it would match no row")
     existing = _existing(entity, subject)
     if existing is not None:
         return existing
@@ -120,6 +130,12 @@ def request_erasure(entity: str, subject: str, *, reason: str, ledger: LedgerPor
         entry_id=request.request_id,
     )
     return request
+
+
+def erasable_entities(catalog: Catalog) -> set[str]:
+    """The entities some column refers to: the only ones `remove_erased` can find rows of."""
+    return {column.refers_to for product in catalog.products.values() for dataset in product.datasets.values()
+            for column in dataset.columns.values() if column.refers_to}
 
 
 def _existing(entity: str, subject: str) -> ErasureRequest | None:

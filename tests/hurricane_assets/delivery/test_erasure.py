@@ -144,3 +144,14 @@ def test_an_erasure_request_is_checked_and_recorded_once(share_parts):
         request_erasure("customer", " ", reason="art. 17", ledger=ledger, now=NOW)
     with pytest.raises(ErasureError, match="field 'now' needs a timezone"):
         request_erasure("customer", "cust_2", reason="art. 17", ledger=ledger, now=datetime(2026, 3, 1))
+
+
+def test_an_erasure_request_that_would_match_no_row_is_refused(share_parts):
+    """'customers' for 'customer', or an id with a space around it, erased nobody and was still listed
+    as applied in every copy's report."""
+    ledger = share_parts["ledger"]
+    with pytest.raises(ErasureError, match="'customers' is not an entity any column refers to .*customer"):
+        request_erasure("customers", "cust_0000003", reason="art. 17", ledger=ledger, now=NOW)
+    with pytest.raises(ErasureError, match="field 'subject' has leading or trailing whitespace"):
+        request_erasure("customer", " cust_0000004 ", reason="art. 17", ledger=ledger, now=NOW)
+    assert len(ledger) == 0 and load_erasures().request_ids == ()
