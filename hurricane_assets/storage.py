@@ -19,7 +19,7 @@ import pyarrow as pa
 from deltalake import DeltaTable
 from deltalake.exceptions import TableNotFoundError
 
-from hurricane_assets.settings import domain_credentials_for
+from hurricane_assets.settings import domain_credentials_for, domain_of_uri
 
 
 def is_s3(uri: str) -> bool:
@@ -37,7 +37,15 @@ def storage_options(uri: str) -> dict[str, str]:
     options = {name: os.environ[name] for name in AWS_VARIABLES if os.environ.get(name)}
     if "AWS_REGION" not in options and os.environ.get("AWS_DEFAULT_REGION"):
         options["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"]
-    options.update(domain_credentials_for(uri))
+    domain = domain_credentials_for(uri)
+    if domain and "AWS_SESSION_TOKEN" in options and "AWS_SESSION_TOKEN" not in domain:
+        # the process's session token belongs to the process's keys: sent with a domain's keys (in
+        # these options, or by the object store's own fallback to the environment) the pair is one no
+        # principal holds, so the configuration is refused, naming the variables, not their values
+        raise ValueError(f"{uri}: the domain's HURRICANE_AWS_*_{domain_of_uri(uri).upper()} keys would go out with the "
+                         "process's AWS_SESSION_TOKEN; give the domain its own session token "
+                         f"(HURRICANE_AWS_SESSION_TOKEN_{domain_of_uri(uri).upper()}) or unset AWS_SESSION_TOKEN")
+    options.update(domain)
     if options.get("AWS_ENDPOINT_URL", "").startswith("http://"):
         options["AWS_ALLOW_HTTP"] = "true"
     options["aws_conditional_put"] = "etag"  # put-if-absent commits: safe with concurrent writers

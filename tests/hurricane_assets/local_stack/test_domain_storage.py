@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from hurricane_assets.dagster_layer.resources import shared_resources
+from hurricane_assets.dagster_layer.resources import _delta_io, shared_resources
 from hurricane_assets.settings import domain_of_uri, hurricane_paths
 from hurricane_assets.storage import storage_options
 
@@ -49,3 +49,19 @@ def test_half_set_domain_credentials_fail_naming_the_variables_not_the_values(tw
     with pytest.raises(ValueError, match="HURRICANE_AWS_SECRET_ACCESS_KEY_RISK") as error:
         storage_options("s3://risk-bucket/hurricane/envs/prod/risk/fraud_labels")
     assert "risk-key" not in str(error.value)
+
+
+def test_a_domains_keys_are_never_paired_with_the_process_session_token(two_domains, monkeypatch):
+    """The exchange's session token went out with risk's keys: a pair no principal holds."""
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "exchange-sts-token")
+    inbox = "s3://risk-bucket/hurricane/envs/preprod/risk/payments__transactions"
+    with pytest.raises(ValueError, match="HURRICANE_AWS_SESSION_TOKEN_RISK") as error:
+        storage_options(inbox)
+    assert "exchange-sts-token" not in str(error.value) and "risk-key" not in str(error.value)
+    monkeypatch.setenv("HURRICANE_AWS_SESSION_TOKEN_RISK", "risk-sts-token")  # a domain's own token goes with its keys
+    assert storage_options(inbox)["AWS_SESSION_TOKEN"] == "risk-sts-token"
+    _delta_io.cache_clear()  # built once per process; this test changed the environment after others
+    assert shared_resources("risk")["delta_io"].storage_options.token == "risk-sts-token"
+    _delta_io.cache_clear()  # and none of this test's credentials is left for the next
+    producer = storage_options("s3://shared/hurricane/envs/prod/payments/transactions")
+    assert producer["AWS_SESSION_TOKEN"] == "exchange-sts-token"  # the process's own tables keep its token
