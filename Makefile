@@ -10,7 +10,7 @@ export HURRICANE_HOME
 $(STAMP): pyproject.toml
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install -q --upgrade pip
-	$(VENV)/bin/python -m pip install -q -e '.[dev]'
+	$(VENV)/bin/python -m pip install -q -e '.[dev,deploy]'
 	@touch $(STAMP)
 
 install: $(STAMP)
