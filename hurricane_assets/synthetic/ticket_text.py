@@ -7,6 +7,11 @@ tables; `labelled_messages(config, n)` and `labelled_tickets(config)` return the
 A message is assembled piece by piece (`TextBuilder`), so the offsets stay right whatever case or
 layout a piece is written in. Choices per message come from a `random.Random` seeded from the
 dataset's numpy stream: deterministic for a seed, and cheap per scalar draw.
+
+A few values (RARE_LAYOUT_RATE) are written in a rarer layout (`RareLayouts`: "111-22-2333",
+"March 3rd, 1987", "jsmith(at)gmx(punkt)de", "Hans von der Heyde", …), drawn from a stream of their own
+so every other choice stays as it was; `LabelledText.layouts` names them, so the evaluation reports
+recall per rare layout and not only diluted in its entity.
 """
 
 from __future__ import annotations
@@ -37,13 +42,15 @@ ENTITIES = (PERSON, EMAIL, PHONE, NATIONAL_ID, IBAN, CARD, DATE_OF_BIRTH, POSTCO
 OTHER_NAME_LOCALES = ("yo_NG", "zu_ZA", "tw_GH", "sw")
 STREETS_PER_COUNTRY = 120
 
-Piece = tuple[str, str | None]  # text, entity label or None
+Piece = tuple[str, str | None] | tuple[str, str | None, str]  # text, entity label or None[, rare layout]
+RARE_LAYOUT_RATE = 0.05  # share of values of each kind written in one of the rare layouts
 
 
 @dataclass(frozen=True)
 class LabelledText:
     text: str
     spans: tuple[tuple[int, int, str], ...]
+    layouts: tuple[tuple[int, int, str], ...] = ()  # (start, end, rare layout) of spans written in one
 
     def values(self, entity: str | None = None) -> list[str]:
         return [self.text[s:e] for s, e, label in self.spans if entity is None or label == entity]
@@ -55,13 +62,16 @@ class TextBuilder:
     def __init__(self, case: Callable[[str], str] = str):
         self.parts: list[str] = []
         self.spans: list[tuple[int, int, str]] = []
+        self.layouts: list[tuple[int, int, str]] = []
         self.length = 0
         self.case = case
 
-    def add(self, text: str, label: str | None = None) -> None:
+    def add(self, text: str, label: str | None = None, layout: str | None = None) -> None:
         text = self.case(text)
         if label and text:
             self.spans.append((self.length, self.length + len(text), label))
+            if layout:
+                self.layouts.append((self.length, self.length + len(text), layout))
         self.parts.append(text)
         self.length += len(text)
 
@@ -70,11 +80,11 @@ class TextBuilder:
             if literal:
                 self.add(literal)
             if field is not None:
-                for text, label in values[field]:
-                    self.add(text, label)
+                for piece in values[field]:
+                    self.add(*piece)
 
     def build(self) -> LabelledText:
-        return LabelledText("".join(self.parts), tuple(self.spans))
+        return LabelledText("".join(self.parts), tuple(self.spans), tuple(self.layouts))
 
 
 # --- how people write each kind of value -----------------------------------------------------
@@ -263,6 +273,94 @@ def other_names(seed: int) -> tuple[tuple[str, str], ...]:
     return tuple(names)
 
 
+# --- rarer layouts --------------------------------------------------------------------------
+
+_NATIONAL_ID_LAYOUTS: dict[str, tuple[tuple[str, Callable[[str], str]], ...]] = {
+    "NL": (("bsn_3_3_3", lambda v: f"{v[:3]} {v[3:6]} {v[6:]}"), ("bsn_3_3_3_dotted", lambda v: f"{v[:3]}.{v[3:6]}.{v[6:]}"),
+           ("bsn_3_2_4", lambda v: f"{v[:3]}-{v[3:5]}-{v[5:]}")),
+    "DE": (("steuer_id_slashes", lambda v: f"{v[:2]}/{v[2:5]}/{v[5:8]}/{v[8:]}"),
+           ("steuer_id_3_3_3_2", lambda v: f"{v[:3]} {v[3:6]} {v[6:9]} {v[9:]}")),
+    "FR": (("nir_key_apart", lambda v: f"{v[0]} {v[1:3]} {v[3:5]} {v[5:7]} {v[7:10]} {v[10:13]} clé {v[13:]}"),),
+    "GB": (("nino_dashed", lambda v: f"{v[:2]}-{v[2:4]}-{v[4:6]}-{v[6:8]}-{v[8]}"),),
+}
+_ORDINAL_SUFFIX = {1: "st", 2: "nd", 3: "rd", 21: "st", 22: "nd", 23: "rd", 31: "st"}
+# "von der Heyde", "da Vinci", "Ó Súilleabháin": particles before a surname the name lists may not hold.
+SURNAME_PARTICLES = ("von der", "van der", "van den", "von", "van", "de", "da", "di", "zu", "Ó")
+TRUNK_ZERO_COUNTRIES = ("GB", "DE", "NL")  # their national numbers open with a trunk 0 people drop
+
+
+class RareLayouts:
+    """Rewrites a value, already written by the message's own stream, in a rarer layout at
+    RARE_LAYOUT_RATE. Draws come from a stream of its own and one per value offered, so the messages
+    are the same as without it except for the rewritten values."""
+
+    def __init__(self, r: random.Random, rate: float = RARE_LAYOUT_RATE):
+        self.r, self.rate = r, rate
+
+    def _chosen(self) -> bool:
+        return self.r.random() < self.rate
+
+    def national_id(self, written: str, value: str, country: str) -> Piece:
+        if not self._chosen() or country not in _NATIONAL_ID_LAYOUTS:
+            return (written, NATIONAL_ID)
+        layout, write = self.r.choice(_NATIONAL_ID_LAYOUTS[country])
+        return (write(value), NATIONAL_ID, layout)
+
+    def iban(self, written: str, value: str) -> Piece:
+        if not self._chosen():
+            return (written, IBAN)
+        return ("-".join(value[i:i + 4] for i in range(0, len(value), 4)), IBAN, "iban_dashed")
+
+    def card(self, pieces: list[Piece], pan: str) -> list[Piece]:
+        if not self._chosen() or len(pieces) != 1 or sum(ch.isdigit() for ch in pieces[0][0]) != 16:
+            return pieces  # only a full number is written dotted
+        return [(".".join(pan[i:i + 4] for i in range(0, 16, 4)), CARD, "card_dotted")]
+
+    def date(self, written: str, day: date, lang: str) -> Piece:
+        if not self._chosen():
+            return (written, DATE_OF_BIRTH)
+        style = self.r.randrange(3) if lang == "en" else 2
+        if style == 2:
+            return (f"{day.year}.{day.month:02d}.{day.day:02d}", DATE_OF_BIRTH, "dob_year_dotted")
+        ordinal = f"{day.day}{_ORDINAL_SUFFIX.get(day.day, 'th')}"
+        month = messages.MONTHS[lang][day.month - 1]
+        if style == 0:
+            return (f"{month} {ordinal}, {day.year}", DATE_OF_BIRTH, "dob_month_ordinal")
+        return (f"{ordinal} {month} {day.year}", DATE_OF_BIRTH, "dob_ordinal_month")
+
+    def phone(self, written: str, e164: str, country: str) -> Piece:
+        """The national number without its trunk zero, as people write it after "call me on"."""
+        if not self._chosen() or country not in TRUNK_ZERO_COUNTRIES:
+            return (written, PHONE)
+        national = _phone_layouts(e164)[0].lstrip("0")
+        digits = "".join(ch for ch in national if ch.isdigit())
+        if self.r.random() < 0.5 and len(digits) == 10:
+            return (f"{digits[:3]}-{digits[3:6]}-{digits[6:]}", PHONE, "phone_no_trunk_dashed")
+        return (national, PHONE, "phone_no_trunk")
+
+    def email(self, written: str, email: str) -> Piece:
+        if not self._chosen():
+            return (written, EMAIL)
+        local, domain = email.split("@", 1)
+        parts = domain.split(".")
+        layout = self.r.choice(("email_punkt", "email_arobase", "email_comma", "email_spaced_dot"))
+        if layout == "email_punkt":
+            return (f"{local}(at){'(punkt)'.join(parts)}", EMAIL, layout)
+        if layout == "email_arobase":
+            return (f"{local} arobase {' point '.join(parts)}", EMAIL, layout)
+        if layout == "email_comma":
+            return (f"{local}@{'.'.join(parts[:-1])},{parts[-1]}", EMAIL, layout)
+        return (f"{local} @ {' . '.join(parts)}", EMAIL, layout)
+
+    def name(self, pieces: list[Piece], first: str, last: str, others: Sequence[tuple[str, str]]) -> list[Piece]:
+        """Another person's name with a particle before the surname, the first name at times hyphenated."""
+        if not self._chosen():
+            return pieces
+        if self.r.random() < 0.25:
+            first = f"{first}-{self.r.choice(others)[0]}"
+        return [(f"{first} {self.r.choice(SURNAME_PARTICLES)} {last}", PERSON, "name_particle")]
+
+
 # --- a whole message ---------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -315,8 +413,9 @@ def _noise(r: random.Random, lang: str, as_of_year: int) -> list[Piece]:
 
 
 def ticket_message(r: random.Random, w: Writer, category: str, place: Places, others: Sequence[tuple[str, str]],
-                   as_of_year: int = 2026) -> LabelledText:
+                   as_of_year: int = 2026, rare: RareLayouts | None = None) -> LabelledText:
     lang = w.lang
+    rare = rare or RareLayouts(random.Random(0), rate=0.0)
     b = TextBuilder(_case(r))
     sep = "\n" if r.random() < 0.3 else " "
     greeting = r.choice(messages.GREETINGS[lang])
@@ -330,20 +429,25 @@ def ticket_message(r: random.Random, w: Writer, category: str, place: Places, ot
     parts: list[tuple[str, dict[str, Sequence[Piece]]]] = []
     if r.random() < 0.55:
         phone = london_landline(r) if w.country == "GB" and r.random() < 0.15 else written_phone(r, w.phone, w.country)
-        parts.append((r.choice(messages.CALL_ME_MORE[lang]), {"phone": [(phone, PHONE)]}))
+        template = r.choice(messages.CALL_ME_MORE[lang])
+        parts.append((template, {"phone": [rare.phone(phone, w.phone, w.country) if "(020)" not in phone else
+                                           (phone, PHONE)]}))
     if r.random() < 0.45 or not parts:
-        parts.append((r.choice(messages.MAIL_ME_MORE[lang]), {"email": [(written_email(r, w.email), EMAIL)]}))
+        parts.append((r.choice(messages.MAIL_ME_MORE[lang]), {"email": [rare.email(written_email(r, w.email), w.email)]}))
     if r.random() < 0.25 or category == "card_issue":
         template, pieces = written_card(r, w.card, lang)
+        pieces = rare.card(pieces, w.card)
         parts.append((template, {"card": pieces, "last4": pieces}))
     if r.random() < 0.15:
         kind = r.choice(messages.ID_KINDS[w.country])
         parts.append((r.choice(messages.ID_LINES[lang]).replace("{kind}", kind),
-                      {"id": [(written_national_id(r, w.national_id, w.country), NATIONAL_ID)]}))
+                      {"id": [rare.national_id(written_national_id(r, w.national_id, w.country), w.national_id,
+                                               w.country)]}))
     if r.random() < 0.15 or category == "payment_dispute" and r.random() < 0.3:
-        parts.append((r.choice(messages.IBAN_LINES[lang]), {"iban": [(written_iban(r, w.iban), IBAN)]}))
+        parts.append((r.choice(messages.IBAN_LINES[lang]), {"iban": [rare.iban(written_iban(r, w.iban), w.iban)]}))
     if r.random() < 0.15:
-        parts.append((r.choice(messages.DOB_LINES[lang]), {"dob": [(written_date(r, w.birth, lang), DATE_OF_BIRTH)]}))
+        parts.append((r.choice(messages.DOB_LINES[lang]), {"dob": [rare.date(written_date(r, w.birth, lang), w.birth,
+                                                                             lang)]}))
     if r.random() < 0.12 or category == "account_change":
         address = written_address(r, w.country, r.choice(place.streets), r.choice(place.cities), w.postcode)
         parts.append((r.choice(messages.ADDRESS_LINES[lang]), {"address": address}))
@@ -355,7 +459,8 @@ def ticket_message(r: random.Random, w: Writer, category: str, place: Places, ot
                                                 "postcode": [(w.postcode, POSTCODE)]}))
     if r.random() < 0.12:
         first, last = r.choice(others)
-        parts.append((r.choice(messages.THIRD_PARTY[lang]), {"other": written_name(r, first, last, lang)}))
+        parts.append((r.choice(messages.THIRD_PARTY[lang]),
+                      {"other": rare.name(written_name(r, first, last, lang), first, last, others)}))
     if r.random() < 0.5:
         parts.append(("{noise}", {"noise": _noise(r, lang, as_of_year)}))
     r.shuffle(parts)
@@ -385,11 +490,13 @@ def campaign_note(r: random.Random, w: Writer, others: Sequence[tuple[str, str]]
 def ticket_texts(config: SyntheticConfig, base: CustomerBase, rng: np.random.Generator, customer: np.ndarray,
                  category: np.ndarray) -> list[LabelledText]:
     r = random.Random(int(rng.integers(2**63)))
+    # Its own stream, so the rare layouts leave every other draw of the messages as it was.
+    rare = RareLayouts(random.Random(int(stream(config.seed, "ticket_text_rare_layouts").integers(2**63))))
     people = writers(base)
     place = places(config.seed)
     others = other_names(config.seed)
     year = config.resolved().as_of.year
-    return [ticket_message(r, people[c], str(cat), place[people[c].country], others, year)
+    return [ticket_message(r, people[c], str(cat), place[people[c].country], others, year, rare)
             for c, cat in zip(customer, category)]
 
 

@@ -91,7 +91,8 @@ def detect(text: str, *, names: bool = True) -> list[Finding]:
     spans, hints = scan(text)
     findings = [Finding(s, e, "PERSON", "name") for s, e in spans] if names else []
     lowered = lower_same_length(text)
-    if "@" in text or " at " in lowered or "(at)" in lowered or "[at]" in lowered or "{at}" in lowered:
+    if "@" in text or " at " in lowered or "(at)" in lowered or "[at]" in lowered or "{at}" in lowered or \
+            " arobase " in lowered:
         findings += [Finding(s, e, "EMAIL_ADDRESS", "email") for s, e in find_emails(text, lowered)]
     found = clues(text, lowered, hints)
     findings += anchored_findings(text, found.zones, hints)

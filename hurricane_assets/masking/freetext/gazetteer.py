@@ -25,6 +25,7 @@ NAME_LOCALES = (
 PARTICLES = frozenset({
     "van", "von", "de", "der", "den", "del", "della", "delle", "di", "da", "du", "des", "le", "la", "ter", "ten",
     "te", "zu", "zur", "dos", "das", "do", "y", "e", "al", "el", "ibn", "het", "t", "s",
+    "ó",  # Irish: "Seán Ó Súilleabháin"
 })
 # Titles are cues, never names themselves ("Dr", "Frau", "Sr." before a surname).
 TITLES = frozenset({"mr", "mrs", "ms", "miss", "dr", "herr", "frau", "m", "mme", "mlle", "madame", "monsieur", "dhr",

@@ -67,6 +67,14 @@ _WORD_TAIL = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123
 _NEXT_WORDS = re.compile(r"[\s,:;.\-]{0,4}([^\W\d_][\w'’]*(?:[ -][^\W\d_][\w'’]*){0,2})")
 _HYPHEN_OR_SPACE = re.compile(r"[ -]")
 _RUN_WORD_SPLIT = re.compile(r"[ .-]")
+# Particles that open a surname after a first name ("von der Heyde", "da Vinci", "ó Súilleabháin"); not
+# "e"/"y" ("Anna y Pedro" joins two people) nor the "s"/"t" of an elided "'s"/"'t".
+_SURNAME_PARTICLES = "|".join(sorted(PARTICLES - {"e", "y", "s", "t"}, key=len, reverse=True))
+# Without capitals: two words in no lexicon around particles ("nokulunga zu nkamzwayo").
+_UNKNOWN_PARTICLE_UNKNOWN = re.compile(
+    rf"(?<![\w'’-])([^\W\d_]+) (?:(?:{_SURNAME_PARTICLES}) ){{1,3}}([^\W\d_]+)(?![\w'’-])")
+_PARTICLE_SURNAME = re.compile(rf" (?:(?:{_SURNAME_PARTICLES}) ){{1,3}}([^\W\d_][\w'’]*(?:-[^\W\d_][\w'’]*)?)(?!\w)",
+                               re.IGNORECASE)
 
 
 def normalised(text: str) -> str:
@@ -151,8 +159,12 @@ def scan(text: str) -> tuple[list[tuple[int, int]], int]:
         capitalised = not caseless and all(text[s].isupper() and not text[s:e].isupper() or e - s == 1
                                            for s, e, _ in run)
         least_zipf = min(z for _, _, z in run)
-        end = _extend(text, run[-1][1], capitalised)
-        after = end > run[-1][1] or _AFTER_NAME.match(text, run[-1][1]) is not None
+        extended = _extend(text, run[-1][1], capitalised)
+        end = _particle_surname(text, extended, caseless, capitalised)  # "Mann Kinaya Ó Fuli"
+        # "Hans von der Heyde": a capitalised surname behind particles vouches for the name as a word in
+        # no lexicon does; without capitals ("… dot de geburtsdatum") it only lengthens a name found anyway.
+        after = extended > run[-1][1] or _AFTER_NAME.match(text, run[-1][1]) is not None or (
+            end > extended and not caseless)
         if cue is True or after:
             accept = True
         elif cue is False and ((capitalised and (least_zipf < WEAK_CUE_ZIPF or len(run) >= 2)) or
@@ -181,8 +193,9 @@ def scan(text: str) -> tuple[list[tuple[int, int]], int]:
     for start, end, flag, zipf in hits:
         if not flag & 15:
             continue
-        if flag & NAME and end - start <= 2 and (text[end:end + 1].isdigit() or text[max(0, start - 2):start - 1].isdigit()):
-            flag &= ~NAME  # "AB" in "NINO AB123456C" is a code, not a name
+        if flag & NAME and end - start <= 2 and (text[end:end + 1].isdigit() or text[max(0, start - 2):start - 1].isdigit()
+                                                 or text[end:end + 1] == "-" and text[end + 1:end + 2].isdigit()):
+            flag &= ~NAME  # "AB" in "NINO AB123456C" or "AB-12-34-56-C" is a code, not a name
         if flag & NAME and not (flag & STRONG and not run and _is_cue_here(text, start, end, flag)):
             if run:
                 gap = text[run[-1][1]:start]
@@ -247,6 +260,26 @@ def _extend(text: str, end: int, capitalised: bool) -> int:
     return end
 
 
+def _particle_surname(text: str, end: int, caseless: bool, capitalised: bool) -> int:
+    """The end of particles and the surname they open right after a name that ends at `end`, else `end`.
+    The run of name words stops at a particle, and a surname after it is often in no list ("Heyde",
+    "Guttenberg") or a word ("Vinci"). In cased text the name before must be capitalised, the particles
+    lower case (Irish "Ó" aside: "Torre Del Moro" is a town) and the surname capitalised and not a very
+    common word ("Marie de votre aide" stays out); without capitals, the surname must be no common word."""
+    if not (caseless or capitalised):
+        return end
+    m = _PARTICLE_SURNAME.match(text, end)
+    if m is None:
+        return end
+    surname = m.group(1)
+    zipf = word_frequency().get(surname.lower(), 0.0)
+    if caseless:
+        return m.end() if zipf < SINGLE_ZIPF else end
+    if any(p[:1].isupper() and p != "Ó" for p in text[end:m.start(1)].split()):
+        return end
+    return m.end() if surname[:1].isupper() and not surname.isupper() and zipf < COMMON_ZIPF else end
+
+
 def _is_cue_here(text: str, start: int, end: int, flag: int) -> bool:
     """A word that is both a cue and a name ("Best", "Don") counts as the cue when a name follows it."""
     return bool(re.match(r"[\s,:;.]{1,4}[^\W\d_]", text[end:end + 6]))
@@ -298,7 +331,12 @@ def _unlisted_names(text: str, cue_ends: dict[int, bool], found: list[tuple[int,
         # In cased text a name is capitalised, or two words in no lexicon ("naar ekow ansa").
         if taken and (len(taken) >= 2 or (taken[0][:1].isupper() and not upper) or
                       (caseless and strong)):
-            out.append((m.start(1), m.start(1) + len(" ".join(taken))))
+            end = m.start(1) + len(" ".join(taken))
+            out.append((m.start(1), _particle_surname(text, end, caseless, taken[-1][:1].isupper())))
+    if caseless and " " in text:
+        for m in _UNKNOWN_PARTICLE_UNKNOWN.finditer(text.lower()):
+            if frequency.get(m.group(1), 0.0) == 0.0 == frequency.get(m.group(2), 0.0) and not covered(m.start()):
+                out.append(m.span())
     for regex, least in ((_CAPITALISED_RUN, 2), (_INITIAL_AND_NAME, 1)):
         for m in regex.finditer(text):
             if (m.start() and text[m.start() - 1] in _WORD_TAIL) or covered(m.start()) or covered(m.end() - 1):

@@ -88,13 +88,13 @@ def _at(offset: int = 0) -> Anchor:
 
 def _letters_before(*counts: int, spaced: bool = False) -> Anchor:
     """Starts `n` letters before the digits, for ids that open with letters; with `spaced`, also `n`
-    letters and a space (only for a regex that allows the space: the others would be tried in vain)."""
+    letters and a space or dash (only for a regex that allows it: the others would be tried in vain)."""
     def anchor(text: str, z: int) -> tuple[int, ...]:
         out = []
         for n in counts:
             if z >= n and text[z - n:z].isalpha():
                 out.append(z - n)
-            elif spaced and z > n and text[z - 1] == " " and text[z - n - 1:z - 1].isalpha():
+            elif spaced and z > n and text[z - 1] in " -" and text[z - n - 1:z - 1].isalpha():
                 out.append(z - n - 1)
         return tuple(out)
     return anchor
@@ -154,17 +154,24 @@ def _compact(s: str) -> str:
 
 EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]*\w ?@ ?[\w-]+(?:\.[\w-]+)+")
 TLDS = frozenset("com net org de fr nl es it uk co eu io pt pl be at ch ie se dk no fi cz hu ro tr gr lu me info biz".split())
+_TLD = _alternation(sorted(TLDS))
+# How people write "@" and "." out: in brackets, as words (German "punkt", French "arobase"/"point").
+_AT_WORD_PATTERN = r"\[at\]|\(at\)|\{at\}| at | arobase "
+_DOT_WORD_PATTERN = r" ?(?:\[dot\]|\(dot\)|\{dot\}|\(punkt\)|\[punkt\]) ?| dot | punkt | point "
 EMAIL_OBFUSCATED = re.compile(
-    r"(?<![\w.+-])[\w.+-]*\w ?(?:\[at\]|\(at\)|\{at\}| at ) ?[\w-]+(?:(?: ?(?:\[dot\]|\(dot\)|\{dot\}) ?| dot |\.)[\w-]+)+",
-    re.IGNORECASE)
+    rf"(?<![\w.+-])[\w.+-]*\w ?(?:{_AT_WORD_PATTERN}) ?[\w-]+(?:(?:{_DOT_WORD_PATTERN}|\.)[\w-]+)+", re.IGNORECASE)
 
 
 _LOCAL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-")
-EMAIL_DOMAIN = re.compile(r" ?@ ?[\w-]+(?:\.[\w-]+)+")
+# After "@" a dot may be spaced on both sides or mistyped as a comma ("kpn . nl", "gmail,com"), but then only
+# before a known TLD; not "web.de. es geht um", where the dot ends a sentence.
+EMAIL_DOMAIN = re.compile(rf" ?@ ?[\w-]+(?:(?:\.[\w-]+)*,(?:{_TLD})(?!\w|\.\w)|(?: \. [\w-]+)* \. (?:{_TLD})(?!\w|\.\w)"
+                          r"|(?:\.[\w-]+)+)", re.IGNORECASE)
 EMAIL_DOMAIN_OBFUSCATED = re.compile(
-    r" ?(?:\[at\]|\(at\)|\{at\}| at ) ?[\w-]+(?:(?: ?(?:\[dot\]|\(dot\)|\{dot\}) ?| dot |\.)[\w-]+)+",
-    re.IGNORECASE)
-AT_WORDS = (" at ", "[at]", "(at)", "{at}", "@")
+    rf" ?(?:{_AT_WORD_PATTERN}) ?[\w-]+(?:(?:{_DOT_WORD_PATTERN}|\.)[\w-]+)+", re.IGNORECASE)
+AT_WORDS = (" at ", "[at]", "(at)", "{at}", " arobase ", "@")
+_DOT_SPLIT = re.compile(rf"{_DOT_WORD_PATTERN}|\.", re.IGNORECASE)
+_AT_SPLIT = re.compile(rf" ?(?:{_AT_WORD_PATTERN}) ?", re.IGNORECASE)
 
 
 def _local_start(text: str, end: int) -> int:
@@ -194,30 +201,25 @@ def find_emails(text: str, lowered: str) -> list[tuple[int, int]]:
 
 def _written_out_email(value: str) -> bool:
     value = value.lower()
-    tld = re.split(r"\[dot\]|\(dot\)|\{dot\}| dot |\.", value)[-1].strip()
-    local = re.split(r" ?(?:\[at\]|\(at\)|\{at\}| at ) ?", value)[0]
+    tld = _DOT_SPLIT.split(value)[-1].strip()
+    local = _AT_SPLIT.split(value)[0]
     # "arrived at home.com"? A real local part has a dot, digit or underscore, or the host a known TLD.
     return tld in TLDS and bool(re.search(r"[._\d]", local) or "[" in value or "(" in value or " dot " in value)
 
 
 def _obfuscated_email(m: re.Match, text: str) -> tuple[int, int] | None:
-    value = m.group().lower()
-    if "@" in value:
+    if "@" in m.group():
         return None  # a plain email; the other shape has it
-    tld = re.split(r"\[dot\]|\(dot\)|\{dot\}| dot |\.", value)[-1].strip()
-    local = re.split(r" ?(?:\[at\]|\(at\)|\{at\}| at ) ?", value)[0]
-    # "arrived at home.com"? A real local part has a dot, digit or underscore, or the host a known TLD.
-    if tld in TLDS and (re.search(r"[._\d]", local) or "[" in value or "(" in value or " dot " in value):
-        return _span(m)
-    return None
+    return _span(m) if _written_out_email(m.group()) else None
 
 
-_AT_WORD = re.compile(r" ?(?:\[at\]|\(at\)|\{at\}| at | ?@ ?) ?")
-_DOT_WORD = re.compile(r" ?(?:\[dot\]|\(dot\)|\{dot\}) ?| dot ")
+_AT_WORD = re.compile(rf" ?(?:{_AT_WORD_PATTERN}| ?@ ?) ?", re.IGNORECASE)
+_DOT_WORD = re.compile(rf"{_DOT_WORD_PATTERN}|,", re.IGNORECASE)
 
 
 def plain_email(found: str) -> str:
-    """The address behind an obfuscated form: "jane.doe at gmail dot com" -> "jane.doe@gmail.com"."""
+    """The address behind an obfuscated form: "jane.doe at gmail dot com" -> "jane.doe@gmail.com",
+    "jsmith@gmail,com" -> "jsmith@gmail.com"."""
     return _DOT_WORD.sub(".", _AT_WORD.sub("@", found.lower(), count=1)).replace(" ", "")
 
 
@@ -251,6 +253,21 @@ def _national_phone(m: re.Match, text: str) -> tuple[int, int] | None:
     return _trim_digits(m, text, 9, 12)
 
 
+# A national number without its trunk zero ("415-555-2671", "7911 123456") looks like any other number:
+# it is a phone only right after a phone word ("call", "ph:", "my number is").
+PHONE_CUE_WORDS = ("call", "ph", "phone", "tel", "tél", "mobile", "mob", "cell", "whatsapp", "sms", "text me",
+                   "rufen", "anrufen", "handy", "bel", "bellen", "rappeler", "portable", "llámenme", "llamar",
+                   "teléfono", "móvil", "my number", "meine nummer", "mijn nummer", "mon numéro", "mi número")
+PHONE_CUED = re.compile(r"(?<![\w+.,/-])\(?\d{1,4}\)?(?:[ .-]?\d){6,9}(?![\w]|[.,/-]\d)")
+_PHONE_CUE_BEFORE = re.compile(rf"(?<!\w)(?:{_alternation(PHONE_CUE_WORDS)})\b[^\d\n]{{0,25}}$", re.IGNORECASE)
+
+
+def _cued_phone(m: re.Match, text: str) -> tuple[int, int] | None:
+    if not 9 <= len(_digits(m.group())) <= 11:
+        return None
+    return _span(m) if _PHONE_CUE_BEFORE.search(text, max(0, m.start() - 40), m.start()) else None
+
+
 def _no_trunk_phone(m: re.Match, text: str) -> tuple[int, int] | None:
     digits = _digits(m.group())
     return _span(m) if (len(digits) == 9 and digits[0] in "679") or (len(digits) == 10 and digits[0] == "3") else None
@@ -258,13 +275,14 @@ def _no_trunk_phone(m: re.Match, text: str) -> tuple[int, int] | None:
 
 # --- cards and accounts ---------------------------------------------------------------------------
 
-CARD = re.compile(r"(?<![\d.,])(?:\d[ -]?){12,18}\d(?![\d])")
+# Also four dotted groups of four ("4111.1111.1111.1111"); other dotted runs are amounts or versions.
+CARD = re.compile(r"(?<![\d.,])(?:(?:\d[ -]?){12,18}\d|\d{4}\.\d{4}\.\d{4}\.\d{4}(?!\.\d))(?![\d])")
 CARD_MASKED = re.compile(r"(?<![\w*•])(?:(?:\d{4}[ -]?\d{2}|\d{6})[ -]?)?(?:[*xX•]{2,4}[ -]?){1,4}\d{4}(?!\d)")
 CARD_ENDING_WORDS = ("ending", "ends", "endziffer", "endziffern", "endet auf", "endend auf", "terminant par",
                      "finissant par", "eindigend op", "eindigt op", "eindigend", "terminada en", "termina en",
                      "acabada en", "last four", "last four digits", "last 4", "last 4 digits")
 CARD_ENDING = re.compile(rf"(?:{_alternation(CARD_ENDING_WORDS)})(?: in| on| with)?[ :#]*(\d{{4}})(?!\d)", re.IGNORECASE)
-IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]{1,4}){3,8}")
+IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?:[ -]?[A-Za-z0-9]{1,4}){3,8}")
 
 
 def _card(m: re.Match, text: str) -> tuple[int, int] | None:
@@ -294,12 +312,20 @@ def _iban(m: re.Match, text: str) -> tuple[int, int] | None:
 
 # --- national identity numbers --------------------------------------------------------------------
 
-NINO = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-Da-d](?![A-Za-z0-9])")
+NINO = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}(?: ?\d{2} ?\d{2} ?\d{2} ?|-\d{2}-\d{2}-\d{2}-)[A-Da-d](?![A-Za-z0-9])")
 DNI = re.compile(r"(?<![\w.])(?:\d{8}|\d{2}\.\d{3}\.\d{3})[ -]?[A-Za-z](?!\w)")
 NIE = re.compile(r"(?<!\w)[XYZxyz][ -]?\d{7}[ -]?[A-Za-z](?!\w)")
-BSN = re.compile(r"(?<![\w.,+])\d{4}[ .]?\d{2}[ .]?\d{3}(?!\w|[.,]\d)")
-NIR = re.compile(r"(?<![\w+])[12] ?\d{2} ?\d{2} ?(?:\d{2}|2[ABab]) ?\d{3} ?\d{3} ?\d{2}(?!\d)")
-STEUER_ID = re.compile(r"(?<![\w+])[1-9]\d ?\d{3} ?\d{3} ?\d{3}(?!\d)")
+# Nine digits as 4-2-3, or as 3-3-3 / 3-2-4 with one separator ("111 222 333", "111-22-2333"): only nine
+# digits that pass the eleven test are taken, so an ordinary 9-digit number rarely is.
+BSN = re.compile(r"(?<![\w.,+])(?:\d{4}[ .]?\d{2}[ .]?\d{3}|\d{3}(?P<bsn_separator>[ .-])\d{3}(?P=bsn_separator)\d{3}"
+                 r"|\d{3}-\d{2}-\d{4})(?!\w|[.,-]\d)")
+# The two-digit key may stand apart behind its name ("… 451 089 clé 93").
+NIR_KEY_WORDS = ("clé", "cle", "key", "schlüssel")
+NIR = re.compile(rf"(?<![\w+])[12] ?\d{{2}} ?\d{{2}} ?(?:\d{{2}}|2[ABab]) ?\d{{3}} ?\d{{3}}"
+                 rf"(?: ?|,? (?:{_alternation(NIR_KEY_WORDS)}) ?:? ?)\d{{2}}(?!\d)", re.IGNORECASE)
+# 2-3-3-3 as written on the letter, or one separator between 3-3-3-2 / 2-3-3-3 groups ("86/095/742/719").
+STEUER_ID = re.compile(r"(?<![\w+])(?:[1-9]\d ?\d{3} ?\d{3} ?\d{3}|[1-9]\d{1,2}(?P<steuer_separator>[ /])\d{3}"
+                       r"(?P=steuer_separator)\d{3}(?P=steuer_separator)\d{2,3})(?![\d/])")
 CODICE_FISCALE = re.compile(r"(?<!\w)[A-Za-z]{6}\d{2}[A-Za-z]\d{2}[A-Za-z]\d{3}[A-Za-z](?!\w)")
 
 
@@ -310,15 +336,26 @@ def _checked(validator: Callable[[str], bool], digits_only: bool = False) -> Che
     return check
 
 
+_NIR_KEY_WORD = re.compile(_alternation(w.upper() for w in NIR_KEY_WORDS))
+
+
+def _nir(m: re.Match, text: str) -> tuple[int, int] | None:
+    # The key's name is not part of the number: "2 84 … 089 clé 93" is checked as "2…08993".
+    return _span(m) if validators.nir(_NIR_KEY_WORD.sub("", _compact(m.group()))) else None
+
+
 # --- dates of birth ---------------------------------------------------------------------------------
 
 _MONTHS = _alternation(MONTHS)
 # The separator is named, not numbered, so the pattern keeps its meaning inside the detector's combined regex.
 DATE_NUMERIC = re.compile(
     r"(?<![\d./-])(\d{1,2})(?P<date_separator>[./-])(\d{1,2})(?P=date_separator)(\d{4}|\d{2})(?!\d|[./-]\d)")
-DATE_ISO = re.compile(r"(?<![\d./-])(\d{4})-(\d{1,2})-(\d{1,2})(?!\d|[./-]\d)")
-DATE_NAMED = re.compile(rf"(?<!\d)(\d{{1,2}})\.?\s(?:de\s)?(?:{_MONTHS})\.?\s(?:de\s)?(\d{{4}})(?!\d)", re.IGNORECASE)
-DATE_NAMED_US = re.compile(rf"(?<!\w)(?:{_MONTHS})\.?\s(\d{{1,2}}),?\s(\d{{4}})(?!\d)", re.IGNORECASE)
+# Year first with "-", "." or "/" ("1987.03.14"), the same separator twice.
+DATE_ISO = re.compile(r"(?<![\d./-])(\d{4})(?P<iso_separator>[-./])(\d{1,2})(?P=iso_separator)(\d{1,2})(?!\d|[./-]\d)")
+_ORDINAL = r"(?:st|nd|rd|th)?"  # "3rd March 1987", "March 3rd, 1987"
+DATE_NAMED = re.compile(rf"(?<!\d)(\d{{1,2}}){_ORDINAL}\.?\s(?:de\s|of\s)?(?:{_MONTHS})\.?\s(?:de\s)?(\d{{4}})(?!\d)",
+                        re.IGNORECASE)
+DATE_NAMED_US = re.compile(rf"(?<!\w)(?:{_MONTHS})\.?\s(\d{{1,2}}){_ORDINAL},?\s(\d{{4}})(?!\d)", re.IGNORECASE)
 
 
 def _year(text: str) -> int:
@@ -346,7 +383,7 @@ def _numeric_date(m: re.Match, text: str) -> tuple[int, int] | None:
 
 
 def _iso_date(m: re.Match, text: str) -> tuple[int, int] | None:
-    return _birth_date(m, text, m.group(3), m.group(2), m.group(1))
+    return _birth_date(m, text, m.group(4), m.group(3), m.group(1))
 
 
 def _named_date(m: re.Match, text: str) -> tuple[int, int] | None:
@@ -460,6 +497,7 @@ SHAPES: tuple[Shape, ...] = (
     Shape("phone_national", "PHONE_NUMBER", PHONE_NATIONAL, _national_phone, anchor=_phone_national_anchor,
           digits=(9, 99)),
     Shape("phone_no_trunk", "PHONE_NUMBER", PHONE_NO_TRUNK, _no_trunk_phone, anchor=_at(), digits=(9, 99)),
+    Shape("phone_cued", "PHONE_NUMBER", PHONE_CUED, _cued_phone, anchor=_at(), digits=(9, 11)),
     Shape("card", "CREDIT_CARD", CARD, _card, anchor=_at(), digits=(13, 99)),
     Shape("card_masked", "CREDIT_CARD", CARD_MASKED, _masked_card,
           gate=lambda c: "**" in c.text or "xx" in c.lowered or "••" in c.text),
@@ -471,7 +509,8 @@ SHAPES: tuple[Shape, ...] = (
     Shape("dni", "NATIONAL_ID", DNI, _checked(validators.dni_or_nie), anchor=_at(), digits=(8, 99)),
     Shape("nie", "NATIONAL_ID", NIE, _checked(validators.dni_or_nie), anchor=_nie_anchor, digits=(7, 99)),
     Shape("bsn", "NATIONAL_ID", BSN, _checked(validators.bsn, digits_only=True), anchor=_at(), digits=(9, 99)),
-    Shape("nir", "NATIONAL_ID", NIR, _checked(validators.nir), anchor=_at(), digits=(13, 99)),
+    # Corsica's "2A"/"2B" ends the digit group after 6 digits ("1 84 05 2A 123 456 82").
+    Shape("nir", "NATIONAL_ID", NIR, _nir, anchor=_at(), digits=(6, 99)),
     Shape("steuer_id", "NATIONAL_ID", STEUER_ID, _checked(validators.steuer_id, digits_only=True), anchor=_at(),
           digits=(11, 99)),
     Shape("codice_fiscale", "NATIONAL_ID", CODICE_FISCALE, _always, anchor=_letters_before(6), digits=(2, 99)),

@@ -43,7 +43,7 @@ def test_labels_point_at_the_values_of_the_customer_base(messages):
             elif entity == "IBAN_CODE":
                 assert compact(value) in ibans
             elif entity == "NATIONAL_ID":
-                assert compact(value) in ids
+                assert compact(value).replace("CLÉ", "") in ids  # "… 089 clé 93": the NIR's key apart
             elif entity == "CREDIT_CARD":
                 assert value[-4:] in cards
 
