@@ -59,7 +59,9 @@ class LocalStack(LocalService):
     def start_code_servers(self) -> LocalCodeServers:
         """One server per location, with this stack's environment. They load their definitions now
         (the exchange's share assets from the contract registry on S3), as a deployment's do."""
-        self.code_servers = LocalCodeServers(os.environ, log_dir=self.log_dir).start()
+        # assigned before start(): a server that fails to start leaves the others to stop()
+        self.code_servers = LocalCodeServers(os.environ, log_dir=self.log_dir)
+        self.code_servers.start()
         self.workspace = self.code_servers.write_workspace(self.log_dir / "workspace.grpc.yaml")
         return self.code_servers
 
@@ -85,16 +87,34 @@ class LocalStack(LocalService):
                     for name, entry in request.get_code_location_entries().items()}
 
     def stop(self) -> None:
+        """Stop every part, each even if stopping another failed; the first failure is raised after."""
+        failures = [exc for step in (self._stop_code_servers, self._dispose_instance, self.s3.stop,
+                                     self.postgres.stop, self._restore_env) if (exc := _attempt(step))]
+        if failures:
+            raise failures[0]
+
+    def _stop_code_servers(self) -> None:
         if self.code_servers is not None:
             self.code_servers.stop()
+            self.code_servers = None
+
+    def _dispose_instance(self) -> None:
         if self.instance is not None:
             self.instance.dispose()
             self.instance = None
-        self.s3.stop()
-        self.postgres.stop()
+
+    def _restore_env(self) -> None:
         for name, value in self._saved_env.items():
             if value is None:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
         self._saved_env.clear()
+
+
+def _attempt(step) -> BaseException | None:
+    try:
+        step()
+    except BaseException as exc:  # noqa: BLE001  (a Ctrl-C while stopping must not leave the rest running)
+        return exc
+    return None
