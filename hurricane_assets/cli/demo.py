@@ -62,34 +62,55 @@ def demo(
                              help="transactions to generate (other datasets scale from it)"),
     seed: int = typer.Option(7, min=0, help="seed of the synthetic organisation"),
     drift_days: int = typer.Option(30, min=1, help="the drift starts this many days before today"),
-    fresh: bool = typer.Option(True, help="start from an empty $HURRICANE_HOME (keys are kept)"),
+    fresh: bool | None = typer.Option(None, "--fresh/--no-fresh", show_default=False,
+                                      help="embedded: start from an empty $HURRICANE_HOME (keys are kept; the "
+                                           "default). The services demo always starts empty and leaves "
+                                           "$HURRICANE_HOME as it was"),
     stack: Stack = typer.Option(Stack.embedded, help="embedded (one folder, SQLite) or services (a throwaway "
                               "PostgreSQL, a moto S3 server and one code server per location, stopped at the end)"),
 ) -> None:
     """Run the whole loop on the embedded default and print what happened and where to look."""
-    paths = hurricane_paths()
+    if stack == "services" and fresh is False:
+        # its state lives in services and a folder that exist for one run: there is nothing to continue from
+        raise typer.BadParameter("the services demo always starts from empty services and its own throwaway "
+                                 "home; it does not touch $HURRICANE_HOME", param_hint="'--no-fresh'")
     console.rule("[bold]Data Hurricane demo[/]")
-    if fresh:
-        reset_home()
-    provision_keys()
-    console.print(f"HURRICANE_HOME = {paths.home}   ({rows} transactions, seed {seed}, drift {drift_days} days)")
     with ExitStack() as services:
         if stack == "services":
-            from hurricane_assets.local_stack.stack import LocalStack
-
-            local = services.enter_context(LocalStack(paths.home / "stack"))
-            console.print(f"stack: PostgreSQL on 127.0.0.1:{local.postgres.port} (Dagster instance, checkpoints), "
-                          f"S3 API on {local.s3.endpoint} ({local.s3.uri('org')}), "
-                          f"{len(local.code_servers.servers)} code servers (workspace: {local.workspace})")
+            local = _start_services(services)
+        elif fresh is not False:
+            reset_home()
+        provision_keys()
+        console.print(f"HURRICANE_HOME = {hurricane_paths().home}   ({rows} transactions, seed {seed}, "
+                      f"drift {drift_days} days)")
         events = _run_loop(rows, seed, drift_days)
         if stack == "services":
-            errors = local.location_errors()
-            loaded = sorted(name for name, error in errors.items() if error is None)
-            console.print(f"code servers: {len(loaded)}/{len(errors)} locations load over gRPC ({', '.join(loaded)})")
-            if len(loaded) != len(errors):
-                console.print(f"[red]not loaded:[/] {sorted(set(errors) - set(loaded))}")
-                raise typer.Exit(code=1)
-        _report(events, paths, stack)
+            _check_code_servers(local)
+        _report(events, stack)
+
+
+def _start_services(services: ExitStack):
+    """The local stack with a home of its own: the user's $HURRICANE_HOME (the embedded demo's state,
+    for `make ui` and every command) is neither wiped nor mixed with state that dies with the services."""
+    from hurricane_assets.local_stack.stack import LocalStack
+
+    user_home = hurricane_paths().home
+    local = services.enter_context(LocalStack(own_home=True))
+    console.print(f"stack: PostgreSQL on 127.0.0.1:{local.postgres.port} (Dagster instance, checkpoints), "
+                  f"S3 API on {local.s3.endpoint} ({local.s3.uri('org')}), "
+                  f"{len(local.code_servers.servers)} code servers (workspace: {local.workspace})")
+    console.print(f"{user_home} is left as it is: this run's keys, witness copies and lineage are in "
+                  f"{local.home}, removed with the stack")
+    return local
+
+
+def _check_code_servers(local) -> None:
+    errors = local.location_errors()
+    loaded = sorted(name for name, error in errors.items() if error is None)
+    console.print(f"code servers: {len(loaded)}/{len(errors)} locations load over gRPC ({', '.join(loaded)})")
+    if len(loaded) != len(errors):
+        console.print(f"[red]not loaded:[/] {sorted(set(errors) - set(loaded))}")
+        raise typer.Exit(code=1)
 
 
 def _run_loop(rows: int, seed: int, drift_days: int) -> list:
@@ -105,7 +126,7 @@ def _run_loop(rows: int, seed: int, drift_days: int) -> list:
         raise typer.Exit(code=1) from None
 
 
-def _report(events: list, paths, stack: str) -> None:
+def _report(events: list, stack: str) -> None:
     from hurricane_assets.cli.timeline import auc_story
     from hurricane_assets.ledger.ledger import Ledger
     from hurricane_assets.ledger.verify import verify_ledger
@@ -148,14 +169,30 @@ def _report(events: list, paths, stack: str) -> None:
                   if not problems else f"[red]lineage problems[/]: {'; '.join(problems[:3])}")
     console.rule("[bold]Where to look[/]", align="left")
     if stack == "services":
-        console.print("The services stop now and take their state with them (PostgreSQL cluster, S3 bucket); "
-                      "`hurricane demo` keeps everything under $HURRICANE_HOME.")
+        _services_where()
+    else:
+        _embedded_where()
+    if not result.ok or problems:
+        raise typer.Exit(code=1)
+
+
+def _embedded_where() -> None:
+    paths = hurricane_paths()
     console.print(f"under {paths.home}:")
     console.print(f"  Delta tables {short_path(str(paths.envs))}/, contracts (ODCS) {short_path(str(paths.contracts_root))}/, "
                   f"lineage {short_path(str(paths.lineage))}/")
-    if stack == "embedded":
-        console.print("hurricane contracts list · hurricane lineage show <id> · hurricane negotiations show <id> · "
-                      "hurricane ledger show")
-        console.print("Dagster UI with every run, the asset graph, checks and metadata: [bold]make ui[/] → http://127.0.0.1:3000")
-    if not result.ok or problems:
-        raise typer.Exit(code=1)
+    console.print("hurricane contracts list · hurricane lineage show <id> · hurricane negotiations show <id> · "
+                  "hurricane ledger show")
+    console.print("Dagster UI with every run, the asset graph, checks and metadata: [bold]make ui[/] → http://127.0.0.1:3000")
+
+
+def _services_where() -> None:
+    """Read while the stack still runs: the storage root is the stack's bucket, the home its own."""
+    paths = hurricane_paths()
+    root = paths.storage_root.rstrip("/") + "/"
+    console.print("The services stop now and take this run's state with them:")
+    console.print(f"  S3 {paths.storage_root}: Delta tables {paths.envs.removeprefix(root)}/, "
+                  f"ledger {paths.ledger.removeprefix(root)}/, contracts (ODCS) {str(paths.contracts_root).removeprefix(root)}/")
+    console.print("  PostgreSQL: the Dagster runs, event log and negotiation checkpoints")
+    console.print(f"  {paths.home}: keys, ledger witness copies and checkpoints, lineage")
+    console.print("`hurricane demo` keeps everything under $HURRICANE_HOME, for `make ui` and every command.")

@@ -34,9 +34,13 @@ def show_data(event: LoopEvent) -> None:
     table = Table(show_header=True, box=None)
     table.add_column("dataset", no_wrap=True)
     table.add_column("rows", justify="right", no_wrap=True)
-    table.add_column("where (under HURRICANE_HOME)", overflow="fold")
+    uris = {key: str(meta.get("dagster/uri", "")) for key, meta in prod.items()}
+    where = {key: short_path(uri) for key, uri in uris.items()}
+    # short_path shortens only what lies under the home; elsewhere (S3) the URIs stay whole and say where
+    local = all(where[key] != uri for key, uri in uris.items())
+    table.add_column("where (under HURRICANE_HOME)" if local else "where", overflow="fold")
     for key, meta in prod.items():
-        table.add_row(key, str(meta.get("dagster/row_count", "")), short_path(str(meta.get("dagster/uri", ""))))
+        table.add_row(key, str(meta.get("dagster/row_count", "")), where[key])
     console.print(table)
     console.print(f"{copies} masked copies in preprod/dev; {len(checks) - len(failed)}/{len(checks)} dataset checks passed")
 

@@ -10,9 +10,12 @@ storage root and credentials (`HURRICANE_STORAGE_ROOT_<DOMAIN>`, `HURRICANE_AWS_
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +25,10 @@ import yaml
 from hurricane_assets.dagster_layer.workspace import REPO_ROOT, workspace_locations
 from hurricane_assets.local_stack.ports import free_port, wait_for_port
 from hurricane_assets.local_stack.service import LocalService
+
+# A code server that has not exited this long after SIGTERM is killed. Long enough for a clean
+# gRPC shutdown on a loaded machine; 15 s per server made a Ctrl-C wait minutes.
+STOP_GRACE = 5.0
 
 
 @dataclass
@@ -49,25 +56,39 @@ class LocalCodeServers(LocalService):
         self.locations = dict(locations if locations is not None else workspace_locations())
         self.env_for = {k: dict(v) for k, v in (env_for or {}).items()}  # per-location extra variables
         self.servers: dict[str, CodeServer] = {}
+        self.tmp: Path | None = None
 
     def start(self, timeout: float = 240) -> LocalCodeServers:
-        """Start every server and wait until each listens. Open the instance (DAGSTER_HOME) before:
-        servers opening a fresh SQLite instance at the same moment race on its migrations."""
-        dagster = str(Path(sys.executable).parent / "dagster")
-        for name, module in self.locations.items():
-            port = free_port()
-            log = open(self.log_dir / f"code-server-{name}.log", "ab") if self.log_dir else subprocess.DEVNULL
-            process = subprocess.Popen(
-                [dagster, "code-server", "start", "-m", module, "-h", "127.0.0.1", "-p", str(port),
-                 "--location-name", name, "-d", str(REPO_ROOT), "--log-level", "warning"],
-                cwd=REPO_ROOT, env={**self.env, **self.env_for.get(name, {})}, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own process group: stop() ends the server and the child it spawns
-            )
-            self.servers[name] = CodeServer(name, module, port, process)
-        for server in self.servers.values():
-            wait_for_port(server.port, timeout=timeout, what=f"code server {server.location}",
-                          alive=lambda s=server: s.process.poll() is None)
+        """Start every server and wait until each listens; if one fails, those started are stopped.
+        Open the instance (DAGSTER_HOME) before: servers opening a fresh SQLite instance at the same
+        moment race on its migrations."""
+        try:
+            # each server's temp files (the socket of the gRPC server it spawns) in a folder stop()
+            # removes: a server killed after its grace leaves its socket file behind
+            self.tmp = Path(tempfile.mkdtemp(prefix="hurricane-code-servers-"))
+            for name, module in self.locations.items():
+                self.servers[name] = self._spawn(name, module)
+            for server in self.servers.values():
+                wait_for_port(server.port, timeout=timeout, what=f"code server {server.location}",
+                              alive=lambda s=server: s.process.poll() is None)
+        except BaseException:
+            self.stop()
+            raise
         return self
+
+    def _spawn(self, name: str, module: str) -> CodeServer:
+        port = free_port()
+        tmp = self.tmp / name
+        tmp.mkdir()
+        env = {**self.env, **self.env_for.get(name, {}), "TMPDIR": str(tmp)}
+        command = [str(Path(sys.executable).parent / "dagster"), "code-server", "start", "-m", module,
+                   "-h", "127.0.0.1", "-p", str(port), "--location-name", name, "-d", str(REPO_ROOT),
+                   "--log-level", "warning"]
+        with open(self.log_dir / f"code-server-{name}.log", "ab") if self.log_dir else open(os.devnull, "wb") as log:
+            process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                       # its own process group: stop() ends the server and the child it spawns
+                                       start_new_session=True)
+        return CodeServer(name, module, port, process)
 
     def ports(self) -> dict[str, int]:
         return {name: server.port for name, server in self.servers.items()}
@@ -76,14 +97,37 @@ class LocalCodeServers(LocalService):
         path.write_text(yaml.safe_dump(grpc_workspace(self.ports()), sort_keys=False))
         return path
 
-    def stop(self) -> None:
-        for server in self.servers.values():
-            if server.process.poll() is None:
-                os.killpg(server.process.pid, signal.SIGTERM)
-        for server in self.servers.values():
-            try:
-                server.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.process.pid, signal.SIGKILL)
-                server.process.wait()
+    def stop(self, grace: float = STOP_GRACE) -> None:
+        """SIGTERM every server's process group at once, wait at most `grace` seconds for all of them
+        together (not per server: sequential waits kept a Ctrl-C'd demo alive for over a minute),
+        SIGKILL what is left, then remove their temp files."""
+        processes = [server.process for server in self.servers.values()]
+        _signal_groups(processes, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        while any(map(_group_alive, processes)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        _signal_groups(processes, signal.SIGKILL)  # also the gRPC child of a server that exited alone
+        for process in processes:
+            process.wait()
         self.servers.clear()
+        if self.tmp is not None:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            self.tmp = None
+
+
+def _signal_groups(processes: list[subprocess.Popen], sig: signal.Signals) -> None:
+    """Signal each server's process group: the server and the gRPC server it spawned."""
+    for process in processes:
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:  # nothing of that group is left
+            pass
+
+
+def _group_alive(process: subprocess.Popen) -> bool:
+    process.poll()  # reap an exited server: a zombie would keep its group alive
+    try:
+        os.killpg(process.pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

@@ -12,6 +12,8 @@ at the workspace file.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import dagster as dg
@@ -27,15 +29,28 @@ PREFIX = "org"
 
 
 class LocalStack(LocalService):
-    def __init__(self, log_dir: Path, *, code_servers: bool = True):
+    def __init__(self, log_dir: Path | None = None, *, code_servers: bool = True, own_home: bool = False):
+        """`log_dir` holds the services' logs and the workspace file and is kept; None: a temp folder,
+        removed at stop. `own_home`: HURRICANE_HOME and DAGSTER_HOME are `<that folder>/home` inside
+        the block, so this host's share of the run's state (keys, ledger witness copies and
+        checkpoints, lineage, the instance file) goes with the services, and the user's home, whose
+        state belongs to the embedded default, is not touched."""
         self.log_dir = log_dir
+        self._owns_log_dir = log_dir is None
+        self.own_home = own_home
         self.with_code_servers = code_servers
         self.postgres = LocalPostgres(databases=("hurricane",))
-        self.s3 = LocalS3(BUCKET, log=log_dir / "moto.log")
+        self.s3 = LocalS3(BUCKET)
         self.code_servers: LocalCodeServers | None = None
         self.instance: dg.DagsterInstance | None = None
         self.workspace: Path | None = None
         self._saved_env: dict[str, str | None] = {}
+
+    @property
+    def home(self) -> Path:
+        """This stack's HURRICANE_HOME when it has its own."""
+        assert self.log_dir is not None
+        return self.log_dir / "home"
 
     def environ(self) -> dict[str, str]:
         return {**self.postgres.settings().environ(), **self.s3.environ(),
@@ -47,10 +62,16 @@ class LocalStack(LocalService):
             os.environ[name] = value
 
     def start(self) -> LocalStack:
+        if self.log_dir is None:
+            self.log_dir = Path(tempfile.mkdtemp(prefix="hurricane-stack-"))
         self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.s3.log = self.log_dir / "moto.log"
         self.postgres.start()
         self.s3.start()
         self._set_env(self.environ())
+        if self.own_home:
+            self._set_env({"HURRICANE_HOME": str(self.home), "DAGSTER_HOME": str(self.home / "dagster")})
+        self._saved_env.setdefault("DAGSTER_HOME", os.environ.get("DAGSTER_HOME"))  # hurricane_instance sets it
         self.instance = hurricane_instance()  # dagster.postgres.yaml; created before the servers open it
         if self.with_code_servers:
             self.start_code_servers()
@@ -59,7 +80,9 @@ class LocalStack(LocalService):
     def start_code_servers(self) -> LocalCodeServers:
         """One server per location, with this stack's environment. They load their definitions now
         (the exchange's share assets from the contract registry on S3), as a deployment's do."""
-        self.code_servers = LocalCodeServers(os.environ, log_dir=self.log_dir).start()
+        # assigned before start(): a server that fails to start leaves the others to stop()
+        self.code_servers = LocalCodeServers(os.environ, log_dir=self.log_dir)
+        self.code_servers.start()
         self.workspace = self.code_servers.write_workspace(self.log_dir / "workspace.grpc.yaml")
         return self.code_servers
 
@@ -85,16 +108,40 @@ class LocalStack(LocalService):
                     for name, entry in request.get_code_location_entries().items()}
 
     def stop(self) -> None:
+        """Stop every part, each even if stopping another failed; the first failure is raised after."""
+        failures = [exc for step in (self._stop_code_servers, self._dispose_instance, self.s3.stop,
+                                     self.postgres.stop, self._restore_env, self._remove_log_dir)
+                    if (exc := _attempt(step))]
+        if failures:
+            raise failures[0]
+
+    def _stop_code_servers(self) -> None:
         if self.code_servers is not None:
             self.code_servers.stop()
+            self.code_servers = None
+
+    def _dispose_instance(self) -> None:
         if self.instance is not None:
             self.instance.dispose()
             self.instance = None
-        self.s3.stop()
-        self.postgres.stop()
+
+    def _restore_env(self) -> None:
         for name, value in self._saved_env.items():
             if value is None:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
         self._saved_env.clear()
+
+    def _remove_log_dir(self) -> None:
+        if self._owns_log_dir and self.log_dir is not None:
+            shutil.rmtree(self.log_dir, ignore_errors=True)
+            self.log_dir = None
+
+
+def _attempt(step) -> BaseException | None:
+    try:
+        step()
+    except BaseException as exc:  # noqa: BLE001  (a Ctrl-C while stopping must not leave the rest running)
+        return exc
+    return None
