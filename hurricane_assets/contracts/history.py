@@ -134,19 +134,25 @@ class LedgerHistory:
             approval_seq=payload.get("approval_seq"),
         )
 
+    def chain(self, contract_id: str) -> list[str]:
+        """The contract and those it renewed or superseded, newest first (they share one copy)."""
+        chain: list[str] = []
+        while contract_id and contract_id not in chain:
+            chain.append(contract_id)
+            record = self.contract(contract_id)
+            contract_id = record.previous_contract_id if record is not None else None
+        return chain
+
     def signed(self, contract_id: str) -> dict[str, Any] | None:
         """The CONTRACT_SIGNED payload a contract descends from (through its renewals), which names the
         producer, consumer and dataset; None if the ledger never signed it."""
-        seen: set[str] = set()
-        while contract_id not in seen:
-            seen.add(contract_id)
+        for cid in self.chain(contract_id):
             created = next((r for r in self.of_type(EntryType.CONTRACT_SIGNED, EntryType.RENEWED)
-                            if r["payload"].get("contract_id") == contract_id), None)
+                            if r["payload"].get("contract_id") == cid), None)
             if created is None:
                 return None
             if created["entry_type"] == EntryType.CONTRACT_SIGNED.value:
                 return created["payload"]
-            contract_id = created["payload"].get("previous_contract_id") or ""
         return None
 
     def latest_policy_bundle(self) -> dict[str, Any] | None:

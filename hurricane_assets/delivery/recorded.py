@@ -37,19 +37,9 @@ class RecordedCopy:
     table_version: int
 
 
-def contract_chain(history: LedgerHistory, contract_id: str) -> list[str]:
-    """The contract and those it renewed: a renewal keeps the same copy, delivered under the old id."""
-    chain: list[str] = []
-    while contract_id is not None and contract_id not in chain:
-        chain.append(contract_id)
-        record = history.contract(contract_id)
-        contract_id = record.previous_contract_id if record is not None else None
-    return chain
-
-
 def recorded_copy(history: LedgerHistory, contract_id: str) -> RecordedCopy | None:
     """What the ledger says the copy of `contract_id` holds; None if nothing was ever delivered."""
-    chain = set(contract_chain(history, contract_id))
+    chain = set(history.chain(contract_id))  # a renewal keeps the same copy, delivered under the old id
     recorded = None
     for row in history.of_type(EntryType.DELIVERED, EntryType.RETENTION):
         if row["contract_id"] not in chain:

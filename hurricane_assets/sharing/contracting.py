@@ -92,22 +92,19 @@ def sign_agreements(
             reasons = decision.reasons + tuple(
                 f"{col}:{r}" for col, d in decision.columns.items() if not d.allowed for r in d.reasons
             ) + ((APPROVAL_REQUIRED,) if decision.allowed and needs_approval else ())
-            ledger.append(
-                entry_type=EntryType.POLICY_DENIED,
-                actor=f"agent:{agreement.producer}/producer",
-                payload={"stage": "signature", "terms_sha256": agreement.terms_sha256,
-                         "decision_id": decision.decision_id, "bundle_sha256": decision.bundle_sha256,
-                         "reasons": list(reasons)},
-                negotiation_id=agreement.negotiation_id,
-                entry_id=entry_id(agreement.negotiation_id, agreement.terms_sha256, "denied-at-signature"),
-            )
+            _record_refusal(ledger, agreement, f"agent:{agreement.producer}/producer", reasons, "denied-at-signature",
+                            decision_id=decision.decision_id, bundle_sha256=decision.bundle_sha256)
             refused.append((agreement, reasons))
             continue
         # One active share per (consumer, producer, dataset): they write the same table.
         superseded = active_share(store, agreement.consumer, agreement.producer, agreement.dataset)
         conflict = _held_elsewhere(agreement, superseded) if superseded is not None else None
         if conflict is not None:
-            refused.append((agreement, _refuse_replacing(agreement, superseded, conflict, ledger)))
+            # the consumer's agent does not sign it; recorded with the contract it protects
+            _record_refusal(ledger, agreement, consumer_actor(agreement), (conflict,), "share-held-elsewhere",
+                            held_contract_id=superseded.contract_id, held_purpose=superseded.terms.purpose,
+                            held_environment=superseded.terms.environment.value)
+            refused.append((agreement, (conflict,)))
             continue
         pin_bundle(gate, ledger)
         contract = Contract.propose(
@@ -163,16 +160,13 @@ def _held_elsewhere(agreement: Agreement, held: Contract) -> str | None:
     return None
 
 
-def _refuse_replacing(agreement: Agreement, held: Contract, reason: str, ledger: LedgerPort) -> tuple[str, ...]:
-    """The consumer's agent does not sign a share that would replace its copy held for another purpose
-    or in another environment; recorded, with the contract it protects."""
+def _record_refusal(ledger: LedgerPort, agreement: Agreement, actor: str, reasons: tuple[str, ...], kind: str,
+                    **details) -> None:
+    """The POLICY_DENIED entry of an agreement not signed (`kind` makes its id, one per agreement)."""
     ledger.append(
         entry_type=EntryType.POLICY_DENIED,
-        actor=consumer_actor(agreement),
-        payload={"stage": "signature", "terms_sha256": agreement.terms_sha256, "reasons": [reason],
-                 "held_contract_id": held.contract_id, "held_purpose": held.terms.purpose,
-                 "held_environment": held.terms.environment.value},
+        actor=actor,
+        payload={"stage": "signature", "terms_sha256": agreement.terms_sha256, **details, "reasons": list(reasons)},
         negotiation_id=agreement.negotiation_id,
-        entry_id=entry_id(agreement.negotiation_id, agreement.terms_sha256, "share-held-elsewhere"),
+        entry_id=entry_id(agreement.negotiation_id, agreement.terms_sha256, kind),
     )
-    return (reason,)
