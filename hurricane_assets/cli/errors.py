@@ -112,3 +112,42 @@ class HurricaneGroup(TyperGroup):
         if standalone_mode:
             sys.exit(code)
         return code
+
+    def __call__(self, *args, **kwargs):  # noqa: ANN002, ANN003
+        """The process's entry point (`hurricane …`, `python -m hurricane_assets.cli.main`; a test's
+        CliRunner calls `main` and never gets here): once the command is done, end the process
+        without the interpreter's finalization. Arrow's I/O threads (deltalake's datasets read
+        through a Python filesystem handler) can still be winding down then; one that needs the GIL
+        after finalization began is killed inside C++ and aborts the process — `terminate called
+        without an active exception`, exit 134 — after a command that succeeded (apache/arrow#34314)."""
+        try:
+            self.main(*args, **kwargs)
+        except SystemExit as exc:
+            code = exc.code
+        else:
+            code = OK
+        end_process(code)
+
+
+def end_process(code: Any) -> None:
+    """Do what the interpreter does at exit — join the threads still running, run the atexit
+    handlers (temp folders, multiprocessing, logging), flush the streams — then `os._exit`, which
+    skips the module teardown where native threads abort."""
+    import atexit
+    import threading
+
+    if code is None:
+        code = OK
+    elif not isinstance(code, int):
+        print(code, file=sys.stderr)
+        code = DENIED
+    for thread in threading.enumerate():
+        if thread is not threading.main_thread() and not thread.daemon and thread.is_alive():
+            thread.join()
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (`hurricane … | head`) or a closed stream
+            pass
+    os._exit(code)

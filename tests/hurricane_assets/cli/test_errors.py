@@ -3,9 +3,15 @@ raised it (its message may quote data), never a guess at the cause."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from hurricane_assets.cli.errors import describe
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_a_library_error_is_named_by_type_and_module_not_blamed_on_the_state():
@@ -15,3 +21,44 @@ def test_a_library_error_is_named_by_type_and_module_not_blamed_on_the_state():
         message = describe(exc, "hurricane contracts revoke")
     assert message.startswith("hurricane contracts revoke failed: ValueError in urllib.parse")
     assert "secret-value" not in message and "state it read" not in message
+
+
+# A process that runs one command, with an object only the interpreter's module teardown deletes:
+# its `__del__` says when finalization ran; an atexit handler says the usual exit work still ran.
+ENTRY_POINT = """
+import atexit, os, sys
+from hurricane_assets.cli.main import app
+
+class TornDown:
+    def __del__(self):
+        os.write(2, b"module teardown ran\\n")
+
+torn_down = TornDown()
+atexit.register(lambda: os.write(2, b"atexit ran\\n"))
+sys.argv = ["hurricane", *sys.argv[1:]]
+app()
+"""
+
+
+def run_entry_point(tmp_path, *argv: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HURRICANE_HOME": str(tmp_path / "home"), "PYTHONPATH": str(ROOT)}
+    env.pop("HURRICANE_DEBUG", None)
+    return subprocess.run([sys.executable, "-c", ENTRY_POINT, *argv], capture_output=True, text=True,
+                          env=env, timeout=120)
+
+
+def test_the_process_ends_without_the_interpreter_teardown_where_arrow_threads_abort(tmp_path):
+    # `hurricane approvers list` exited 134 ("terminate called without an active exception") in about
+    # one run in five: an Arrow I/O thread of the ledger read took the GIL during module teardown
+    done = run_entry_point(tmp_path, "approvers", "list")
+    assert done.returncode == 0, done.stderr
+    assert "no approvers registered" in done.stdout
+    assert "atexit ran" in done.stderr
+    assert "module teardown ran" not in done.stderr
+
+
+def test_the_entry_point_keeps_the_exit_code_of_a_failure(tmp_path):
+    done = run_entry_point(tmp_path, "ledger", "show", "--tail", "0")
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[0] == "error: --tail must be at least 1, got 0"
+    assert "atexit ran" in done.stderr and "module teardown ran" not in done.stderr
