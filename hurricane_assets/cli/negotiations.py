@@ -102,6 +102,16 @@ def run(
     _print(result, as_json)
 
 
+def _checkpoints() -> str:
+    """Where the negotiations were looked for, so a wrong home or database shows in the error."""
+    from hurricane_assets.settings import hurricane_paths, postgres_settings
+
+    postgres = postgres_settings()
+    if postgres:
+        return f"the PostgreSQL checkpoints at {postgres.host}:{postgres.port}/{postgres.database}"
+    return str(hurricane_paths().checkpoints)
+
+
 def _print(result: NegotiationResult, as_json: bool) -> None:
     if as_json:
         typer.echo(result.model_dump_json(indent=2))
@@ -120,7 +130,7 @@ def show(
     try:
         _print(load_result(negotiation_id), as_json)
     except NegotiationNotFound:
-        fail(f"no negotiation {negotiation_id[:60]!r} in the checkpoints")
+        fail(f"no negotiation {negotiation_id[:60]!r} in {_checkpoints()}")
 
 
 @app.command()
@@ -145,4 +155,4 @@ def resume(
                                  now=now)
         print_transcript(resume_negotiation(negotiation_id, envelope, now=now))
     except NegotiationNotFound:
-        fail(f"no negotiation {negotiation_id[:60]!r} in the checkpoints")
+        fail(f"no negotiation {negotiation_id[:60]!r} in {_checkpoints()}")

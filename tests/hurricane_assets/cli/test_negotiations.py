@@ -94,3 +94,13 @@ def test_only_the_escalated_agreement_waits_for_its_producers_approver(tmp_path,
                              terminal_width=250)
     assert approved.exit_code == 0, approved.output + approved.stderr
     assert "not an approver" not in approved.output + approved.stderr
+
+
+def test_an_unknown_negotiation_names_the_checkpoints_it_was_looked_for_in(hurricane_home):
+    # a wrong HURRICANE_HOME showed as "no negotiation 'nope' in the checkpoints", with no place to check
+    missing = runner.invoke(app, ["negotiations", "show", "nope"])
+    assert missing.exit_code == 2
+    assert missing.stderr.strip() == f"error: no negotiation 'nope' in {hurricane_home / 'checkpoints.sqlite'}"
+    resumed = runner.invoke(app, ["negotiations", "resume", "nope", "--approve", "--by", "carol"])
+    assert resumed.exit_code == 2
+    assert resumed.stderr.strip() == f"error: no negotiation 'nope' in {hurricane_home / 'checkpoints.sqlite'}"
