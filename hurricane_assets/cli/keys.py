@@ -67,6 +67,12 @@ def rotate(identity: str = typer.Argument(..., help="domain (or `system`) whose 
     from hurricane_assets.ledger import Ledger
 
     try:
+        registry = KeyRegistry()
+        pinned = registry.trust_root().identities
+        if identity not in pinned:
+            # `keys init` pins the catalog's domains and the log's key: it would not create this one either
+            _fail(f"unknown identity {identity[:60]!r}: the trust root at {registry.path} pins "
+                  f"{', '.join(sorted(pinned))}")
         receipt = Ledger().rotate_key(identity)
     except (TrustRootError, ValueError) as exc:
         _fail(str(exc))

@@ -130,3 +130,15 @@ def test_keys_cli_rotate_records_the_rotation_in_the_ledger():
     assert [r["entry_type"] for r in rows] == ["KEY_ROTATED"] and rows[0]["key_id"] == before
     assert verify_ledger().ok
     assert CliRunner().invoke(app, ["keys", "rotate", "nobody"]).exit_code == 2
+
+
+def test_keys_cli_rotate_of_an_unknown_identity_names_the_pinned_ones_and_writes_nothing():
+    # it said "no signing key for 'nobody' at …/domains/nobody/keys/nobody.ed25519: run `hurricane keys
+    # init`", which creates the catalog's domains' keys only: the advice could not help
+    from hurricane_assets.ledger import Ledger
+
+    result = CliRunner().invoke(app, ["keys", "rotate", "nobody"])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (f"error: unknown identity 'nobody': the trust root at {KeyRegistry().path} "
+                                     "pins customers, marketing, payments, risk, support, system")
+    assert Ledger().read().num_rows == 0
