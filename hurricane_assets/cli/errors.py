@@ -2,7 +2,8 @@
 
 Exit codes (documented in README and `hurricane --help`): 0 ok; 1 a request denied or a check that
 failed (ledger verify, the demo's loop); 2 bad input — arguments, options, or state files that
-cannot be read. No traceback ever reaches the user.
+cannot be read; 3 `request` delivered a copy that then failed its blocking check. No traceback ever
+reaches the user.
 
 Messages never carry data values. An exception's own message is shown only when it was raised by
 this project's code (whose messages name fields, files and inputs, never row values) or is one of

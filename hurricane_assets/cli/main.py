@@ -17,10 +17,14 @@ from hurricane_assets.cli import negotiations as _negotiations
 from hurricane_assets.cli import request as _request
 from hurricane_assets.cli.errors import HurricaneGroup
 
+EXIT_CODES = ("Exit codes: 0 ok; 1 a request denied or a check failed (ledger verify, the demo's loop); "
+              "2 bad input (arguments, options, unreadable state files); 3 a request's copy delivered but "
+              "failing its blocking join check. Errors are one line on stderr.")
+
 app = typer.Typer(
     name="hurricane",
     cls=HurricaneGroup,
-    help="Data Hurricane: cross-domain data sharing negotiated by agents, inside policy.",
+    help="Data Hurricane: cross-domain data sharing negotiated by agents, inside policy.\n\n" + EXIT_CODES,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -29,11 +33,7 @@ app = typer.Typer(
 
 @app.callback()
 def main() -> None:
-    """Data Hurricane: cross-domain data sharing negotiated by agents, inside policy.
-
-    Exit codes: 0 ok; 1 a request denied or a check failed (ledger verify, the demo's loop);
-    2 bad input (arguments, options, unreadable state files). Errors are one line on stderr.
-    """
+    """Data Hurricane: cross-domain data sharing negotiated by agents, inside policy (the help shows EXIT_CODES)."""
 
 
 app.command("demo")(_demo.demo)

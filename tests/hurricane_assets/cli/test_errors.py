@@ -62,3 +62,16 @@ def test_the_entry_point_keeps_the_exit_code_of_a_failure(tmp_path):
     assert done.returncode == 2
     assert done.stderr.splitlines()[0] == "error: --tail must be at least 1, got 0"
     assert "atexit ran" in done.stderr and "module teardown ran" not in done.stderr
+
+
+def test_the_help_lists_every_exit_code_the_commands_use():
+    # errors.py said the exit codes are in `hurricane --help`; they were in a docstring the help never showed
+    from typer.testing import CliRunner
+
+    from hurricane_assets.cli.errors import BAD_INPUT, CHECK_FAILED, DENIED, OK
+    from hurricane_assets.cli.main import app
+
+    shown = " ".join(CliRunner().invoke(app, ["--help"], terminal_width=400).output.split())
+    for code, meaning in ((OK, "ok"), (DENIED, "a request denied"), (BAD_INPUT, "bad input"),
+                          (CHECK_FAILED, "a request's copy delivered but failing its blocking join check")):
+        assert f"{code} {meaning}" in shown
