@@ -463,6 +463,8 @@ class Ledger:
 
     def checkpoint(self) -> Checkpoint | None:
         """Sign and store a checkpoint of the whole ledger now (None for an empty ledger)."""
+        if self._table() is None:  # no ledger: nothing to sign, and nothing written (not even the home's lock)
+            return None
         with self._writer_lock():
             return self._checkpoint_locked()
 

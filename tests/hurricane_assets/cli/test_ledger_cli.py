@@ -66,3 +66,12 @@ def test_checkpoint_command_writes_a_signed_note():
     assert [line.split(" ")[1] for line in lines[4:]] == ["datahurricane-system"] + [
         f"datahurricane-witness-{d}" for d in ("customers", "marketing", "payments", "risk", "support")
     ]
+
+
+def test_checkpoint_of_no_ledger_writes_nothing(tmp_path, monkeypatch):
+    # a HURRICANE_HOME that does not exist (a typo) was created, with a ledger.lock, to say "nothing to checkpoint"
+    home = tmp_path / "no-such-home"
+    monkeypatch.setenv("HURRICANE_HOME", str(home))
+    result = runner.invoke(app, ["ledger", "checkpoint"])
+    assert result.exit_code == 0 and result.output == "ledger is empty: nothing to checkpoint\n"
+    assert not home.exists()
