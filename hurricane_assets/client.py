@@ -126,7 +126,14 @@ class HurricaneClient:
         # Dagster is imported only here: everything else in the client is the pure core.
         from hurricane_assets.dagster_layer.embedded_loop import EmbeddedLoop, LoopSettings
         from hurricane_assets.dagster_layer.workspace import hurricane_instance
+        from hurricane_assets.identity import DefaultKeySource, init_trust_root
+        from hurricane_assets.masking.keys import init_masking_keys
 
+        # keys are never created on use: like `hurricane demo`, building a world creates the missing
+        # ones up front (`hurricane keys init`, `hurricane masking init-keys`; both refuse, naming the
+        # key, where a pinned key or the key of existing masked copies is missing)
+        init_trust_root(list(self.catalog.domains), DefaultKeySource())
+        init_masking_keys()
         loop = EmbeddedLoop(hurricane_instance(), LoopSettings(rows=rows, seed=seed, drift_days=drift_days))
         with warnings.catch_warnings():
             # In a notebook kernel an event loop is already running, so each in-process run's own

@@ -89,6 +89,30 @@ def test_build_world_rejects_bad_settings_before_writing_anything(client, hurric
     assert not any((hurricane_home / "dagster").iterdir())
 
 
+def test_build_world_on_a_fresh_home_creates_the_keys_before_the_first_run(client, tmp_path, monkeypatch):
+    # `jupyter execute notebooks/request_data.ipynb` on an empty home (docs/notebooks.md) failed in
+    # ensure_world: the masked copies' runs found no masking key (MissingMaskingKeyError, LoopFailed)
+    from hurricane_assets.dagster_layer.embedded_loop import EmbeddedLoop
+    from hurricane_assets.identity import KeyRegistry
+    from hurricane_assets.masking.keys import Keyring
+
+    home = tmp_path / "fresh"
+    monkeypatch.setenv("HURRICANE_HOME", str(home))
+    monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster"))
+    keys_at_first_run = []
+
+    def materialize_domains(self, *, drift_days):
+        if not keys_at_first_run:
+            keys_at_first_run.append({env: Keyring.load(env).key_id for env in ("prod", "preprod", "dev")})
+            keys_at_first_run.append({d: KeyRegistry().current(d) is not None for d in client.catalog.domains})
+
+    monkeypatch.setattr(EmbeddedLoop, "materialize_domains", materialize_domains)
+    monkeypatch.setattr(EmbeddedLoop, "models", lambda self, **_: None)
+    client.build_world(rows=100)
+    masking, signing = keys_at_first_run
+    assert set(masking) == {"prod", "preprod", "dev"} and all(signing.values()), signing
+
+
 # -- the monitor and the need -------------------------------------------------------------------
 
 
