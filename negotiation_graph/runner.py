@@ -32,6 +32,11 @@ class NotAwaitingHuman(ValueError):
     """A resume was asked for a negotiation that is not paused for a human."""
 
 
+# unfinished: a run or a resume stopped mid-way (a party's agent down, a ledger error, a killed
+# process); `Negotiator.finish` continues it from its last checkpoint
+Status = Literal["done", "awaiting_human", "unfinished"]
+
+
 class AnswerAlreadyGiven(ValueError):
     """Another answer to an escalation that was already answered: an answer cannot be swapped once
     given (the ledger and the transcript already carry it)."""
@@ -41,9 +46,7 @@ class NegotiationReport(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     negotiation_id: str
-    # unfinished: a run or a resume stopped mid-way (a party's agent down, a ledger error, a killed
-    # process); `Negotiator.finish` continues it from its last checkpoint
-    status: Literal["done", "awaiting_human", "unfinished"]
+    status: Status
     outcome: Outcome | None = None
     agreements: tuple[Agreement, ...] = ()
     pending_approval: tuple[Agreement, ...] = ()  # signed, waiting for the human the policy asked for
@@ -75,7 +78,7 @@ class Negotiator:
         if self.checkpointer is None or self.checkpointer.get_tuple(thread(nid)) is None:
             # a new negotiation: its final values are the invoke's output, no need to read them back
             values = self._invoke({"negotiation_id": nid, "need": need}, nid)
-            return report(nid, values, awaiting=INTERRUPT in values)
+            return report(nid, values, "awaiting_human" if INTERRUPT in values else "done")
         return self.finish(nid)
 
     def finish(self, negotiation_id: str) -> NegotiationReport:
@@ -122,8 +125,10 @@ class Negotiator:
         if self.checkpointer is None:
             raise ValueError("reading a stored negotiation needs a checkpointer")
         snapshot = self._snapshot(negotiation_id)
-        awaiting = bool(snapshot.interrupts) and self.answer_given(negotiation_id) is None
-        return report(negotiation_id, snapshot.values, awaiting=awaiting)
+        if snapshot.interrupts and self.answer_given(negotiation_id) is None:
+            return report(negotiation_id, snapshot.values, "awaiting_human")
+        # a task left means a step never ended, even the last one after the outcome was drafted
+        return report(negotiation_id, snapshot.values, "unfinished" if snapshot.tasks else "done")
 
     def _snapshot(self, negotiation_id: str):
         snapshot = self.graph.get_state(thread(negotiation_id))
@@ -145,12 +150,12 @@ def verdict(approved: bool) -> str:
     return "approved" if approved else "denied"
 
 
-def report(negotiation_id: str, values: dict, *, awaiting: bool) -> NegotiationReport:
+def report(negotiation_id: str, values: dict, status: Status) -> NegotiationReport:
     agreements = tuple(values.get("agreements") or ())
-    finished = values.get("outcome") is not None
+    awaiting = status == "awaiting_human"
     return NegotiationReport(
         negotiation_id=negotiation_id,
-        status="awaiting_human" if awaiting else "done" if finished else "unfinished",
+        status=status,
         outcome=values.get("outcome"),
         agreements=() if awaiting else agreements,
         # only what the policy sent to a human: listing every agreement asked an approver of each
