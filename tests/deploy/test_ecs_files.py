@@ -130,16 +130,18 @@ def test_botocores_model_rejects_a_misspelt_field():
 
 def test_every_placeholder_is_in_the_envsubst_line_of_the_docs():
     used = {m for p in TASK_DEFINITIONS for m in re.findall(r"\$\{(\w+)\}", p.read_text())}
+    assert not [p.name for p in TASK_DEFINITIONS if re.search(r"\$(?!\{\w+\})", p.read_text())], "a bare $"
     assert used == PLACEHOLDERS.keys()
     documented = set(re.findall(r"\$\{(\w+)\}", re.search(r"envsubst '([^']*)'", SCALE_DOC.read_text()).group(1)))
     assert documented == used
 
 
-@pytest.mark.parametrize("family, container", containers(), ids=lambda x: x if isinstance(x, str) else x["name"])
-def test_no_secret_looking_variable_in_a_plain_environment_value(family, container):
-    plain = [name for name in environment(container) if SECRET_LOOKING.search(name)]
-    assert not plain, f"{family}: {plain} belong in `secrets` (valueFrom a Secrets Manager ARN)"
-    secret_refs(container)  # every secret is a Secrets Manager reference of the placeholder account/region
+@pytest.mark.parametrize("path", TASK_DEFINITIONS, ids=lambda p: p.name)
+def test_no_secret_looking_variable_in_a_plain_environment_value(path):
+    for container in load(path)["containerDefinitions"]:
+        plain = [name for name in environment(container) if SECRET_LOOKING.search(name)]
+        assert not plain, f"{container['name']}: {plain} belong in `secrets` (valueFrom a Secrets Manager ARN)"
+        secret_refs(container)  # every secret is a Secrets Manager reference of the placeholder account/region
 
 
 def test_the_ecs_workspace_serves_the_k8s_locations_each_from_its_code_server_task():
