@@ -60,7 +60,7 @@ class StoredModel:
 
     def reference(self) -> pd.DataFrame:
         """The training window's features and labels: the monitor's drift reference."""
-        return pd.read_parquet(io.BytesIO(object_files.read_bytes(join(self.path, "reference.parquet"))))
+        return store_files.read_frame(join(self.path, "reference.parquet"))
 
 
 def model_dir(domain: str, model: str) -> Target:
@@ -79,14 +79,13 @@ def save_model(trained: TrainedModel) -> StoredModel:
     root = model_dir(spec.domain, spec.name)
     existing = versions(spec.domain, spec.name)
     version = f"v{(int(existing[-1][1:]) + 1 if existing else 1):04d}"
-    pickled, reference = io.BytesIO(), io.BytesIO()
+    pickled = io.BytesIO()
     joblib.dump(trained.estimator, pickled)
-    trained.reference.to_parquet(reference, index=False)
     # plan.json before reference.parquet: a version holding a reference always has the plan that says
     # which of its columns came from which share (forget_ended_shares needs it)
     files = {"plan.json": trained.plan.model_dump_json(indent=1).encode(),
              "metrics.json": trained.metrics.model_dump_json(indent=1).encode(),
-             "reference.parquet": reference.getvalue(),
+             "reference.parquet": store_files.frame_bytes(trained.reference),
              MODEL_FILE: pickled.getvalue(),
              MANIFEST: json.dumps({"sha256": {MODEL_FILE: hashlib.sha256(pickled.getvalue()).hexdigest()}}).encode()}
     path = store_files.write_version(root, version, files)
@@ -111,12 +110,10 @@ def forget_ended_shares(domain: str, model: str, active: set[str]) -> dict[str, 
         if not ended:
             continue
         columns = [name for label in ended for name in plan.features_from(label)]
-        frame = pd.read_parquet(io.BytesIO(object_files.read_bytes(reference)))
+        frame = store_files.read_frame(reference)
         present = [c for c in columns if c in frame.columns]
         if present:
-            kept = io.BytesIO()
-            frame.drop(columns=present).to_parquet(kept, index=False)
-            object_files.write_bytes(reference, kept.getvalue())  # atomic replace locally, one PUT on S3
+            store_files.write_frame(reference, frame.drop(columns=present))
             dropped[version] = present
     return dropped
 

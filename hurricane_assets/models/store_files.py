@@ -9,9 +9,12 @@ never current (never reused: the next version takes the next number) and the pre
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
 from pathlib import Path
+
+import pandas as pd
 
 from hurricane_assets import object_files
 from hurricane_assets.object_files import Target, join
@@ -53,3 +56,19 @@ def set_pointer(root: Target, version: str) -> None:
     """Make `version` current: an atomic replace locally, one PUT on S3. Call only once every file of
     the version is written."""
     object_files.write_text(join(root, CURRENT), version)
+
+
+def frame_bytes(frame: pd.DataFrame) -> bytes:
+    """A version's frame (reference.parquet) as the bytes the store writes."""
+    out = io.BytesIO()
+    frame.to_parquet(out, index=False)
+    return out.getvalue()
+
+
+def read_frame(target: Target) -> pd.DataFrame:
+    return pd.read_parquet(io.BytesIO(object_files.read_bytes(target)))
+
+
+def write_frame(target: Target, frame: pd.DataFrame) -> None:
+    """Replace a stored frame in place: an atomic replace locally, one PUT on S3."""
+    object_files.write_bytes(target, frame_bytes(frame))
