@@ -29,6 +29,7 @@ from hurricane_assets.models.training import ModelMetrics, TrainedModel
 from hurricane_assets.settings import hurricane_paths
 
 CURRENT = "current"
+REFERENCE = "reference.parquet"
 
 
 class ModelNotFound(LookupError):
@@ -51,7 +52,11 @@ class StoredModel:
 
     def reference(self) -> pd.DataFrame:
         """The training window's features and labels: the monitor's drift reference."""
-        return pd.read_parquet(self.path / "reference.parquet")
+        reference = read_reference(self.path)
+        if reference is None:
+            raise StoredModelError(f"{self.path / REFERENCE}: no reference (an erasure drops the reference of a "
+                                   "version stored before references said whose rows they hold); retrain the model")
+        return reference
 
 
 def model_dir(domain: str, model: str) -> Path:
@@ -78,7 +83,7 @@ def save_model(trained: TrainedModel) -> StoredModel:
     joblib.dump(trained.estimator, staging / "model.joblib")
     (staging / "plan.json").write_text(trained.plan.model_dump_json(indent=1))
     (staging / "metrics.json").write_text(trained.metrics.model_dump_json(indent=1))
-    trained.reference.to_parquet(staging / "reference.parquet", index=False)
+    trained.reference.to_parquet(staging / REFERENCE, index=False)
     staging.rename(root / version)
     pointer = root / f".{CURRENT}.tmp"
     pointer.write_text(version)
@@ -97,18 +102,39 @@ def forget_ended_shares(domain: str, model: str, active: set[str]) -> dict[str, 
         path = model_dir(domain, model) / version
         plan = _load_plan(path / "plan.json")
         ended = [label for label in plan.share_labels() if label not in active]
-        reference = path / "reference.parquet"
-        if not ended or not reference.exists():
+        frame = read_reference(path) if ended else None
+        if frame is None:
             continue
         columns = [name for label in ended for name in plan.features_from(label)]
-        frame = pd.read_parquet(reference)
         present = [c for c in columns if c in frame.columns]
         if present:
-            staging = path / ".reference.parquet.tmp"
-            frame.drop(columns=present).to_parquet(staging, index=False)
-            os.replace(staging, reference)
+            replace_reference(path, frame.drop(columns=present))
             dropped[version] = present
     return dropped
+
+
+def model_names(domain: str) -> list[str]:
+    """The models `domain` has stored (also one its models.yaml no longer declares: its versions keep rows)."""
+    root = hurricane_paths().home / "models" / domain
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")) if root.exists() else []
+
+
+def read_reference(version_path: Path) -> pd.DataFrame | None:
+    """A version's reference frame (its `attrs` as stored), None when it has none."""
+    file = version_path / REFERENCE
+    return pd.read_parquet(file) if file.exists() else None
+
+
+def replace_reference(version_path: Path, frame: pd.DataFrame) -> None:
+    """Rewrite a version's reference atomically: a temp file renamed over it, so a reader (the monitor)
+    sees the old frame or the new one, never half of it."""
+    staging = version_path / f".{REFERENCE}.tmp"
+    frame.to_parquet(staging, index=False)
+    os.replace(staging, version_path / REFERENCE)
+
+
+def drop_reference(version_path: Path) -> None:
+    (version_path / REFERENCE).unlink(missing_ok=True)
 
 
 def load_model(domain: str, model: str, version: str | None = None) -> StoredModel:
