@@ -78,6 +78,16 @@ def exists(target: Target) -> bool:
     return Path(target).exists()
 
 
+def remove(target: Target) -> None:
+    """Delete the file (nothing when there is none)."""
+    if _remote(target):
+        fs, path = _s3(target)
+        if fs.get_file_info(path).type == pafs.FileType.File:
+            fs.delete_file(path)
+        return
+    Path(target).unlink(missing_ok=True)
+
+
 def names(folder: Target, suffix: str) -> list[str]:
     """Sorted names of the files directly in `folder` ending with `suffix` ([] when it is missing)."""
     if _remote(folder):

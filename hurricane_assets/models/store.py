@@ -37,6 +37,7 @@ from hurricane_assets.object_files import Target, join
 from hurricane_assets.settings import hurricane_paths
 
 MODEL_FILE = "model.joblib"
+REFERENCE = "reference.parquet"
 MANIFEST = "manifest.json"  # {"sha256": {"model.joblib": "<hex>"}}: written with the version, after its other files
 
 
@@ -60,7 +61,11 @@ class StoredModel:
 
     def reference(self) -> pd.DataFrame:
         """The training window's features and labels: the monitor's drift reference."""
-        return store_files.read_frame(join(self.path, "reference.parquet"))
+        reference = read_reference(self.path)
+        if reference is None:
+            raise StoredModelError(f"{join(self.path, REFERENCE)}: no reference (an erasure drops the reference of a "
+                                   "version stored before references said whose rows they hold); retrain the model")
+        return reference
 
 
 def model_dir(domain: str, model: str) -> Target:
@@ -85,7 +90,7 @@ def save_model(trained: TrainedModel) -> StoredModel:
     # which of its columns came from which share (forget_ended_shares needs it)
     files = {"plan.json": trained.plan.model_dump_json(indent=1).encode(),
              "metrics.json": trained.metrics.model_dump_json(indent=1).encode(),
-             "reference.parquet": store_files.frame_bytes(trained.reference),
+             REFERENCE: store_files.frame_bytes(trained.reference),
              MODEL_FILE: pickled.getvalue(),
              MANIFEST: json.dumps({"sha256": {MODEL_FILE: hashlib.sha256(pickled.getvalue()).hexdigest()}}).encode()}
     path = store_files.write_version(root, version, files)
@@ -102,20 +107,41 @@ def forget_ended_shares(domain: str, model: str, active: set[str]) -> dict[str, 
     dropped: dict[str, list[str]] = {}
     for version in versions(domain, model):
         path = join(model_dir(domain, model), version)
-        reference = join(path, "reference.parquet")
-        if not object_files.exists(reference):  # e.g. an S3 version whose write stopped before it
+        if not object_files.exists(join(path, REFERENCE)):  # none: dropped by an erasure, or an S3 write stopped
             continue
         plan = _load_plan(join(path, "plan.json"))
         ended = [label for label in plan.share_labels() if label not in active]
-        if not ended:
+        frame = read_reference(path) if ended else None
+        if frame is None:
             continue
         columns = [name for label in ended for name in plan.features_from(label)]
-        frame = store_files.read_frame(reference)
         present = [c for c in columns if c in frame.columns]
         if present:
-            store_files.write_frame(reference, frame.drop(columns=present))
+            replace_reference(path, frame.drop(columns=present))
             dropped[version] = present
     return dropped
+
+
+def model_names(domain: str) -> list[str]:
+    """The models `domain` has stored (also one its models.yaml no longer declares: its versions keep rows)."""
+    return [name for name in object_files.folders(join(hurricane_paths().models(domain), domain))
+            if not name.startswith(".")]
+
+
+def read_reference(version_path: Target) -> pd.DataFrame | None:
+    """A version's reference frame (its `attrs` as stored), None when it has none."""
+    file = join(version_path, REFERENCE)
+    return store_files.read_frame(file) if object_files.exists(file) else None
+
+
+def replace_reference(version_path: Target, frame: pd.DataFrame) -> None:
+    """Rewrite a version's reference whole (an atomic replace locally, one PUT on S3): a reader (the
+    monitor) sees the old frame or the new one, never half of it."""
+    store_files.write_frame(join(version_path, REFERENCE), frame)
+
+
+def drop_reference(version_path: Target) -> None:
+    object_files.remove(join(version_path, REFERENCE))
 
 
 def load_model(domain: str, model: str, version: str | None = None) -> StoredModel:

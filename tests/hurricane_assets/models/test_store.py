@@ -27,7 +27,9 @@ def test_versions_current_pointer_and_round_trip(install_world, hurricane_home):
     loaded = load_model("risk", "fraud_model")
     assert loaded.version == "v0002" and loaded.metrics == trained.metrics and loaded.plan == trained.plan
     reference = loaded.reference()
-    assert list(reference.columns) == [*trained.plan.names, "__label__"]
+    # features, the label, then per entity column of the rows a keyed digest of whose row it is (erasure)
+    assert list(reference.columns) == [*trained.plan.names, "__label__", "__subject__txn_id", "__subject__customer_id"]
+    assert reference.attrs["dh.reference_subjects"]["columns"] == {"txn_id": "transaction", "customer_id": "customer"}
     sample = reference[trained.plan.names].iloc[:20]
     np.testing.assert_array_equal(predict(loaded.estimator, sample), predict(trained.estimator, sample))
     assert load_model("risk", "fraud_model", "v0001").version == "v0001"
