@@ -89,11 +89,19 @@ def own_data_keys(spec: ModelSpec) -> list[dg.AssetKey]:
     return [domain_key(spec.domain, d) if env == "prod" else copy_key(spec.domain, d, env) for d in spec.datasets]
 
 
+# What a stored version must hold (2: manifest.json with model.joblib's digest, the reference's person
+# digests). Part of every model's code version, so a deploy that raises it retrains each model once:
+# a version stored before would be refused at load, and its reference dropped at the next erasure.
+STORE_FORMAT = "store-2"
+
+
 def shares_version(shares: Sequence[ShareInput]) -> str:
-    """The model's code version: which shares it reads. A share revoked or expired changes it when the
-    location reloads, and the model retrains without that share (nothing is delivered to trigger it)."""
+    """The model's code version: the store format and which shares it reads. A share revoked or expired
+    changes it when the location reloads, and the model retrains without that share (nothing is
+    delivered to trigger it)."""
     ids = sorted(s.contract_id for s in shares)
-    return "shares-" + hashlib.sha256(",".join(ids).encode()).hexdigest()[:16] if ids else "own-data"
+    reads = "shares-" + hashlib.sha256(",".join(ids).encode()).hexdigest()[:16] if ids else "own-data"
+    return f"{STORE_FORMAT}/{reads}"
 
 
 def retrain_condition(share_keys: list[dg.AssetKey]) -> dg.AutomationCondition:
