@@ -15,10 +15,17 @@ from pathlib import Path
 from typing import Literal
 
 from hurricane_assets.agents.exchange import Exchange, exchange_from_environment
-from hurricane_assets.approval.approval import ApprovalError, negotiation_approval_payload, record_approval
+from hurricane_assets.approval.approval import (
+    ApprovalError,
+    decided_by,
+    negotiation_approval_payload,
+    record_approval,
+    recorded_negotiation_answer,
+)
 from hurricane_assets.catalog import Catalog, load_catalog
 from hurricane_assets.catalog.facts import column_facts
 from hurricane_assets.clock import utc_now
+from hurricane_assets.contracts.history import LedgerHistory
 from hurricane_assets.identity import SignedEnvelope
 from hurricane_assets.policy.gate import CedarPolicyGate
 from hurricane_assets.policy.pin import pin_bundle
@@ -28,7 +35,14 @@ from negotiation_graph.context import NegotiationContext
 from negotiation_graph.decision_cache import DecisionCache
 from negotiation_graph.messages import Message
 from negotiation_graph.ports import PolicyGate, ProducerListing, ValueEstimator
-from negotiation_graph.runner import NegotiationNotFound, NegotiationReport, Negotiator, NotAwaitingHuman
+from negotiation_graph.runner import (
+    AnswerAlreadyGiven,
+    NegotiationNotFound,
+    NegotiationReport,
+    Negotiator,
+    NotAwaitingHuman,
+    verdict,
+)
 from negotiation_graph.strategies import RuleStrategy, Strategy
 from negotiation_graph.strategies.llm import LLMStrategy
 from negotiation_graph.terms import NeedSpec
@@ -37,11 +51,13 @@ NegotiationResult = NegotiationReport
 STRATEGIES: dict[str, Callable[[], Strategy]] = {"rules": RuleStrategy, "llm": LLMStrategy.from_env}
 
 __all__ = [
+    "AnswerAlreadyGiven",
     "CatalogDirectory",
     "NeedMismatch",
     "NegotiationNotFound",
     "NegotiationResult",
     "NotAwaitingHuman",
+    "ResumeUnfinished",
     "load_transcript",
     "resume_negotiation",
     "run_negotiation",
@@ -176,15 +192,54 @@ def run_negotiation(
 
 
 def resume_negotiation(
-    negotiation_id: str, approval: SignedEnvelope, *, now: datetime, checkpointer_path: str | Path | None = None
+    negotiation_id: str,
+    approval: SignedEnvelope | None = None,
+    *,
+    now: datetime,
+    checkpointer_path: str | Path | None = None,
+    exchange: Exchange | None = None,
 ) -> NegotiationResult:
-    """Answer a negotiation paused for a human (`requires_human`) with an approver's signed envelope.
+    """Answer a negotiation paused for a human (`requires_human`) with an approver's signed envelope,
+    or, without one, finish a negotiation whose run or resume stopped mid-way.
 
     The envelope must be signed by an approver registered (in the ledger) for every escalated
     agreement's producer, be fresh and unreplayed, and name this negotiation and exactly the terms
     it escalated; it is recorded as a HUMAN_APPROVAL entry before the graph resumes. Raises
-    `ApprovalError` otherwise, leaving the negotiation paused."""
+    `ApprovalError` otherwise, leaving the negotiation paused.
+
+    An answer is recorded once. When one is recorded already (a resume failed after recording it),
+    the negotiation finishes with that answer: the same answer again is not recorded a second time,
+    another one raises `AnswerAlreadyGiven`. A failure after the answer is recorded (a party's agent
+    down, a ledger error) raises `ResumeUnfinished`, saying what failed and how to finish."""
     pending = load_result(negotiation_id, checkpointer_path=checkpointer_path)
+    context = platform_context(exchange=exchange)
+    recorded = recorded_negotiation_answer(LedgerHistory.read(context.ledger), negotiation_id,
+                                           registry=context.ledger.keyring.registry)
+    if approval is not None:
+        if pending.status == "done":
+            raise NotAwaitingHuman(f"negotiation {negotiation_id} is finished ({pending.outcome.status}); "
+                                   "it is not waiting for a human decision")
+        if recorded is None:
+            recorded = record_answer(context, pending, approval, now=now)
+        elif approval.payload.get("approve") is not recorded[0]:
+            raise AnswerAlreadyGiven(f"negotiation {negotiation_id} was already {verdict(recorded[0])} by "
+                                     f"{recorded[1]}; an answer cannot be changed once recorded (finish it with "
+                                     f"`hurricane negotiations resume {negotiation_id}`)")
+    with negotiator(context, checkpointer_path) as n:
+        try:
+            if recorded is None:
+                return n.finish(negotiation_id)
+            return n.resume(negotiation_id, approve=recorded[0], by=recorded[1])
+        except AnswerAlreadyGiven:
+            raise
+        except Exception as exc:
+            raise ResumeUnfinished(negotiation_id, recorded, exc) from exc
+
+
+def record_answer(context: NegotiationContext, pending: NegotiationResult, approval: SignedEnvelope, *,
+                  now: datetime) -> tuple[bool, str]:
+    """Check that `approval` answers `pending`'s escalation and record it; (approve, decided_by)."""
+    negotiation_id = pending.negotiation_id
     if pending.status != "awaiting_human":
         raise NotAwaitingHuman(f"negotiation {negotiation_id} is not waiting for a human decision")
     payload = approval.payload
@@ -193,10 +248,27 @@ def resume_negotiation(
     if not isinstance(approve, bool) or payload != expected:
         raise ApprovalError(f"approval {approval.nonce} does not answer negotiation {negotiation_id}'s escalation "
                             "(it must name this negotiation and exactly the escalated terms)")
-    context = platform_context()
     approver, _ = record_approval(context.ledger, approval, now=now)
-    with negotiator(context, checkpointer_path) as n:
-        return n.resume(negotiation_id, approve=approve, by=f"{approver.name} (approver key {approver.key_id})")
+    return approve, decided_by(approver.name, approver.key_id)
+
+
+class ResumeUnfinished(RuntimeError):
+    """A resume (or a finish) that stopped before the negotiation's outcome was recorded; the answer,
+    if one was given, is recorded and is what finishing uses."""
+
+    def __init__(self, negotiation_id: str, answer: tuple[bool, str] | None, cause: BaseException):
+        given = f"the answer ({verdict(answer[0])} by {answer[1]}) is recorded, but " if answer else ""
+        super().__init__(f"negotiation {negotiation_id}: {given}it could not finish: {what_failed(cause)}. Once that "
+                         f"is fixed, run `hurricane negotiations resume {negotiation_id}` to finish it"
+                         + (" (the answer is kept, not asked again)" if answer else ""))
+        self.negotiation_id = negotiation_id
+
+
+def what_failed(exc: BaseException) -> str:
+    """The failure as the operator may read it: this project's errors name the agent, the ledger or
+    the file; a library's message may quote data (a row in a Delta error), so only its type is named."""
+    own = type(exc).__module__.split(".")[0] in ("hurricane_assets", "negotiation_graph")
+    return f"{exc}" if own and str(exc) else f"{type(exc).__name__} (from {type(exc).__module__})"
 
 
 def load_transcript(negotiation_id: str, *, checkpointer_path: str | Path | None = None) -> list[Message]:

@@ -2,7 +2,8 @@
 
 Every path the platform writes is derived here, so tests can point a whole run at a temp folder by
 setting ``HURRICANE_HOME`` and nothing else. Table roots may be ``s3://bucket/prefix`` URIs
-(``HURRICANE_STORAGE_ROOT``); everything else is local state.
+(``HURRICANE_STORAGE_ROOT``, ``HURRICANE_STORAGE_ROOT_<DOMAIN>``); then the contract registry, and each
+domain's model store and reports, live there too (every pod of a run reads them); the rest is local state.
 """
 
 from __future__ import annotations
@@ -14,6 +15,10 @@ from pathlib import Path
 from urllib.parse import quote
 
 ENVIRONMENTS = ("prod", "preprod", "dev")
+
+
+def is_s3(uri: str) -> bool:
+    return uri.startswith(("s3://", "s3a://"))
 
 
 @dataclass(frozen=True)
@@ -56,9 +61,23 @@ class HurricanePaths:
     def contracts_root(self) -> Path | str:
         """Where contract records live: `<storage root>/contracts` on S3, shared by every host that
         reads the registry (exchange, consumers' model locations); else `$HOME/contracts`."""
-        if self.storage_root.startswith(("s3://", "s3a://")):
+        if is_s3(self.storage_root):
             return _join(self.storage_root, "contracts")
         return self.contracts
+
+    def models(self, domain: str) -> Path | str:
+        """Where `domain`'s model store lives: `<its storage root>/models` when that root is S3 (the
+        training pod and the monitor's pod are different hosts), else `$HOME/models` as always."""
+        return self._domain_state(domain, "models")
+
+    def domain_reports(self, domain: str) -> Path | str:
+        """Where `domain`'s monitor reports go: `<its storage root>/reports` on S3, else `$HOME/reports`."""
+        return self._domain_state(domain, "reports")
+
+    def _domain_state(self, domain: str, part: str) -> Path | str:
+        # the domain's own root, as for its tables: its credentials reach it (DOMAIN_SEGMENT)
+        root = domain_storage_root(domain) or self.storage_root
+        return _join(root, part) if is_s3(root) else self.home / part
 
     @property
     def keys(self) -> Path:
@@ -105,7 +124,8 @@ def domain_storage_root(domain: str) -> str | None:
     return value.rstrip("/") or None
 
 
-DOMAIN_SEGMENT = re.compile(r"/envs/(?:prod|preprod|dev)/([A-Za-z0-9_-]+)(?:/|$)")
+# a domain's tables and inboxes, its model store and its monitor reports (the layouts `HurricanePaths` writes)
+DOMAIN_SEGMENT = re.compile(r"/(?:envs/(?:prod|preprod|dev)|models|reports/monitors)/([A-Za-z0-9_-]+)(?:/|$)")
 DOMAIN_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "HURRICANE_AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY": "HURRICANE_AWS_SECRET_ACCESS_KEY",
@@ -115,7 +135,8 @@ DOMAIN_CREDENTIALS = {
 
 def domain_of_uri(uri: str) -> str | None:
     """The domain whose tables a URI names (`.../envs/<env>/<domain>/...`); a consumer's share inbox
-    `envs/<env>/<consumer>/<producer>__<dataset>` belongs to the consumer."""
+    `envs/<env>/<consumer>/<producer>__<dataset>` belongs to the consumer. A domain's model store
+    (`.../models/<domain>/...`) and monitor reports (`.../reports/monitors/<domain>/...`) are its own too."""
     match = DOMAIN_SEGMENT.search(uri)
     return match.group(1) if match else None
 

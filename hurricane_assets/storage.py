@@ -19,12 +19,7 @@ import pyarrow as pa
 from deltalake import DeltaTable
 from deltalake.exceptions import TableNotFoundError
 
-from hurricane_assets.settings import domain_credentials_for, domain_of_uri
-
-
-def is_s3(uri: str) -> bool:
-    return uri.startswith("s3://") or uri.startswith("s3a://")
-
+from hurricane_assets.settings import domain_credentials_for, domain_of_uri, is_s3
 
 AWS_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION", "AWS_ENDPOINT_URL")
 

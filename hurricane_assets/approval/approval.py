@@ -126,8 +126,8 @@ def record_approval(ledger, envelope: SignedEnvelope, *, now: datetime,
 
 
 def _valid_approvals(history: LedgerHistory, registry: KeyRegistry):
-    """(seq, payload) of every recorded approval whose signature still verifies against an approver
-    registered before it was recorded."""
+    """(entry, payload) of every recorded approval (its HUMAN_APPROVAL entry, the envelope's payload)
+    whose signature still verifies against an approver registered before it was recorded."""
     for row in history.of_type(EntryType.HUMAN_APPROVAL):
         try:
             envelope = SignedEnvelope.model_validate(row["payload"]["envelope"])
@@ -135,7 +135,24 @@ def _valid_approvals(history: LedgerHistory, registry: KeyRegistry):
             verify_approval(envelope, approvers, domains=payload_domains(envelope.payload), now=None)
         except Exception:  # an approval that does not verify approves nothing
             continue
-        yield row["seq"], envelope.payload
+        yield row, envelope.payload
+
+
+def decided_by(approver: str, key_id: str) -> str:
+    """Who answered, as the negotiation's HUMAN_DECISION names them."""
+    return f"{approver} (approver key {key_id})"
+
+
+def recorded_negotiation_answer(history: LedgerHistory, negotiation_id: str, *,
+                                registry: KeyRegistry | None = None) -> tuple[bool, str] | None:
+    """(approve, decided_by) of the first valid answer recorded for the negotiation's escalation, if
+    any: the one its graph was (or is about to be) resumed with. An answer is given once; a resume
+    that failed after recording it finishes with it."""
+    registry = registry if registry is not None else KeyRegistry()
+    for row, payload in _valid_approvals(history, registry):
+        if payload.get("kind") == "negotiation" and payload.get("negotiation_id") == negotiation_id:
+            return payload.get("approve") is True, decided_by(row["payload"]["approver"], row["payload"]["key_id"])
+    return None
 
 
 def negotiation_approval(history: LedgerHistory, *, negotiation_id: str, terms_sha256: str, producer: str,
@@ -143,7 +160,8 @@ def negotiation_approval(history: LedgerHistory, *, negotiation_id: str, terms_s
     """The seq of the latest valid answer for these terms if it approves, else None."""
     registry = registry if registry is not None else KeyRegistry()
     answer = None
-    for seq, payload in _valid_approvals(history, registry):
+    for row, payload in _valid_approvals(history, registry):
+        seq = row["seq"]
         if before_seq is not None and seq >= before_seq:
             break
         if payload.get("kind") != "negotiation" or payload.get("negotiation_id") != negotiation_id:
@@ -162,7 +180,8 @@ def renewal_approval(history: LedgerHistory, contract: Contract | str, *, produc
     else:
         contract_id = contract
     answer = None
-    for seq, payload in _valid_approvals(history, registry):
+    for row, payload in _valid_approvals(history, registry):
+        seq = row["seq"]
         if before_seq is not None and seq >= before_seq:
             break
         if payload.get("kind") != "renewal" or payload.get("contract_id") != contract_id:

@@ -74,6 +74,9 @@ def print_transcript(result: NegotiationResult) -> None:
     if result.status == "awaiting_human":
         console.print(f"[yellow]awaiting a human[/]: hurricane negotiations resume {result.negotiation_id} "
                       "--approve|--deny --by APPROVER [--key FILE]")
+    elif result.status == "unfinished":
+        console.print(f"[yellow]unfinished[/] (stopped mid-way): hurricane negotiations resume {result.negotiation_id} "
+                      "finishes it")
     elif result.outcome is not None:
         console.print(f"outcome: [bold]{result.outcome.status}[/] {', '.join(result.outcome.reason_codes)}")
 
@@ -136,23 +139,29 @@ def show(
 @app.command()
 def resume(
     negotiation_id: str,
-    approve: bool = typer.Option(..., "--approve/--deny", help="approve or deny the escalated agreement"),
-    by: str = typer.Option(..., "--by", help="the registered approver who decides (hurricane approvers add)"),
+    approve: bool | None = typer.Option(None, "--approve/--deny", help="approve or deny the escalated agreement; "
+                                        "without it, finish a negotiation whose run or resume stopped mid-way"),
+    by: str | None = typer.Option(None, "--by", help="the registered approver who decides (hurricane approvers add)"),
     key: Path | None = typer.Option(None, "--key", help="the approver's private key "
                                     "(default $HURRICANE_HOME/approvers/<by>.ed25519)"),
 ) -> None:
-    """Answer a negotiation that the policy paused for a human, with the approver's signature."""
+    """Answer a negotiation that the policy paused for a human, with the approver's signature; or,
+    with no answer, finish one that stopped mid-way (an answer already recorded is kept)."""
     from hurricane_assets.approval.approval import negotiation_approval_payload, sign_approval
     from hurricane_assets.approval.approvers import read_private_key
     from hurricane_assets.cli.approvers import default_key_path
     from hurricane_assets.negotiation_runtime import NegotiationNotFound, load_result, resume_negotiation
 
+    if approve is not None and by is None:
+        fail("--by APPROVER is required with --approve/--deny")
     now = utc_now()  # the command line is the edge where the clock enters (HURRICANE_NOW pins it)
     try:
-        pending = load_result(negotiation_id)
-        private = read_private_key(key if key is not None else default_key_path(by))
-        envelope = sign_approval(private, by, negotiation_approval_payload(negotiation_id, pending.pending_approval, approve),
-                                 now=now)
+        envelope = None
+        if approve is not None:
+            pending = load_result(negotiation_id)
+            private = read_private_key(key if key is not None else default_key_path(by))
+            envelope = sign_approval(private, by, negotiation_approval_payload(negotiation_id, pending.pending_approval,
+                                                                               approve), now=now)
         print_transcript(resume_negotiation(negotiation_id, envelope, now=now))
     except NegotiationNotFound:
         fail(f"no negotiation {negotiation_id[:60]!r} in {_checkpoints()}")

@@ -89,11 +89,19 @@ def own_data_keys(spec: ModelSpec) -> list[dg.AssetKey]:
     return [domain_key(spec.domain, d) if env == "prod" else copy_key(spec.domain, d, env) for d in spec.datasets]
 
 
+# What a stored version must hold (2: manifest.json with model.joblib's digest, the reference's person
+# digests). Part of every model's code version, so a deploy that raises it retrains each model once:
+# a version stored before would be refused at load, and its reference dropped at the next erasure.
+STORE_FORMAT = "store-2"
+
+
 def shares_version(shares: Sequence[ShareInput]) -> str:
-    """The model's code version: which shares it reads. A share revoked or expired changes it when the
-    location reloads, and the model retrains without that share (nothing is delivered to trigger it)."""
+    """The model's code version: the store format and which shares it reads. A share revoked or expired
+    changes it when the location reloads, and the model retrains without that share (nothing is
+    delivered to trigger it)."""
     ids = sorted(s.contract_id for s in shares)
-    return "shares-" + hashlib.sha256(",".join(ids).encode()).hexdigest()[:16] if ids else "own-data"
+    reads = "shares-" + hashlib.sha256(",".join(ids).encode()).hexdigest()[:16] if ids else "own-data"
+    return f"{STORE_FORMAT}/{reads}"
 
 
 def retrain_condition(share_keys: list[dg.AssetKey]) -> dg.AutomationCondition:
@@ -159,6 +167,10 @@ def build_model_asset(spec: ModelSpec, shares: Sequence[ShareInput]) -> dg.Asset
         automation_condition=retrain_condition(share_keys),
     )
     def _model(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        from hurricane_assets.catalog import load_catalog
+        from hurricane_assets.masking.erasure import load_erasures
+        from hurricane_assets.masking.keys import Keyring
+        from hurricane_assets.models.erasure import erase_from_models
         from hurricane_assets.models.store import forget_ended_shares, save_model
         from hurricane_assets.models.training import train_model
 
@@ -168,6 +180,9 @@ def build_model_asset(spec: ModelSpec, shares: Sequence[ShareInput]) -> dg.Asset
         started = time.perf_counter()
         stored = save_model(trained)
         forgotten = forget_ended_shares(spec.domain, spec.name, {s.contract_id for s in shares})
+        # the copy this fit read may predate an erasure request: the register reaches the new version now
+        erased = erase_from_models(spec.domain, Keyring.load(spec.training.environment), load_erasures(),
+                                   catalog=load_catalog())
         # where the retrain's time went (read, features, fit, score, store): bench/time_to_data.py reports it
         seconds = {**trained.seconds, "store": time.perf_counter() - started}
         context.log.info(f"{spec.domain}.{spec.name} {stored.version}: holdout ROC AUC {trained.metrics.holdout.roc_auc:.4f}")
@@ -175,6 +190,8 @@ def build_model_asset(spec: ModelSpec, shares: Sequence[ShareInput]) -> dg.Asset
             context.log.info(f"features of ended shares dropped from older versions: {forgotten}")
         return dg.MaterializeResult(metadata={"hurricane/version": stored.version, "dagster/uri": str(stored.path),
                                               "hurricane/forgotten_share_features": dg.MetadataValue.json(forgotten),
+                                              "hurricane/erasure_model_references": dg.MetadataValue.json(
+                                                  erased.to_dict()),
                                               **_train_metadata(spec, trained),
                                               "hurricane/train_seconds": dg.MetadataValue.json(
                                                   {k: round(v, 3) for k, v in seconds.items()})})

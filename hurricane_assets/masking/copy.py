@@ -33,6 +33,7 @@ from hurricane_assets.masking.stream import (
     should_stream,
     write_stream,
 )
+from hurricane_assets.models.erasure import erase_from_models
 from hurricane_assets.settings import hurricane_paths
 from hurricane_assets.storage import is_s3, storage_options
 
@@ -103,8 +104,10 @@ def copy_masked(
                           report.model_copy(update={"source_uri": source_uri, "target_uri": target_uri}))
         raise
     version = keep_only_current_version(target_uri, metadata=stamp).version
-    report = masked_report.model_copy(update={"source_uri": source_uri, "target_uri": target_uri,
-                                              "target_version": version, "erasure": erased.to_dict()})
+    # the domain's model store holds rows of this environment's copies too: the register reaches it now
+    models = erase_from_models(domain, keyring, erasures, catalog=catalog)
+    report = masked_report.model_copy(update={"source_uri": source_uri, "target_uri": target_uri, "target_version": version,
+                                              "erasure": {**erased.to_dict(), "model_references": models.to_dict()}})
     _write_report(report_path(target_uri, env, domain, dataset), report)
     return report
 

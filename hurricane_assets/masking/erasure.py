@@ -26,6 +26,9 @@ from deltalake.exceptions import TableNotFoundError
 from hurricane_assets.catalog import Catalog, load_catalog
 from hurricane_assets.catalog.manifest import Dataset
 from hurricane_assets.ledger.entry import EntryType
+from hurricane_assets.masking.columns import mask_column
+from hurricane_assets.masking.keys import Keyring
+from hurricane_assets.masking.plans import default_plan
 from hurricane_assets.settings import hurricane_paths
 from hurricane_assets.storage import open_table, storage_options
 from negotiation_graph.ports import LedgerPort
@@ -175,3 +178,16 @@ def erased_columns(spec: Dataset, erasures: Erasures) -> tuple[str, ...]:
 def erasure_applied(erasures: Erasures, rows_removed: int) -> Applied:
     """`remove_erased`'s account of a table it saw in batches, `rows_removed` rows in all."""
     return Applied(rows_removed, erasures.version, erasures.request_ids if erasures else ())
+
+
+def masked_subjects(subjects: frozenset[str], spec: Dataset, column: str, keyring: Keyring) -> list[str]:
+    """How `subjects` (prod ids) read in `column` of a masked copy of `spec` made with `keyring` by the
+    manifest's plan: the same rule the copy applies, so a consumer's stored tokens can be matched to
+    a register entry without the prod id leaving prod storage. A column the copy drops has none."""
+    plan = default_plan(spec, keyring.env, name=column)
+    rule = plan.rules.get(column)
+    if rule is None or rule.drops or not subjects:
+        return []
+    values = pa.array(sorted(subjects), type=pa.string())
+    masked = mask_column(values, rule, keyring.key, pa.table({column: values}))
+    return [str(v) for v in masked.to_pylist() if v is not None]

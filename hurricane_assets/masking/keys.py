@@ -134,8 +134,6 @@ def _check_env(env: str) -> None:
 def masked_tables(env: str) -> dict[str, str | None]:
     """The masked Delta tables `env` holds (`<domain>/<table>` -> the key id that masked it, if
     recorded). Below prod every table is masked; in prod only shares written with a key count."""
-    from hurricane_assets.storage import open_table  # deltalake: imported on use, keys stay light
-
     root = hurricane_paths().env_root(env)
     filesystem, base = pafs.FileSystem.from_uri(root)
     found: dict[str, str | None] = {}
@@ -145,15 +143,21 @@ def masked_tables(env: str) -> dict[str, str | None]:
             log = filesystem.get_file_info(f"{table.path}/_delta_log")
             if table.type != pafs.FileType.Directory or log.type != pafs.FileType.Directory:
                 continue
-            uri = f"{root}/{domain.base_name}/{table.base_name}"
             try:
-                last = open_table(uri).history(1)
+                key_id = table_key_id(f"{root}/{domain.base_name}/{table.base_name}")
             except Exception:  # noqa: BLE001 - a table we cannot read still counts as a copy
-                last = [{}]
-            key_id = (last[0] if last else {}).get(KEY_ID_PROPERTY)
+                key_id = None
             if env != "prod" or key_id:
                 found[f"{domain.base_name}/{table.base_name}"] = key_id
     return found
+
+
+def table_key_id(uri: str) -> str | None:
+    """The id of the key that masked the Delta table at `uri` (its last commit's stamp), None if unstamped."""
+    from hurricane_assets.storage import open_table  # deltalake: imported on use, keys stay light
+
+    last = open_table(uri).history(1)
+    return (last[0] if last else {}).get(KEY_ID_PROPERTY)
 
 
 def _missing_key(env: str, var: str, path: Path) -> MissingMaskingKeyError:

@@ -1,12 +1,18 @@
 """The model store: versioned models per domain and model, with a `current` pointer.
 
-    <home>/models/<domain>/<model>/
-        v0001/ model.joblib  plan.json  metrics.json  reference.parquet
+    <home>/models/<domain>/<model>/            (<domain's storage root>/models/... when that is S3)
+        v0001/ model.joblib  plan.json  metrics.json  reference.parquet  manifest.json
         current            # "v0001"
 
-A version folder is written under a temporary name and renamed into place, and `current` is
-replaced atomically after it, so a crash leaves the previous model current, never a half-written one.
+Every file of a version is written before `current` names it (`store_files`: a renamed staging folder
+locally, PUTs under a prefix no reader opens yet on S3), so a crash leaves the previous model current,
+never a half-written one; readers follow `current` only.
 The joblib file holds only the fitted estimator; the feature plan (vocabularies, sources) is JSON.
+Unpickling a joblib runs code, so `manifest.json` records model.joblib's SHA-256 and a load refuses a
+model file that does not match it (or a version without one) before unpickling; the bytes hashed are
+the bytes unpickled. The digest sits beside the file it covers: it catches a model file replaced or
+corrupted on its own, not a writer who can rewrite the manifest as well (the prefix's write access is
+the boundary there: per-domain credentials on S3).
 The plan names each table it reads (environment, holding domain, table), never its path: the location
 is resolved from the current settings when the table is read, so a copied or moved home reads its own
 tables. A plan stored before held absolute paths; they are read as the same table of the current
@@ -15,20 +21,24 @@ home (`models.sources.location_from_uri`), and one outside a home's layout is a 
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
-import os
-import shutil
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 from pydantic import ValidationError
 
+from hurricane_assets import object_files
+from hurricane_assets.models import store_files
 from hurricane_assets.models.features import FeaturePlan
 from hurricane_assets.models.training import ModelMetrics, TrainedModel
+from hurricane_assets.object_files import Target, join
 from hurricane_assets.settings import hurricane_paths
 
-CURRENT = "current"
+MODEL_FILE = "model.joblib"
+REFERENCE = "reference.parquet"
+MANIFEST = "manifest.json"  # {"sha256": {"model.joblib": "<hex>"}}: written with the version, after its other files
 
 
 class ModelNotFound(LookupError):
@@ -44,23 +54,26 @@ class StoredModel:
     domain: str
     model: str
     version: str
-    path: Path
+    path: Target  # the version's folder: a local Path, or an s3:// prefix
     estimator: object
     plan: FeaturePlan
     metrics: ModelMetrics
 
     def reference(self) -> pd.DataFrame:
         """The training window's features and labels: the monitor's drift reference."""
-        return pd.read_parquet(self.path / "reference.parquet")
+        reference = read_reference(self.path)
+        if reference is None:
+            raise StoredModelError(f"{join(self.path, REFERENCE)}: no reference (an erasure drops the reference of a "
+                                   "version stored before references said whose rows they hold); retrain the model")
+        return reference
 
 
-def model_dir(domain: str, model: str) -> Path:
-    return hurricane_paths().home / "models" / domain / model
+def model_dir(domain: str, model: str) -> Target:
+    return join(join(hurricane_paths().models(domain), domain), model)
 
 
 def versions(domain: str, model: str) -> list[str]:
-    root = model_dir(domain, model)
-    return sorted(p.name for p in root.glob("v[0-9][0-9][0-9][0-9]") if p.is_dir()) if root.exists() else []
+    return store_files.version_names(model_dir(domain, model))
 
 
 def save_model(trained: TrainedModel) -> StoredModel:
@@ -69,21 +82,20 @@ def save_model(trained: TrainedModel) -> StoredModel:
 
     spec = trained.spec
     root = model_dir(spec.domain, spec.name)
-    root.mkdir(parents=True, exist_ok=True)
     existing = versions(spec.domain, spec.name)
     version = f"v{(int(existing[-1][1:]) + 1 if existing else 1):04d}"
-    staging = root / f".{version}.tmp"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
-    joblib.dump(trained.estimator, staging / "model.joblib")
-    (staging / "plan.json").write_text(trained.plan.model_dump_json(indent=1))
-    (staging / "metrics.json").write_text(trained.metrics.model_dump_json(indent=1))
-    trained.reference.to_parquet(staging / "reference.parquet", index=False)
-    staging.rename(root / version)
-    pointer = root / f".{CURRENT}.tmp"
-    pointer.write_text(version)
-    os.replace(pointer, root / CURRENT)
-    return StoredModel(spec.domain, spec.name, version, root / version, trained.estimator, trained.plan, trained.metrics)
+    pickled = io.BytesIO()
+    joblib.dump(trained.estimator, pickled)
+    # plan.json before reference.parquet: a version holding a reference always has the plan that says
+    # which of its columns came from which share (forget_ended_shares needs it)
+    files = {"plan.json": trained.plan.model_dump_json(indent=1).encode(),
+             "metrics.json": trained.metrics.model_dump_json(indent=1).encode(),
+             REFERENCE: store_files.frame_bytes(trained.reference),
+             MODEL_FILE: pickled.getvalue(),
+             MANIFEST: json.dumps({"sha256": {MODEL_FILE: hashlib.sha256(pickled.getvalue()).hexdigest()}}).encode()}
+    path = store_files.write_version(root, version, files)
+    store_files.set_pointer(root, version)
+    return StoredModel(spec.domain, spec.name, version, path, trained.estimator, trained.plan, trained.metrics)
 
 
 def forget_ended_shares(domain: str, model: str, active: set[str]) -> dict[str, list[str]]:
@@ -94,21 +106,42 @@ def forget_ended_shares(domain: str, model: str, active: set[str]) -> dict[str, 
     rows, and an audit may need them."""
     dropped: dict[str, list[str]] = {}
     for version in versions(domain, model):
-        path = model_dir(domain, model) / version
-        plan = _load_plan(path / "plan.json")
+        path = join(model_dir(domain, model), version)
+        if not object_files.exists(join(path, REFERENCE)):  # none: dropped by an erasure, or an S3 write stopped
+            continue
+        plan = _load_plan(join(path, "plan.json"))
         ended = [label for label in plan.share_labels() if label not in active]
-        reference = path / "reference.parquet"
-        if not ended or not reference.exists():
+        frame = read_reference(path) if ended else None
+        if frame is None:
             continue
         columns = [name for label in ended for name in plan.features_from(label)]
-        frame = pd.read_parquet(reference)
         present = [c for c in columns if c in frame.columns]
         if present:
-            staging = path / ".reference.parquet.tmp"
-            frame.drop(columns=present).to_parquet(staging, index=False)
-            os.replace(staging, reference)
+            replace_reference(path, frame.drop(columns=present))
             dropped[version] = present
     return dropped
+
+
+def model_names(domain: str) -> list[str]:
+    """The models `domain` has stored (also one its models.yaml no longer declares: its versions keep rows)."""
+    return [name for name in object_files.folders(join(hurricane_paths().models(domain), domain))
+            if not name.startswith(".")]
+
+
+def read_reference(version_path: Target) -> pd.DataFrame | None:
+    """A version's reference frame (its `attrs` as stored), None when it has none."""
+    file = join(version_path, REFERENCE)
+    return store_files.read_frame(file) if object_files.exists(file) else None
+
+
+def replace_reference(version_path: Target, frame: pd.DataFrame) -> None:
+    """Rewrite a version's reference whole (an atomic replace locally, one PUT on S3): a reader (the
+    monitor) sees the old frame or the new one, never half of it."""
+    store_files.write_frame(join(version_path, REFERENCE), frame)
+
+
+def drop_reference(version_path: Target) -> None:
+    object_files.remove(join(version_path, REFERENCE))
 
 
 def load_model(domain: str, model: str, version: str | None = None) -> StoredModel:
@@ -117,27 +150,40 @@ def load_model(domain: str, model: str, version: str | None = None) -> StoredMod
 
     root = model_dir(domain, model)
     if version is None:
-        pointer = root / CURRENT
-        if not pointer.exists():
+        version = store_files.read_pointer(root)
+        if version is None:
             raise ModelNotFound(f"no trained model {domain}.{model} under {root}")
-        version = pointer.read_text().strip()
-    path = root / version
-    if not (path / "model.joblib").exists():
+    path = join(root, version)
+    if not object_files.exists(join(path, MODEL_FILE)):
         raise ModelNotFound(f"model {domain}.{model} has no version {version!r} under {root}")
-    return StoredModel(
-        domain=domain,
-        model=model,
-        version=version,
-        path=path,
-        estimator=joblib.load(path / "model.joblib"),
-        plan=_load_plan(path / "plan.json"),
-        metrics=ModelMetrics.model_validate_json((path / "metrics.json").read_text()),
-    )
+    # the JSON files first: nothing is unpickled from a version whose other files are unreadable
+    plan = _load_plan(join(path, "plan.json"))
+    metrics = ModelMetrics.model_validate_json(object_files.read_text(join(path, "metrics.json")))
+    return StoredModel(domain=domain, model=model, version=version, path=path,
+                       estimator=joblib.load(io.BytesIO(_verified_model_bytes(path))), plan=plan, metrics=metrics)
 
 
-def _load_plan(file: Path) -> FeaturePlan:
+def _verified_model_bytes(path: Target) -> bytes:
+    """model.joblib's bytes, once they match the SHA-256 its version's manifest recorded."""
+    manifest, file = join(path, MANIFEST), join(path, MODEL_FILE)
     try:
-        return FeaturePlan.model_validate_json(file.read_text())
+        expected = json.loads(object_files.read_text(manifest))["sha256"][MODEL_FILE]
+    except FileNotFoundError:
+        raise StoredModelError(f"{manifest}: missing: {file} has no recorded digest and is not unpickled "
+                               "(a version stored before digests were recorded: retrain the model)") from None
+    except (ValueError, KeyError, TypeError):
+        raise StoredModelError(f"{manifest}: no sha256 of {MODEL_FILE} in it; {file} is not unpickled") from None
+    data = object_files.read_bytes(file)
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != expected:
+        raise StoredModelError(f"{file}: sha256 {actual} does not match {expected} recorded in {MANIFEST}: "
+                               "the file was changed after it was stored; refused, not unpickled")
+    return data
+
+
+def _load_plan(file: Target) -> FeaturePlan:
+    try:
+        return FeaturePlan.model_validate_json(object_files.read_text(file))
     except ValidationError as exc:
         raise StoredModelError(f"{file}: not a feature plan this version can read: {_reasons(exc)}") from None
 

@@ -21,10 +21,13 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from hurricane_assets.catalog import Catalog, load_catalog
+from hurricane_assets.catalog.manifest import Dataset
+from hurricane_assets.masking.keys import Keyring, table_key_id
 from hurricane_assets.models.features import FeaturePlan, build_features, plan_features
 from hurricane_assets.models.metrics import Scores, auc_gain_lower_bound, score
 from hurricane_assets.models.sources import ShareInput, TableSource, column_facts, source_from_catalog
 from hurricane_assets.models.spec import ModelSpec
+from hurricane_assets.models.subjects import ReferenceSubjects, with_subjects
 from hurricane_assets.settings import SettingError, hurricane_paths, int_setting
 from hurricane_assets.storage import read_table
 from negotiation_graph.ports import ColumnFacts
@@ -69,6 +72,7 @@ class TrainingData:
     own_sources: tuple[TableSource, ...]
     shares: tuple[ShareInput, ...]
     frames: dict[str, pd.DataFrame]  # source prefix -> table
+    subjects: ReferenceSubjects | None = None  # whose rows the reference holds (None: no attribution)
 
     def window(self) -> tuple[pd.Index, pd.Index]:
         """(fit, holdout) row indexes of the most recent `train_days`, split by time."""
@@ -164,7 +168,21 @@ def load_training_data(spec: ModelSpec, shares: list[ShareInput] | tuple[ShareIn
         own_sources=sources,
         shares=tuple(shares),
         frames={s.prefix: s.read() for s in (*sources, *shares)},
+        subjects=reference_subjects(spec, dataset, rows),
     )
+
+
+def reference_subjects(spec: ModelSpec, dataset: Dataset, rows: pd.DataFrame) -> ReferenceSubjects:
+    """The rows' entity columns (those an erasure matches, `remove_erased`'s) and the key that made their
+    tokens: the masked copy's stamp, which must be the environment's current key for a digest under
+    that key to match an erased person later (after a rotation, before the copy is refreshed, it is not)."""
+    env = spec.training.environment
+    current = Keyring.load(env).key_id
+    made_with = current if env == "prod" else table_key_id(hurricane_paths().table_uri(env, spec.domain, spec.rows))
+    return ReferenceSubjects(domain=spec.domain, dataset=spec.rows, environment=env,
+                             key_id=current if made_with == current else None,
+                             columns={c: col.refers_to for c, col in dataset.columns.items()
+                                      if col.refers_to and c in rows.columns})
 
 
 def model_threads() -> int:
@@ -234,6 +252,8 @@ def fit(data: TrainingData, shares: tuple[ShareInput, ...] | None = None) -> Tra
     reference = matrix.loc[window].assign(**{LABEL: labels.loc[window]})
     if len(reference) > REFERENCE_CAP:
         reference = reference.sample(REFERENCE_CAP, random_state=0).sort_index()
+    if data.subjects is not None:  # per row whose it is, so an erasure can take that person's rows out
+        reference = with_subjects(reference, data.rows, data.subjects, Keyring.load(data.subjects.environment))
     metrics = ModelMetrics(
         holdout=holdout,
         train_rows=len(learn_idx),

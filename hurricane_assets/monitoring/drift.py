@@ -16,11 +16,13 @@ threshold, the permutations are skipped.
 from __future__ import annotations
 
 import zlib
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
+
+from hurricane_assets import object_files
+from hurricane_assets.object_files import Target
 
 DRIFT_METHOD = "jensenshannon"
 CHANCE_QUANTILE = 0.99
@@ -52,8 +54,9 @@ class DriftReport(BaseModel):
 
 
 def measure_drift(reference: pd.DataFrame, current: pd.DataFrame, *, categorical: list[str], threshold: float,
-                  html_path: Path, title: str) -> DriftReport:
-    """Score every column of `current` against `reference`; save Evidently's HTML report at `html_path`."""
+                  html_path: Target, title: str) -> DriftReport:
+    """Score every column of `current` against `reference`; save Evidently's HTML report at `html_path`
+    (a local path, or an s3:// object the next run's pod can read)."""
     from evidently import DataDefinition, Dataset, Report
     from evidently.presets import DataDriftPreset
 
@@ -71,8 +74,7 @@ def measure_drift(reference: pd.DataFrame, current: pd.DataFrame, *, categorical
     missing = [c for c in columns if c not in scores]
     if missing:
         raise RuntimeError(f"Evidently returned no drift score for {', '.join(missing)}")
-    html_path.parent.mkdir(parents=True, exist_ok=True)
-    snapshot.save_html(str(html_path))
+    object_files.write_text(html_path, snapshot.get_html_str(as_iframe=False))  # what save_html writes
     features = tuple(judge(c, scores[c], reference[c], current[c], categorical=c in categorical, threshold=threshold)
                      for c in columns)
     return DriftReport(features=features, drift_share=sum(f.drifted for f in features) / len(features),

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
+from hurricane_assets import object_files
 from hurricane_assets.catalog import Catalog, load_catalog
 from hurricane_assets.models.features import FeatureKind, FeaturePlan, build_features
 from hurricane_assets.models.metrics import score
@@ -134,7 +135,9 @@ def run_monitor(spec: ModelSpec, *, catalog: Catalog | None = None,
     current_scores = score(labels, predict(stored.estimator, matrix))
     start = times.loc[recent[0]].to_pydatetime()
     monitor_id = _monitor_id(stored, matrix, start, end.to_pydatetime())
-    html = hurricane_paths().reports / "monitors" / spec.domain / spec.name / f"{stored.version}-{monitor_id}.html"
+    # under the domain's own storage root when that is S3, so the report outlives the monitor's pod
+    reports = object_files.join(hurricane_paths().domain_reports(spec.domain), "monitors")
+    html = object_files.join(reports, f"{spec.domain}/{spec.name}/{stored.version}-{monitor_id}.html")
     reference = stored.reference()
     thresholds = spec.thresholds
     drift = measure_drift(

@@ -1,13 +1,15 @@
 """Only a policy decision with requires_human pauses the graph; a human resumes it."""
 
+import json
 from dataclasses import replace
 
 import pytest
 
 from negotiation_graph.checkpointing import sqlite_checkpointer
 from negotiation_graph.messages import Performative
-from negotiation_graph.runner import Negotiator, NotAwaitingHuman
-from tests.negotiation_graph.ports_in_memory import ShareRule, TableGate
+from negotiation_graph.ports import PartyUnavailable, SignatureBlock
+from negotiation_graph.runner import AnswerAlreadyGiven, Negotiator, NotAwaitingHuman
+from tests.negotiation_graph.ports_in_memory import SeededSigner, ShareRule, TableGate
 from tests.negotiation_graph.sample_world import M, context, fraud_need, rules
 
 HUMAN_FOR_DEVICES = rules(**{"payments.transactions": ShareRule(
@@ -16,10 +18,16 @@ HUMAN_FOR_DEVICES = rules(**{"payments.transactions": ShareRule(
     human_for=("device_id",))})
 
 
+def human_gate() -> TableGate:
+    """A gate on a copy of the rules: a test that tightens the policy mid-way changed the shared
+    table, and every later test's negotiation then ended without asking a human."""
+    return TableGate(dict(HUMAN_FOR_DEVICES))
+
+
 @pytest.fixture
 def negotiator(tmp_path):
     with sqlite_checkpointer(tmp_path / "checkpoints.sqlite") as saver:
-        yield Negotiator(context(gate=TableGate(HUMAN_FOR_DEVICES)), saver)
+        yield Negotiator(context(gate=human_gate()), saver)
 
 
 def test_requires_human_pauses_before_any_agreement_is_committed(negotiator):
@@ -83,3 +91,66 @@ def test_a_policy_tightened_during_the_pause_is_rechecked_before_the_approved_ag
     assert [e["payload"]["decided_by"] for e in ledger.of_type("RESUMED")] == ["alice"]
     assert len(ledger.of_type("NO_DEAL")) == 1
     ledger.verify()
+
+
+class StoppingSigner(SeededSigner):
+    """The parties' signatures, except that `domain`'s agent is down when asked to sign a message
+    of `performative` (until `back()`): a resume failing after the human answered."""
+
+    def __init__(self, domain: str, performative: Performative):
+        super().__init__()
+        self.domain, self.performative, self.down = domain, performative, True
+
+    def sign(self, domain: str, message: bytes) -> SignatureBlock:
+        if self.down and domain == self.domain and json.loads(message).get("performative") == self.performative.value:
+            raise PartyUnavailable(domain, "stopped")
+        return super().sign(domain, message)
+
+    def back(self) -> None:
+        self.down = False
+
+
+@pytest.fixture(params=[Performative.HUMAN_DECISION, Performative.AGREEMENT], ids=["at-decision", "at-agreement"])
+def failing(request, tmp_path):
+    """A paused negotiation whose resume fails: the consumer's agent stops while signing the
+    HUMAN_DECISION (in `escalate`, after `interrupt()` took the answer) or the AGREEMENT (in `commit`)."""
+    signer = StoppingSigner("risk", request.param)
+    with sqlite_checkpointer(tmp_path / "failing.sqlite") as saver:
+        negotiator = Negotiator(replace(context(gate=human_gate()), signer=signer), saver)
+        paused = negotiator.run(fraud_need())
+        with pytest.raises(PartyUnavailable, match="risk's agent is unavailable"):
+            negotiator.resume(paused.negotiation_id, approve=True, by="alice")
+        yield negotiator, paused.negotiation_id, signer
+
+
+def test_a_resume_that_failed_after_the_answer_is_unfinished_not_done_nor_awaiting(failing):
+    negotiator, nid, _ = failing
+    report = negotiator.report(nid)
+    assert report.status == "unfinished" and report.outcome is None
+    assert negotiator.answer_given(nid).by == "alice"
+
+
+@pytest.mark.parametrize("how", ["finish", "same answer again"])
+def test_a_failed_resume_finishes_once_the_agent_is_back_with_the_answer_given_once(failing, how):
+    negotiator, nid, signer = failing
+    signer.back()
+    if how == "finish":
+        report = negotiator.finish(nid)
+    else:
+        report = negotiator.resume(nid, approve=True, by="alice")
+    assert report.status == "done" and report.outcome.status == "agreed"
+    ledger = negotiator.context.ledger
+    assert [e["payload"]["decided_by"] for e in ledger.of_type("RESUMED")] == ["alice"]
+    assert len(ledger.of_type("AGREEMENT")) == 2 and not ledger.of_type("NO_DEAL")
+    assert {m.msg_id for m in report.transcript} == {e["entry_id"] for e in ledger.entries if e["entry_type"] not in (
+        "POLICY_DENIED", "NO_DEAL")}
+    ledger.verify()
+
+
+def test_another_answer_after_a_failed_resume_is_refused_not_swapped(failing):
+    negotiator, nid, signer = failing
+    signer.back()
+    with pytest.raises(AnswerAlreadyGiven, match="already approved by alice; an answer cannot be changed"):
+        negotiator.resume(nid, approve=False, by="bob")
+    assert not negotiator.context.ledger.of_type("AGREEMENT") and not negotiator.context.ledger.of_type("NO_DEAL")
+    assert negotiator.finish(nid).outcome.status == "agreed"  # the answer given stands

@@ -187,6 +187,31 @@ def test_a_share_that_ended_retrains_the_model_and_its_monitor_waits_without_cra
     assert DATA_NEED_KEY not in metadata_of(monitored, MONITOR)  # nothing to negotiate: it retrains
 
 
+def test_a_deploy_that_changes_the_store_format_retrains_every_model_once(install_world, monkeypatch):
+    """Versions stored before manifest.json are refused at load: after such a deploy the daemon retrained
+    nothing (no share changed), and the monitor failed on the old version until a share was delivered."""
+    from hurricane_assets.dagster_layer import models
+
+    install_world("calm")
+    own = [dg.AssetKey(["risk", "alerts_preprod"]), dg.AssetKey(["risk", "fraud_labels_preprod"])]
+
+    def definitions():
+        assets, sensors = build_model_definitions("risk", lambda domain, purpose: [])
+        return dg.Definitions(assets=[*assets, *(dg.AssetSpec(k) for k in own)], sensors=sensors)
+
+    with dg.instance_for_test() as instance:
+        for key in (*own, MODEL, MONITOR):
+            instance.report_runless_asset_event(dg.AssetMaterialization(key))
+        monkeypatch.setattr(models, "STORE_FORMAT", "store-1")
+        deployed = dg.evaluate_automation_conditions(defs=definitions(), instance=instance)
+        monkeypatch.undo()
+        upgraded = dg.evaluate_automation_conditions(defs=definitions(), instance=instance, cursor=deployed.cursor)
+        again = dg.evaluate_automation_conditions(defs=definitions(), instance=instance, cursor=upgraded.cursor)
+    assert MODEL not in requested(deployed)
+    assert MODEL in requested(upgraded)
+    assert MODEL not in requested(again)
+
+
 def test_a_retrain_without_an_ended_share_drops_its_features_from_older_versions(install_world, deliver_share):
     """The training-window rows derived from a revoked share stayed in every older version's reference
     frame (8 support ticket features in the demo's v0002 after support was revoked)."""

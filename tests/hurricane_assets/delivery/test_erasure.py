@@ -16,6 +16,11 @@ from deltalake import DeltaTable
 from hurricane_assets.ledger.verify import verify_ledger
 from hurricane_assets.masking.copy import copy_masked
 from hurricane_assets.masking.erasure import ErasureError, load_erasures, request_erasure
+from hurricane_assets.masking.keys import Keyring
+from hurricane_assets.models.spec import load_model_spec
+from hurricane_assets.models.store import load_model, save_model
+from hurricane_assets.models.subjects import digests, subject_column
+from hurricane_assets.models.training import load_training_data, train_model
 from hurricane_assets.settings import hurricane_paths
 from hurricane_assets.storage import read_table
 from tests.hurricane_assets.delivery.test_deliver import run, signed
@@ -155,3 +160,31 @@ def test_an_erasure_request_that_would_match_no_row_is_refused(share_parts):
     with pytest.raises(ErasureError, match="field 'subject' has leading or trailing whitespace"):
         request_erasure("customer", " cust_0000004 ", reason="art. 17", ledger=ledger, now=NOW)
     assert len(ledger) == 0 and load_erasures().request_ids == ()
+
+
+def test_a_delivery_after_an_erasure_removes_the_person_from_the_consumers_model_store(share_parts, install_world):
+    """The delivery sensor runs every active share after a request: that delivery also takes the erased
+    customer's rows out of every stored version of the consumer's models (here risk's fraud model,
+    one reference row per alert), and its privacy report counts them per version."""
+    install_world("calm")
+    spec = load_model_spec("risk", "fraud_model")
+    save_model(train_model(spec))
+    data = load_training_data(spec)
+    fit, holdout = data.window()
+    token = data.rows.at[fit[0], "customer_id"]
+    prod = read_table(hurricane_paths().table_uri("prod", "risk", "alerts"))["customer_id"].to_pylist()
+    copy = read_table(hurricane_paths().table_uri("preprod", "risk", "alerts"))["customer_id"].to_pylist()
+    assert len(prod) == len(copy)  # masking keeps the rows in order
+    subject = prod[copy.index(token)]
+    digest = digests([token], Keyring.load("preprod"), "customer")[0]
+    before = load_model("risk", "fraud_model").reference()
+    theirs = int((before[subject_column("customer_id")] == digest).sum())
+    assert theirs >= 1
+
+    contract = signed(share_parts, fraud_terms())
+    request_erasure("customer", subject, reason="GDPR art. 17", ledger=share_parts["ledger"], now=NOW)
+    delivery = run(share_parts, contract, now=NOW)
+
+    assert delivery.privacy.erasure["model_references"] == {"rows_removed": {"fraud_model/v0001": theirs}, "dropped": {}}
+    after = load_model("risk", "fraud_model").reference()
+    assert digest not in set(after[subject_column("customer_id")]) and len(after) == len(before) - theirs

@@ -9,6 +9,7 @@ from hurricane_assets.models.features import FeaturePlan
 from hurricane_assets.models.spec import load_model_spec
 from hurricane_assets.models.store import ModelNotFound, StoredModelError, load_model, model_dir, save_model, versions
 from hurricane_assets.models.training import predict, train_model
+from tests.hurricane_assets.models.tiny_model import malicious_pickle, tiny_model
 
 
 def test_versions_current_pointer_and_round_trip(install_world, hurricane_home):
@@ -26,7 +27,9 @@ def test_versions_current_pointer_and_round_trip(install_world, hurricane_home):
     loaded = load_model("risk", "fraud_model")
     assert loaded.version == "v0002" and loaded.metrics == trained.metrics and loaded.plan == trained.plan
     reference = loaded.reference()
-    assert list(reference.columns) == [*trained.plan.names, "__label__"]
+    # features, the label, then per entity column of the rows a keyed digest of whose row it is (erasure)
+    assert list(reference.columns) == [*trained.plan.names, "__label__", "__subject__txn_id", "__subject__customer_id"]
+    assert reference.attrs["dh.reference_subjects"]["columns"] == {"txn_id": "transaction", "customer_id": "customer"}
     sample = reference[trained.plan.names].iloc[:20]
     np.testing.assert_array_equal(predict(loaded.estimator, sample), predict(trained.estimator, sample))
     assert load_model("risk", "fraud_model", "v0001").version == "v0001"
@@ -74,3 +77,27 @@ def test_a_stored_location_that_cannot_be_resolved_is_a_clear_error(hurricane_ho
     (version / "plan.json").write_text(json.dumps(_plan_with(escaping)))
     with pytest.raises(StoredModelError, match=r"sources\.0\.source\.table: String should match pattern"):
         load_model("risk", "fraud_model", "v0001")
+
+
+def test_a_model_file_replaced_after_it_was_stored_is_refused_before_it_is_unpickled(hurricane_home, tmp_path):
+    """An attacker with write access to the model store swaps model.joblib for a pickle that runs code."""
+    stored = save_model(tiny_model())
+    marker = tmp_path / "code-ran"
+    (stored.path / "model.joblib").write_bytes(malicious_pickle(marker))
+    with pytest.raises(StoredModelError, match=r"v0001/model\.joblib: sha256 \w+ does not match \w+ recorded in manifest"):
+        load_model("risk", "fraud_model")
+    assert not marker.exists()
+
+
+def test_a_version_without_its_digest_is_refused_before_it_is_unpickled(hurricane_home, tmp_path):
+    """Deleting the manifest (or a version stored before digests) does not switch the check off."""
+    stored = save_model(tiny_model())
+    marker = tmp_path / "code-ran"
+    (stored.path / "model.joblib").write_bytes(malicious_pickle(marker))
+    (stored.path / "manifest.json").unlink()
+    with pytest.raises(StoredModelError, match=r"v0001/manifest\.json: missing: .*model\.joblib has no recorded digest"):
+        load_model("risk", "fraud_model")
+    (stored.path / "manifest.json").write_text('{"sha256": {}}')
+    with pytest.raises(StoredModelError, match=r"manifest\.json: no sha256 of model\.joblib"):
+        load_model("risk", "fraud_model")
+    assert not marker.exists()

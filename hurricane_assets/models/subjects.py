@@ -1,0 +1,80 @@
+"""Whose rows a model's reference holds, so an erasure can remove one person's rows from it.
+
+The reference (the training window's features and labels, the monitor's drift reference) has no
+ids, yet a row can be one person's (the churn model's row of a customer). Each row therefore keeps,
+per column of the rows dataset that refers to an entity (catalog `refers_to`, e.g. `customer_id`),
+a keyed digest of the value the training frame held there: the token of the masked copy the model
+trained on (the raw id for a model trained in prod). Never the id or the token itself: the digest
+is keyed under a purpose's sub-key of the training environment's masking key, so the file alone
+neither names anyone nor joins with the copies, while the platform, holding the key, can compute
+the digest of an erased person (`masking.erasure.masked_subjects`, then `digests`).
+
+What the digests mean (dataset, environment, key id, column -> entity) travels with the frame as
+`DataFrame.attrs`, which pandas keeps through filtering and stores in the parquet file, so a
+rewritten reference still says it. A key id that is not the environment's current key (a rotation
+since) means the digests can no longer be matched: an erasure then drops the whole reference.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from hurricane_assets.masking.keys import Keyring
+from hurricane_assets.masking.operators.base import KeyedDigest
+
+SUBJECT_PREFIX = "__subject__"  # reference column per entity column of the rows: `__subject__customer_id`
+ATTRS_KEY = "dh.reference_subjects"
+DIGEST_PURPOSE = "model-reference-subject"  # its own sub-key: never equal to a token of any copy
+DIGEST_BYTES = 16
+
+
+@dataclass(frozen=True)
+class ReferenceSubjects:
+    """Which reference columns hold whose digests: made from `domain.dataset` in `environment`."""
+
+    domain: str
+    dataset: str
+    environment: str
+    key_id: str | None  # the key the digests (and the tokens under them) were made with; None: unmatched
+    columns: dict[str, str] = field(default_factory=dict)  # rows column -> entity it refers to
+
+    def to_attrs(self) -> dict:
+        return {"domain": self.domain, "dataset": self.dataset, "environment": self.environment,
+                "key_id": self.key_id, "columns": dict(self.columns)}
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame) -> ReferenceSubjects | None:
+        """What `frame` (a stored reference) says about its rows; None for one stored before it did."""
+        stored = frame.attrs.get(ATTRS_KEY)
+        return None if stored is None else cls(**stored)
+
+
+def subject_column(column: str) -> str:
+    return SUBJECT_PREFIX + column
+
+
+def digests(values: pd.Series | list, keyring: Keyring, entity: str) -> list[str | None]:
+    """The keyed digest (hex) of each value as a reference stores it; None stays None."""
+    digest = KeyedDigest(keyring.key, DIGEST_PURPOSE, entity)
+    return [None if v is None or v != v else digest(str(v), DIGEST_BYTES).hex() for v in values]
+
+
+def with_subjects(reference: pd.DataFrame, rows: pd.DataFrame, subjects: ReferenceSubjects,
+                  keyring: Keyring) -> pd.DataFrame:
+    """`reference` (indexed like `rows`) plus one digest column per entity column, its attrs saying so."""
+    out = reference.assign(**{
+        subject_column(column): digests(rows.loc[reference.index, column].tolist(), keyring, entity)
+        for column, entity in subjects.columns.items()})
+    out.attrs[ATTRS_KEY] = subjects.to_attrs()
+    return out
+
+
+def rows_of(reference: pd.DataFrame, subjects: ReferenceSubjects, erased: dict[str, set[str]]) -> pd.Series:
+    """Which rows of `reference` hold one of the `erased` digests (per entity) in a column of that entity."""
+    hit = pd.Series(False, index=reference.index)
+    for column, entity in subjects.columns.items():
+        if erased.get(entity) and subject_column(column) in reference.columns:
+            hit |= reference[subject_column(column)].isin(erased[entity])
+    return hit

@@ -1,0 +1,132 @@
+"""An erased person leaves the model store: every stored version's reference loses their row at the
+next masked write into the domain's environment, and the monitor keeps working on what is left."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from hurricane_assets.catalog import load_catalog
+from hurricane_assets.ledger.ledger import Ledger
+from hurricane_assets.masking.copy import copy_masked
+from hurricane_assets.masking.erasure import request_erasure
+from hurricane_assets.masking.keys import Keyring
+from hurricane_assets.models.erasure import UNATTRIBUTED
+from hurricane_assets.models.spec import load_model_spec
+from hurricane_assets.models.store import REFERENCE, StoredModelError, load_model, model_dir, save_model, versions
+from hurricane_assets.models.subjects import SUBJECT_PREFIX, digests, subject_column
+from hurricane_assets.models.training import LABEL, load_training_data, train_model
+from hurricane_assets.monitoring.monitor import run_monitor
+from hurricane_assets.settings import hurricane_paths
+from hurricane_assets.storage import read_table
+
+NOW = datetime(2026, 3, 1, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def churn(install_world):
+    """The churn model (one row per customer) trained on the calm world, stored twice: v0001 and v0002."""
+    install_world("calm")
+    spec = load_model_spec("marketing", "churn_model")
+    trained = train_model(spec)
+    save_model(trained)
+    save_model(trained)
+    return spec
+
+
+def features_of(reference: pd.DataFrame) -> pd.DataFrame:
+    return reference[[c for c in reference.columns if not c.startswith(SUBJECT_PREFIX)]]
+
+
+def victim(spec) -> tuple[str, str, pd.Series]:
+    """A customer of the training window whose reference row (features and label) no one else has:
+    (prod id, preprod token, that row), found from the training rows, not from the stored digests."""
+    data = load_training_data(spec)
+    fit, holdout = data.window()
+    tokens = data.rows.loc[fit.append(holdout), "customer_id"].reset_index(drop=True)
+    reference = features_of(load_model(spec.domain, spec.name).reference())
+    unique = ~reference.duplicated(keep=False)
+    position = int(unique.to_numpy().argmax())
+    token = tokens[position]
+    prod = read_table(hurricane_paths().table_uri("prod", "marketing", "churn_labels"))["customer_id"].to_pylist()
+    copy = read_table(hurricane_paths().table_uri("preprod", "marketing", "churn_labels"))["customer_id"].to_pylist()
+    assert len(prod) == len(copy)  # masking keeps the rows in order
+    return prod[copy.index(token)], token, reference.iloc[position]
+
+
+def stored_strings(path) -> set[str]:
+    table = pq.read_table(path)
+    return {str(v) for column in table.itercolumns() for v in column.to_pylist()} | {table.schema.to_string()}
+
+
+def test_an_erased_customer_leaves_every_stored_version_and_the_monitor_still_runs(churn):
+    subject, token, row = victim(churn)
+    digest = digests([token], Keyring.load("preprod"), "customer")[0]
+    before = {v: load_model("marketing", "churn_model", v).reference() for v in versions("marketing", "churn_model")}
+    for reference in before.values():
+        assert (reference[subject_column("customer_id")] == digest).sum() == 1
+        assert (features_of(reference) == row).all(axis=1).sum() == 1
+    for version in before:  # the reference names persons by digest only: neither the id nor the token
+        assert not {subject, token} & stored_strings(model_dir("marketing", "churn_model") / version / REFERENCE)
+
+    request_erasure("customer", subject, reason="GDPR art. 17", ledger=Ledger(), now=NOW)
+    report = copy_masked(load_catalog(), "marketing", "churn_labels", "preprod")
+
+    assert report.erasure["rows_removed"] == 1
+    assert report.erasure["model_references"] == {
+        "rows_removed": {"churn_model/v0001": 1, "churn_model/v0002": 1}, "dropped": {}}
+    for version, old in before.items():
+        after = load_model("marketing", "churn_model", version).reference()
+        assert digest not in set(after[subject_column("customer_id")])
+        assert not (features_of(after) == row).all(axis=1).any(), "the erased person's feature row is still stored"
+        kept = old[old[subject_column("customer_id")] != digest].reset_index(drop=True)
+        pd.testing.assert_frame_equal(after, kept)  # everyone else's rows, as they were
+        assert not list((model_dir("marketing", "churn_model") / version).glob(".*tmp"))
+    result = run_monitor(churn)
+    assert result.reference_rows == len(before["v0002"]) - 1 and result.model_version == "v0002"
+
+    again = copy_masked(load_catalog(), "marketing", "churn_labels", "preprod")  # applied once: nothing left
+    assert again.erasure["model_references"] == {"rows_removed": {}, "dropped": {}}
+
+
+def test_a_reference_stored_before_it_named_its_persons_is_dropped_at_the_first_erasure(churn):
+    """It cannot tell an erased person's row from anyone's: it goes whole, the report says why, and
+    the version still loads; its monitor asks for a retrain instead of reading a missing file."""
+    path = model_dir("marketing", "churn_model") / "v0001"
+    old = pd.read_parquet(path / REFERENCE)
+    old = old.drop(columns=[c for c in old.columns if c.startswith(SUBJECT_PREFIX)])
+    old.attrs = {}
+    old.to_parquet(path / REFERENCE, index=False)  # as save_model wrote it before this change
+    assert list(load_model("marketing", "churn_model", "v0001").reference().columns)[-1] == LABEL
+
+    nobody_yet = copy_masked(load_catalog(), "marketing", "churn_labels", "preprod")
+    assert nobody_yet.erasure["model_references"] == {"rows_removed": {}, "dropped": {}}
+    assert (path / REFERENCE).exists()  # an empty register erases nobody: the old reference stays
+
+    subject, _, _ = victim(churn)
+    request_erasure("customer", subject, reason="GDPR art. 17", ledger=Ledger(), now=NOW)
+    report = copy_masked(load_catalog(), "marketing", "churn_labels", "preprod")
+
+    assert report.erasure["model_references"] == {
+        "rows_removed": {"churn_model/v0002": 1}, "dropped": {"churn_model/v0001": UNATTRIBUTED}}
+    assert not (path / REFERENCE).exists()
+    stored = load_model("marketing", "churn_model", "v0001")
+    assert stored.version == "v0001" and stored.plan.names
+    with pytest.raises(StoredModelError, match=r"v0001/reference\.parquet: no reference .*retrain the model"):
+        stored.reference()
+
+
+def test_a_reference_made_under_a_rotated_masking_key_is_dropped(churn, hurricane_home):
+    """After a key rotation the stored digests match no one: the reference cannot be kept."""
+    subject, _, _ = victim(churn)
+    key = hurricane_home / "keys" / "masking-preprod.key"
+    key.write_text("ab" * 32)
+    request_erasure("customer", subject, reason="GDPR art. 17", ledger=Ledger(), now=NOW)
+    report = copy_masked(load_catalog(), "marketing", "churn_labels", "preprod")
+    dropped = report.erasure["model_references"]["dropped"]
+    assert set(dropped) == {"churn_model/v0001", "churn_model/v0002"}
+    assert "made with masking key" in dropped["churn_model/v0001"]
+    assert not (model_dir("marketing", "churn_model") / "v0002" / REFERENCE).exists()

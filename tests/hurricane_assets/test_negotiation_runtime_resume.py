@@ -1,0 +1,163 @@
+"""A resume that fails for a reason other than policy, on the real platform (Cedar, the Delta
+ledger, the domains' in-process agents, SQLite checkpoints): the human's answer is recorded once,
+the failure says what failed and how to finish, and finishing records exactly one outcome, the
+ledger holding byte for byte what the transcript holds. Before, the approval stayed recorded with
+no outcome: answering again was refused as "not waiting for a human decision" (or recorded a second
+approval, a different one even, which the graph then ignored)."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from hurricane_assets.agents.client import InProcessTransport
+from hurricane_assets.agents.exchange import Exchange
+from hurricane_assets.cli.main import app
+from hurricane_assets.ledger import verify_ledger
+from hurricane_assets.negotiation_runtime import (
+    AnswerAlreadyGiven,
+    NotAwaitingHuman,
+    ResumeUnfinished,
+    load_result,
+    resume_negotiation,
+    run_negotiation,
+)
+from negotiation_graph.context import fixed_clock
+from negotiation_graph.messages import Performative
+from negotiation_graph.ports import PartyUnavailable
+from tests.hurricane_assets.approver_keys import answer, register_approver
+from tests.hurricane_assets.test_negotiation_runtime import T0, assert_ledger_holds, fraud_need, ledger_rows
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class AgentStops(InProcessTransport):
+    """The embedded agents, except that `domain`'s is down when asked to sign a `performative`
+    message, until `back()`: the consumer's agent stopping in the middle of a resume."""
+
+    def __init__(self, agents, domain: str, performative: Performative):
+        super().__init__(agents)
+        self.domain, self.performative, self.down = domain, performative, True
+
+    def send(self, domain, request):
+        body = request.payload.get("body")
+        if self.down and domain == self.domain and isinstance(body, str) and (
+                json.loads(body).get("performative") == self.performative.value):
+            raise PartyUnavailable(domain, "connection refused")
+        return super().send(domain, request)
+
+    def back(self) -> None:
+        self.down = False
+
+
+def analytics_need(need_id: str):
+    return fraud_need(need_id=need_id, consumer="marketing", purpose="customer_analytics",
+                      join_entities=("customer",), wanted={"account_age": 1.0})
+
+
+def entries_of(negotiation_id: str, entry_type: str) -> list[dict]:
+    return [r for r in ledger_rows() if r["negotiation_id"] == negotiation_id and r["entry_type"] == entry_type]
+
+
+def assert_finished_once(done, approver: str) -> None:
+    """One approval, one RESUMED naming it, one outcome; ledger == transcript; the chain verifies."""
+    nid = done.negotiation_id
+    assert done.status == "done" and done.outcome.status == "agreed"
+    assert len(entries_of(nid, "HUMAN_APPROVAL")) == 1
+    (resumed,) = entries_of(nid, "RESUMED")
+    assert f'"decided_by":"{approver} (approver key' in resumed["payload_json"]
+    assert len(entries_of(nid, "AGREEMENT")) == 1 and not entries_of(nid, "NO_DEAL")
+    assert_ledger_holds(done.transcript)
+    assert verify_ledger().ok
+
+
+@pytest.fixture(params=[Performative.HUMAN_DECISION, Performative.AGREEMENT], ids=["at-decision", "at-agreement"])
+def failed_resume(request):
+    """A paused negotiation whose approval was recorded and whose resume then failed: marketing's
+    agent stopped while signing the HUMAN_DECISION (the step that takes the answer) or the AGREEMENT
+    (the commit after it)."""
+    exchange = Exchange.embedded()
+    agents = AgentStops(exchange.router.transport.agents, "marketing", request.param)
+    exchange.router.transport = agents
+    paused = run_negotiation(analytics_need(f"resume-fails-{request.param.value}"), clock=fixed_clock(T0))
+    alice = register_approver("alice", "customers")
+    with pytest.raises(ResumeUnfinished) as failed:
+        resume_negotiation(paused.negotiation_id, answer(alice, "alice", paused, True, T0), now=T0, exchange=exchange)
+    return paused, alice, agents, exchange, str(failed.value)
+
+
+def test_the_failed_resume_says_what_failed_and_how_to_finish(failed_resume):
+    paused, _, _, _, error = failed_resume
+    assert "marketing's agent is unavailable: connection refused" in error
+    assert f"run `hurricane negotiations resume {paused.negotiation_id}` to finish it" in error
+    assert "approved by alice (approver key" in error and "not asked again" in error
+    assert load_result(paused.negotiation_id).status == "unfinished"
+    assert len(entries_of(paused.negotiation_id, "HUMAN_APPROVAL")) == 1
+    assert not entries_of(paused.negotiation_id, "AGREEMENT") and not entries_of(paused.negotiation_id, "NO_DEAL")
+
+
+def test_once_the_agent_is_back_resume_without_an_answer_finishes_with_one_outcome(failed_resume):
+    paused, _, agents, exchange, _ = failed_resume
+    agents.back()
+    done = resume_negotiation(paused.negotiation_id, now=T0, exchange=exchange)
+    assert_finished_once(done, "alice")
+    assert resume_negotiation(paused.negotiation_id, now=T0, exchange=exchange) == done  # nothing left to do
+
+
+def test_the_same_resume_command_again_finishes_without_recording_the_approval_twice(failed_resume):
+    paused, alice, agents, exchange, _ = failed_resume
+    with pytest.raises(ResumeUnfinished):  # the agent still down: fails again, records nothing new
+        resume_negotiation(paused.negotiation_id, answer(alice, "alice", paused, True, T0), now=T0, exchange=exchange)
+    agents.back()
+    done = resume_negotiation(paused.negotiation_id, answer(alice, "alice", paused, True, T0), now=T0, exchange=exchange)
+    assert_finished_once(done, "alice")
+    with pytest.raises(NotAwaitingHuman, match="is finished"):
+        resume_negotiation(paused.negotiation_id, answer(alice, "alice", paused, True, T0), now=T0, exchange=exchange)
+
+
+def test_a_different_answer_after_the_recorded_approval_is_refused(failed_resume):
+    paused, _, agents, exchange, _ = failed_resume
+    agents.back()
+    bob = register_approver("bob", "customers")
+    with pytest.raises(AnswerAlreadyGiven, match="already approved by alice .* cannot be changed once recorded"):
+        resume_negotiation(paused.negotiation_id, answer(bob, "bob", paused, False, T0), now=T0, exchange=exchange)
+    assert len(entries_of(paused.negotiation_id, "HUMAN_APPROVAL")) == 1
+    assert_finished_once(resume_negotiation(paused.negotiation_id, now=T0, exchange=exchange), "alice")
+
+
+runner = CliRunner()
+
+
+def killed_resume(home: Path, after: str, *args: str) -> int:
+    """`hurricane negotiations resume …` in its own process, SIGKILLed right after the ledger commit
+    holding the `after` entry (`resume_crash_child.py`); its exit status."""
+    child = subprocess.run(
+        [sys.executable, "-m", "tests.hurricane_assets.resume_crash_child", after, "--", "negotiations", "resume", *args],
+        cwd=ROOT, env=os.environ | {"PYTHONPATH": str(ROOT), "HURRICANE_HOME": str(home)}, capture_output=True,
+        timeout=300)
+    return child.returncode
+
+
+@pytest.mark.parametrize("after", ["HUMAN_APPROVAL", "RESUMED"])
+def test_a_resume_killed_after_recording_finishes_with_the_recorded_answer(after, hurricane_home):
+    paused = run_negotiation(analytics_need(f"resume-killed-{after}"), clock=fixed_clock(T0))
+    nid = paused.negotiation_id
+    assert runner.invoke(app, ["approvers", "add", "alice", "--for", "customers"]).exit_code == 0
+    assert killed_resume(hurricane_home, after, nid, "--approve", "--by", "alice") == -signal.SIGKILL
+    assert len(entries_of(nid, "HUMAN_APPROVAL")) == 1 and len(entries_of(nid, after)) == 1
+    # one commit per negotiation: the RESUMED went with the AGREEMENT, but no checkpoint says so
+    assert bool(entries_of(nid, "AGREEMENT")) is (after == "RESUMED")
+    assert load_result(nid).status == ("awaiting_human" if after == "HUMAN_APPROVAL" else "unfinished")
+
+    assert runner.invoke(app, ["approvers", "add", "bob", "--for", "customers"]).exit_code == 0
+    swapped = runner.invoke(app, ["negotiations", "resume", nid, "--deny", "--by", "bob"])
+    assert swapped.exit_code == 2 and "already approved by alice" in swapped.stderr
+    finished = runner.invoke(app, ["negotiations", "resume", nid], terminal_width=250)
+    assert finished.exit_code == 0, finished.output + finished.stderr
+    assert "outcome: agreed" in finished.output
+    assert_finished_once(load_result(nid), "alice")
