@@ -54,7 +54,6 @@ from hurricane_assets.masking.keys import KEY_ID_PROPERTY, Keyring
 from hurricane_assets.masking.plans import ColumnRule, plan_from_contract
 from hurricane_assets.masking.report import PrivacyReport
 from hurricane_assets.masking.stream import writer_properties
-from hurricane_assets.models.erasure import erase_from_models
 from hurricane_assets.policy.pin import pin_bundle
 from hurricane_assets.settings import hurricane_paths
 from hurricane_assets.sharing.ids import entry_id
@@ -245,7 +244,6 @@ def deliver(
             version, receipt = _write_share(contract, share_uri, masked, digest, source_uri, source_version, ledger,
                                             lineage, clearance, retention, recorded, differs)
     _record_erasures(contract, share_uri, masked, version, ledger)
-    privacy = with_model_erasure(masked.report, terms, catalog=catalog)
     delivery = Delivery(
         contract_id=contract.contract_id,
         share_uri=share_uri,
@@ -254,20 +252,13 @@ def deliver(
         content_sha256=digest,
         changed=changed,
         table_version=version,
-        privacy=privacy,
+        privacy=masked.report,
         ledger=receipt,
         source_version=source_version,
         retention=retention,
         join_keys=masked.join_keys,
     )
     return delivery
-
-
-def with_model_erasure(report: PrivacyReport, terms: ShareTerms, *, catalog: Catalog) -> PrivacyReport:
-    """`report` once the register has reached the consumer's model store in the share's environment too:
-    the delivery sensor runs every active share after a request, so this is where a request first lands."""
-    models = erase_from_models(terms.consumer, Keyring.load(terms.environment.value), load_erasures(), catalog=catalog)
-    return report.model_copy(update={"erasure": {**(report.erasure or {}), "model_references": models.to_dict()}})
 
 
 def _record_erasures(contract: Contract, share_uri: str, masked: Share, table_version: int | None,

@@ -2,9 +2,11 @@
 
 A version's `reference.parquet` keeps its training window's rows for good (older versions too), so
 the register must reach it as it reaches the copies. `erase_from_models` runs wherever the register
-is applied to something a domain holds in an environment: every masked copy of one of the domain's
-datasets (`copy_masked`), every share delivered to it (`deliver`), and every model the domain saves
-(its training may have read a copy that had not yet applied a request). Each reference names its
+is applied to something a domain holds in an environment, in the domain's own code location: every
+masked copy of one of the domain's datasets (`copy_masked`) and every model the domain saves (its
+training may have read a copy that had not yet applied a request; a delivery that removed the
+person's rows changes the share and so retrains the model). Never the exchange's delivery: it may
+write only the consumer's inbox. Each reference names its
 rows' persons by keyed digests (`subjects.py`); the erased persons' digests are computed from the
 register with the environment's key, and matching rows are removed with an atomic rewrite. A
 reference that cannot say whose rows it holds (stored before it could, or under a masking key that
