@@ -17,8 +17,9 @@ from typer.testing import CliRunner
 
 from hurricane_assets.agents.client import InProcessTransport
 from hurricane_assets.agents.exchange import Exchange
+from hurricane_assets.approval import record_approval, sign_approval
 from hurricane_assets.cli.main import app
-from hurricane_assets.ledger import verify_ledger
+from hurricane_assets.ledger import Ledger, verify_ledger
 from hurricane_assets.negotiation_runtime import (
     AnswerAlreadyGiven,
     NotAwaitingHuman,
@@ -211,3 +212,21 @@ def test_a_ledger_error_recording_the_answer_leaves_it_paused_or_finished_by_res
         assert finished.status == "awaiting_human" and not entries_of(paused.negotiation_id, "HUMAN_APPROVAL")
         return
     assert_finished_once(finished, "alice")
+
+
+def test_an_approval_recorded_for_other_terms_does_not_answer_the_escalation():
+    """Mallory approves for payments only. Her envelope names this negotiation but payments' terms, so
+    the exchange records it (signed, registered for every producer it names, fresh); a resume without
+    an answer then finished the customers escalation 'approved by mallory'. It must stay paused."""
+    paused = run_negotiation(analytics_need("resume-other-terms"), clock=fixed_clock(T0))
+    mallory = register_approver("mallory", "payments")
+    other = {"kind": "negotiation", "negotiation_id": paused.negotiation_id, "approve": True,
+             "agreements": [{"producer": "payments", "dataset": "transactions", "terms_sha256": "0" * 64}]}
+    record_approval(Ledger(), sign_approval(mallory, "mallory", other, now=T0), now=T0)
+    assert resume_negotiation(paused.negotiation_id, now=T0).status == "awaiting_human"
+    assert not entries_of(paused.negotiation_id, "RESUMED")
+    alice = register_approver("alice", "customers")
+    done = resume_negotiation(paused.negotiation_id, answer(alice, "alice", paused, True, T0), now=T0)
+    assert done.outcome.status == "agreed"
+    (resumed,) = entries_of(paused.negotiation_id, "RESUMED")
+    assert '"decided_by":"alice (approver key' in resumed["payload_json"]
