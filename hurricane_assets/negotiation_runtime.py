@@ -213,7 +213,7 @@ def resume_negotiation(
     down, a ledger error) raises `ResumeUnfinished`, saying what failed and how to finish."""
     pending = load_result(negotiation_id, checkpointer_path=checkpointer_path)
     context = platform_context(exchange=exchange)
-    recorded = recorded_negotiation_answer(LedgerHistory.read(context.ledger), negotiation_id,
+    recorded = recorded_negotiation_answer(LedgerHistory.read(context.ledger), negotiation_id, escalated(pending),
                                            registry=context.ledger.keyring.registry)
     if approval is not None:
         if pending.status == "done":
@@ -234,6 +234,12 @@ def resume_negotiation(
             raise
         except Exception as exc:
             raise ResumeUnfinished(negotiation_id, recorded, exc) from exc
+
+
+def escalated(report: NegotiationResult) -> tuple:
+    """The agreements the policy sent to a human: listed as pending while it waits, still among the
+    agreements (`requires_human`) once a resume stopped mid-way."""
+    return report.pending_approval or tuple(a for a in report.agreements if a.requires_human)
 
 
 def record_answer(context: NegotiationContext, pending: NegotiationResult, approval: SignedEnvelope, *,

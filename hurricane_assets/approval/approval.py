@@ -143,15 +143,19 @@ def decided_by(approver: str, key_id: str) -> str:
     return f"{approver} (approver key {key_id})"
 
 
-def recorded_negotiation_answer(history: LedgerHistory, negotiation_id: str, *,
+def recorded_negotiation_answer(history: LedgerHistory, negotiation_id: str, escalated: Iterable[Any], *,
                                 registry: KeyRegistry | None = None) -> tuple[bool, str] | None:
-    """(approve, decided_by) of the first valid answer recorded for the negotiation's escalation, if
-    any: the one its graph was (or is about to be) resumed with. An answer is given once; a resume
-    that failed after recording it finishes with it."""
+    """(approve, decided_by) of the first valid answer recorded for the negotiation's escalation of
+    exactly the `escalated` agreements, if any: the one its graph was (or is about to be) resumed with.
+    An answer is given once; a resume that failed after recording it finishes with it. An approval
+    naming other terms or producers answers nothing here: its signer was checked against the
+    producers it names, which may not be the escalation's."""
     registry = registry if registry is not None else KeyRegistry()
+    escalated = tuple(escalated)
     for row, payload in _valid_approvals(history, registry):
-        if payload.get("kind") == "negotiation" and payload.get("negotiation_id") == negotiation_id:
-            return payload.get("approve") is True, decided_by(row["payload"]["approver"], row["payload"]["key_id"])
+        approve = payload.get("approve")
+        if isinstance(approve, bool) and payload == negotiation_approval_payload(negotiation_id, escalated, approve):
+            return approve, decided_by(row["payload"]["approver"], row["payload"]["key_id"])
     return None
 
 

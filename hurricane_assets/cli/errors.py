@@ -131,7 +131,7 @@ class HurricaneGroup(TyperGroup):
 
 
 def end_process(code: Any) -> None:
-    """Do what the interpreter does at exit — join the threads still running, run the atexit
+    """Do what the interpreter does at exit — end the threads still running, run the atexit
     handlers (temp folders, multiprocessing, logging), flush the streams — then `os._exit`, which
     skips the module teardown where native threads abort."""
     import atexit
@@ -142,9 +142,10 @@ def end_process(code: Any) -> None:
     elif not isinstance(code, int):
         print(code, file=sys.stderr)
         code = DENIED
-    for thread in threading.enumerate():
-        if thread is not threading.main_thread() and not thread.daemon and thread.is_alive():
-            thread.join()
+    # the interpreter's own first exit step: it runs the exit hooks of `threading` (concurrent.futures'
+    # wakes its idle pool workers so they end) and then joins every non-daemon thread; joining the
+    # threads alone waited forever on a pool's idle worker (a library's module-level executor)
+    threading._shutdown()
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         try:

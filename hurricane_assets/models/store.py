@@ -153,6 +153,8 @@ def load_model(domain: str, model: str, version: str | None = None) -> StoredMod
         version = store_files.read_pointer(root)
         if version is None:
             raise ModelNotFound(f"no trained model {domain}.{model} under {root}")
+        _check_version_name(version, f"{join(root, store_files.CURRENT)}: names {version[:80]!r}")
+    _check_version_name(version, f"{domain}.{model} version {version[:80]!r}")
     path = join(root, version)
     if not object_files.exists(join(path, MODEL_FILE)):
         raise ModelNotFound(f"model {domain}.{model} has no version {version!r} under {root}")
@@ -161,6 +163,13 @@ def load_model(domain: str, model: str, version: str | None = None) -> StoredMod
     metrics = ModelMetrics.model_validate_json(object_files.read_text(join(path, "metrics.json")))
     return StoredModel(domain=domain, model=model, version=version, path=path,
                        estimator=joblib.load(io.BytesIO(_verified_model_bytes(path))), plan=plan, metrics=metrics)
+
+
+def _check_version_name(version: str, what: str) -> None:
+    """A version is a `vNNNN` folder of the model's own: a name joined as a path could be `../x`, an
+    absolute path or another URI, i.e. a folder outside the store whose manifest its writer made match."""
+    if not store_files.VERSION.fullmatch(version):
+        raise StoredModelError(f"{what}, not a version of the model (v0001, v0002, …); nothing is read from it")
 
 
 def _verified_model_bytes(path: Target) -> bytes:

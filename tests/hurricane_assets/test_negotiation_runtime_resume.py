@@ -17,8 +17,9 @@ from typer.testing import CliRunner
 
 from hurricane_assets.agents.client import InProcessTransport
 from hurricane_assets.agents.exchange import Exchange
+from hurricane_assets.approval import record_approval, sign_approval
 from hurricane_assets.cli.main import app
-from hurricane_assets.ledger import verify_ledger
+from hurricane_assets.ledger import Ledger, verify_ledger
 from hurricane_assets.negotiation_runtime import (
     AnswerAlreadyGiven,
     NotAwaitingHuman,
@@ -161,3 +162,71 @@ def test_a_resume_killed_after_recording_finishes_with_the_recorded_answer(after
     assert finished.exit_code == 0, finished.output + finished.stderr
     assert "outcome: agreed" in finished.output
     assert_finished_once(load_result(nid), "alice")
+
+
+class LedgerFails:
+    """The exchange's Delta ledger, except that the first batch holding an `entry_type` entry fails,
+    before its commit or after it (the commit made, the caller told it failed: a lost reply)."""
+
+    def __init__(self, exchange: Exchange, entry_type: str, *, after_commit: bool):
+        ledger = exchange.ledger.ledger  # under the exchange's log wrapper: every append reaches this one
+        self.append_batch, self.entry_type, self.after_commit = ledger.append_batch, entry_type, after_commit
+        self.failed = False
+        ledger.append_batch = self.failing_batch
+
+    def failing_batch(self, entries):
+        types = {getattr(t, "value", t) for t in (e["entry_type"] if isinstance(e, dict) else e.entry_type
+                                                  for e in entries)}
+        if self.failed or self.entry_type not in types:
+            return self.append_batch(entries)
+        self.failed = True
+        if self.after_commit:
+            self.append_batch(entries)
+        raise OSError("ledger storage unavailable")
+
+
+@pytest.mark.parametrize("after_commit", [False, True], ids=["before-commit", "after-commit"])
+def test_a_ledger_error_during_the_resume_is_finished_by_resume_with_one_outcome(after_commit):
+    exchange = Exchange.embedded()
+    paused = run_negotiation(analytics_need(f"resume-ledger-fails-{after_commit}"), clock=fixed_clock(T0))
+    alice = register_approver("alice", "customers")
+    failing = LedgerFails(exchange, "RESUMED", after_commit=after_commit)
+    with pytest.raises(ResumeUnfinished, match="approved by alice .* could not finish: OSError"):
+        resume_negotiation(paused.negotiation_id, answer(alice, "alice", paused, True, T0), now=T0, exchange=exchange)
+    assert failing.failed and load_result(paused.negotiation_id).status == "unfinished"
+    assert bool(entries_of(paused.negotiation_id, "RESUMED")) is after_commit
+    done = resume_negotiation(paused.negotiation_id, now=T0, exchange=exchange)
+    assert_finished_once(done, "alice")
+
+
+@pytest.mark.parametrize("after_commit", [False, True], ids=["before-commit", "after-commit"])
+def test_a_ledger_error_recording_the_answer_leaves_it_paused_or_finished_by_resume(after_commit):
+    exchange = Exchange.embedded()
+    paused = run_negotiation(analytics_need(f"record-ledger-fails-{after_commit}"), clock=fixed_clock(T0))
+    alice = register_approver("alice", "customers")
+    LedgerFails(exchange, "HUMAN_APPROVAL", after_commit=after_commit)
+    with pytest.raises(OSError, match="ledger storage unavailable"):
+        resume_negotiation(paused.negotiation_id, answer(alice, "alice", paused, True, T0), now=T0, exchange=exchange)
+    finished = resume_negotiation(paused.negotiation_id, now=T0, exchange=exchange)
+    if not after_commit:  # nothing recorded: no answer to finish with, it waits for one
+        assert finished.status == "awaiting_human" and not entries_of(paused.negotiation_id, "HUMAN_APPROVAL")
+        return
+    assert_finished_once(finished, "alice")
+
+
+def test_an_approval_recorded_for_other_terms_does_not_answer_the_escalation():
+    """Mallory approves for payments only. Her envelope names this negotiation but payments' terms, so
+    the exchange records it (signed, registered for every producer it names, fresh); a resume without
+    an answer then finished the customers escalation 'approved by mallory'. It must stay paused."""
+    paused = run_negotiation(analytics_need("resume-other-terms"), clock=fixed_clock(T0))
+    mallory = register_approver("mallory", "payments")
+    other = {"kind": "negotiation", "negotiation_id": paused.negotiation_id, "approve": True,
+             "agreements": [{"producer": "payments", "dataset": "transactions", "terms_sha256": "0" * 64}]}
+    record_approval(Ledger(), sign_approval(mallory, "mallory", other, now=T0), now=T0)
+    assert resume_negotiation(paused.negotiation_id, now=T0).status == "awaiting_human"
+    assert not entries_of(paused.negotiation_id, "RESUMED")
+    alice = register_approver("alice", "customers")
+    done = resume_negotiation(paused.negotiation_id, answer(alice, "alice", paused, True, T0), now=T0)
+    assert done.outcome.status == "agreed"
+    (resumed,) = entries_of(paused.negotiation_id, "RESUMED")
+    assert '"decided_by":"alice (approver key' in resumed["payload_json"]

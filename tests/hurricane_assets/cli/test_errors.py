@@ -40,10 +40,11 @@ app()
 """
 
 
-def run_entry_point(tmp_path, *argv: str) -> subprocess.CompletedProcess:
+def run_entry_point(tmp_path, *argv: str, before: str = "") -> subprocess.CompletedProcess:
+    """The entry point in its own process, `before` (Python) run first in it."""
     env = {**os.environ, "HURRICANE_HOME": str(tmp_path / "home"), "PYTHONPATH": str(ROOT)}
     env.pop("HURRICANE_DEBUG", None)
-    return subprocess.run([sys.executable, "-c", ENTRY_POINT, *argv], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-c", before + ENTRY_POINT, *argv], capture_output=True, text=True,
                           env=env, timeout=120)
 
 
@@ -55,6 +56,15 @@ def test_the_process_ends_without_the_interpreter_teardown_where_arrow_threads_a
     assert "no approvers registered" in done.stdout
     assert "atexit ran" in done.stderr
     assert "module teardown ran" not in done.stderr
+
+
+def test_the_process_ends_with_a_thread_pool_left_open(tmp_path):
+    # a library's module-level executor (langchain's tracer, its callbacks' pool) keeps idle non-daemon
+    # workers; joining them without the interpreter's exit hook that wakes them hung the process for ever
+    pool = "import concurrent.futures\nPOOL = concurrent.futures.ThreadPoolExecutor(2)\nPOOL.submit(int).result()\n"
+    done = run_entry_point(tmp_path, "approvers", "list", before=pool)
+    assert done.returncode == 0, done.stderr
+    assert "no approvers registered" in done.stdout and "atexit ran" in done.stderr
 
 
 def test_the_entry_point_keeps_the_exit_code_of_a_failure(tmp_path):

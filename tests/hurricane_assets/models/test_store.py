@@ -101,3 +101,31 @@ def test_a_version_without_its_digest_is_refused_before_it_is_unpickled(hurrican
     with pytest.raises(StoredModelError, match=r"manifest\.json: no sha256 of model\.joblib"):
         load_model("risk", "fraud_model")
     assert not marker.exists()
+
+
+def _planted_version(folder, marker) -> None:
+    """A whole version outside the model's folder whose manifest matches its code-running model file."""
+    import hashlib
+    import shutil
+
+    stored = save_model(tiny_model("risk", "fraud_model"))
+    shutil.copytree(stored.path, folder)
+    evil = malicious_pickle(marker)
+    (folder / "model.joblib").write_bytes(evil)
+    (folder / "manifest.json").write_text(json.dumps({"sha256": {"model.joblib": hashlib.sha256(evil).hexdigest()}}))
+
+
+@pytest.mark.parametrize("pointer", ["../../payments/planted", "ABSOLUTE", "v0001/../../../payments/planted"])
+def test_current_naming_a_folder_outside_the_models_versions_is_refused_before_anything_is_read(
+        hurricane_home, tmp_path, pointer):
+    """An attacker who can write `current` (or a `version` argument) points it at a folder they filled:
+    the digest beside it matches, so only the name stands between the store and unpickling it."""
+    planted, marker = hurricane_home / "models" / "payments" / "planted", tmp_path / "code-ran"
+    _planted_version(planted, marker)
+    pointer = str(planted) if pointer == "ABSOLUTE" else pointer
+    (model_dir("risk", "fraud_model") / "current").write_text(pointer)
+    with pytest.raises(StoredModelError, match=r"fraud_model/current: names '.*', not a version of the model"):
+        load_model("risk", "fraud_model")
+    with pytest.raises(StoredModelError, match=r"fraud_model version '.*', not a version of the model"):
+        load_model("risk", "fraud_model", pointer)
+    assert not marker.exists()
