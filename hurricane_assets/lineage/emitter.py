@@ -9,7 +9,8 @@ events that share one):
   the producer table as input and the consumer's copy as output, column lineage that marks masked
   columns, the row filter as an INDIRECT/FILTER dependency, a `parent` facet naming the producer's
   negotiation run (with the need's run as `root`) and the `dataHurricane_contract` facet.
-Revocation and expiry emit a DatasetEvent with `lifecycleStateChange: DROP`.
+Revocation and expiry emit a DatasetEvent with `lifecycleStateChange: DROP` and a
+`dataHurricane_contract` dataset facet naming the contract that ended.
 
 Events go through `OpenLineageClient`, chosen in this order: over HTTP to `$HURRICANE_LINEAGE_URL`
 (Marquez, DataZone's `PostLineageEvent`, any OpenLineage endpoint; `$HURRICANE_LINEAGE_API_KEY` as
@@ -56,7 +57,12 @@ from hurricane_assets.clock import utc_now
 from hurricane_assets.contracts import Contract
 from hurricane_assets.contracts.check import share_uri_for
 from hurricane_assets.identity import canonical_json
-from hurricane_assets.lineage.facets import CONTRACT_FACET_KEY, PRODUCER_URI, DataHurricaneContractRunFacet
+from hurricane_assets.lineage.facets import (
+    CONTRACT_FACET_KEY,
+    PRODUCER_URI,
+    DataHurricaneContractDatasetFacet,
+    DataHurricaneContractRunFacet,
+)
 from hurricane_assets.lineage.naming import dataset_name
 from hurricane_assets.settings import hurricane_paths
 from negotiation_graph.terms import MaskingMethod
@@ -192,6 +198,7 @@ class LineageEmitter:
                 expiresAt=contract.expires_at.isoformat(),
                 ledgerSeq=contract.ledger.seq if contract.ledger else None,
                 ledgerEntryHash=contract.ledger.entry_hash if contract.ledger else None,
+                producer=PRODUCER_URI,
             ),
         }
 
@@ -304,14 +311,21 @@ class LineageEmitter:
         return self._emit(event)
 
     def copy_dropped(self, contract: Contract) -> EmittedEvent:
-        """The consumer's copy was deleted (revocation or expiry)."""
+        """The consumer's copy was deleted (revocation or expiry). The `dataHurricane_contract` dataset
+        facet names the contract that ended: the share's path outlives it (a later contract for the
+        same consumer, producer and dataset delivers to the same path)."""
         namespace, name = dataset_name(share_uri_for(contract.terms))
         drop = lifecycle_state_change_dataset.LifecycleStateChangeDatasetFacet(
             lifecycleStateChange=lifecycle_state_change_dataset.LifecycleStateChange.DROP
         )
+        ended = DataHurricaneContractDatasetFacet(
+            contractId=contract.contract_id, contractVersion=contract.version, endedAs=contract.status.value,
+            producer=PRODUCER_URI,
+        )
         event = DatasetEvent(
             eventTime=_now(),
-            dataset=StaticDataset(namespace=namespace, name=name, facets={"lifecycleStateChange": drop}),
+            dataset=StaticDataset(namespace=namespace, name=name,
+                                  facets={"lifecycleStateChange": drop, CONTRACT_FACET_KEY: ended}),
             producer=PRODUCER_URI,
         )
         return self._emit(event)
