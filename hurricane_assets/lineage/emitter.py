@@ -7,8 +7,9 @@ events that share one):
   (START, COMPLETE, ABORT), whose `parent` facet names the need's run;
 - `datahurricane.<consumer> / share.<producer>__<dataset>.materialize` (START, COMPLETE, FAIL) with
   the producer table as input and the consumer's copy as output, column lineage that marks masked
-  columns, the row filter as an INDIRECT/FILTER dependency, a `parent` facet naming the producer's
-  negotiation run (with the need's run as `root`) and the `dataHurricane_contract` facet.
+  columns, the row filter and the retention cutoff's event time as INDIRECT/FILTER dependencies, a
+  `parent` facet naming the producer's negotiation run (with the need's run as `root`) and the
+  `dataHurricane_contract` facet.
 Revocation and expiry emit a DatasetEvent with `lifecycleStateChange: DROP` and a
 `dataHurricane_contract` dataset facet naming the contract that ended.
 
@@ -240,19 +241,22 @@ class LineageEmitter:
                     )
                 ]
             )
-        filter_columns = [p.column for p in terms.row_filter.all_of]
-        if terms.row_filter.since_days is not None:
-            filter_columns.append(spec.event_time)
+        # every column a row's crossing depends on: the row filter's predicates, the event time (the
+        # contract's retention cutoff applies to every delivery, `since_days` or not), the keys a sample draws on
+        filter_columns = {p.column: "row filter" for p in terms.row_filter.all_of}
+        time_filters = ["retention cutoff"] + (["since_days"] if terms.row_filter.since_days is not None else [])
+        filter_columns[spec.event_time] = ", ".join(filter(None, [filter_columns.get(spec.event_time), *time_filters]))
         if terms.row_filter.sample_fraction is not None:
-            filter_columns.extend(spec.keys)
+            filter_columns.update({key: filter_columns.get(key, "sample") for key in spec.keys})
         filtered = [
             column_lineage_dataset.InputField(
                 namespace=in_ns,
                 name=in_name,
                 field=column,
-                transformations=[column_lineage_dataset.Transformation(type="INDIRECT", subtype="FILTER")],
+                transformations=[column_lineage_dataset.Transformation(type="INDIRECT", subtype="FILTER",
+                                                                       description=why)],
             )
-            for column in dict.fromkeys(filter_columns)
+            for column, why in filter_columns.items()
         ]
         input_facets: dict[str, Any] = {"schema": schema(list(spec.columns)), "ownership": owner("PRODUCER", terms.producer)}
         if source_version is not None:
