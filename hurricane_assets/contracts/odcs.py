@@ -59,6 +59,20 @@ def _custom(values: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"property": k, "value": v} for k, v in values.items() if v is not None]
 
 
+OBJECT_STORE_SCHEMES = ("s3://", "s3a://")
+
+
+def _server(contract: Contract) -> dict[str, Any]:
+    """Where the consumer's copy is: an ODCS `local` server (`path`) for a file path, an `s3` server
+    (`location`, the field ODCS defines for it) for an object-store URI."""
+    terms = contract.terms
+    server = {"server": f"{terms.consumer}-{terms.environment.value}", "format": "delta",
+              "environment": terms.environment.value}
+    if contract.share_uri.startswith(OBJECT_STORE_SCHEMES):
+        return {**server, "type": "s3", "location": contract.share_uri}
+    return {**server, "type": "local", "path": contract.share_uri}
+
+
 def to_odcs(contract: Contract, catalog: Catalog | None = None) -> OpenDataContractStandard:
     catalog = catalog if catalog is not None else load_catalog()
     terms = contract.terms
@@ -109,15 +123,7 @@ def to_odcs(contract: Contract, catalog: Catalog | None = None) -> OpenDataContr
             ),
             "usage": f"Read the Delta table at {contract.share_uri}.",
         },
-        "servers": [
-            {
-                "server": f"{terms.consumer}-{terms.environment.value}",
-                "type": "local",
-                "path": contract.share_uri,
-                "format": "delta",
-                "environment": terms.environment.value,
-            }
-        ],
+        "servers": [_server(contract)],
         "schema": [
             {
                 "name": table,
@@ -257,8 +263,9 @@ def import_odcs(path: str | Path, *, signer: SignerPort | None = None) -> Contra
             term_days=(expires_at - signed_at).days,
         )
         share_uri = share_uri_for(terms)
-        if server.path != share_uri:
-            raise OdcsError(path, "servers[0].path", f"is not the consumer's copy {share_uri} (file edited or another home)")
+        field = "location" if server.type == "s3" else "path"
+        if getattr(server, field) != share_uri:
+            raise OdcsError(path, f"servers[0].{field}", f"is not the consumer's copy {share_uri} (file edited or another home)")
         ledger = top.get("dhLedger")
         contract = Contract(
             contract_id=doc.id,

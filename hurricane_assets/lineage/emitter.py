@@ -7,9 +7,11 @@ events that share one):
   (START, COMPLETE, ABORT), whose `parent` facet names the need's run;
 - `datahurricane.<consumer> / share.<producer>__<dataset>.materialize` (START, COMPLETE, FAIL) with
   the producer table as input and the consumer's copy as output, column lineage that marks masked
-  columns, the row filter as an INDIRECT/FILTER dependency, a `parent` facet naming the producer's
-  negotiation run (with the need's run as `root`) and the `dataHurricane_contract` facet.
-Revocation and expiry emit a DatasetEvent with `lifecycleStateChange: DROP`.
+  columns, the row filter and the retention cutoff's event time as INDIRECT/FILTER dependencies, a
+  `parent` facet naming the producer's negotiation run (with the need's run as `root`) and the
+  `dataHurricane_contract` facet.
+Revocation and expiry emit a DatasetEvent with `lifecycleStateChange: DROP` and a
+`dataHurricane_contract` dataset facet naming the contract that ended.
 
 Events go through `OpenLineageClient`, chosen in this order: over HTTP to `$HURRICANE_LINEAGE_URL`
 (Marquez, DataZone's `PostLineageEvent`, any OpenLineage endpoint; `$HURRICANE_LINEAGE_API_KEY` as
@@ -56,7 +58,12 @@ from hurricane_assets.clock import utc_now
 from hurricane_assets.contracts import Contract
 from hurricane_assets.contracts.check import share_uri_for
 from hurricane_assets.identity import canonical_json
-from hurricane_assets.lineage.facets import CONTRACT_FACET_KEY, PRODUCER_URI, DataHurricaneContractRunFacet
+from hurricane_assets.lineage.facets import (
+    CONTRACT_FACET_KEY,
+    PRODUCER_URI,
+    DataHurricaneContractDatasetFacet,
+    DataHurricaneContractRunFacet,
+)
 from hurricane_assets.lineage.naming import dataset_name
 from hurricane_assets.settings import hurricane_paths
 from negotiation_graph.terms import MaskingMethod
@@ -192,6 +199,7 @@ class LineageEmitter:
                 expiresAt=contract.expires_at.isoformat(),
                 ledgerSeq=contract.ledger.seq if contract.ledger else None,
                 ledgerEntryHash=contract.ledger.entry_hash if contract.ledger else None,
+                producer=PRODUCER_URI,
             ),
         }
 
@@ -233,19 +241,22 @@ class LineageEmitter:
                     )
                 ]
             )
-        filter_columns = [p.column for p in terms.row_filter.all_of]
-        if terms.row_filter.since_days is not None:
-            filter_columns.append(spec.event_time)
+        # every column a row's crossing depends on: the row filter's predicates, the event time (the
+        # contract's retention cutoff applies to every delivery, `since_days` or not), the keys a sample draws on
+        filter_columns = {p.column: "row filter" for p in terms.row_filter.all_of}
+        time_filters = ["retention cutoff"] + (["since_days"] if terms.row_filter.since_days is not None else [])
+        filter_columns[spec.event_time] = ", ".join(filter(None, [filter_columns.get(spec.event_time), *time_filters]))
         if terms.row_filter.sample_fraction is not None:
-            filter_columns.extend(spec.keys)
+            filter_columns.update({key: filter_columns.get(key, "sample") for key in spec.keys})
         filtered = [
             column_lineage_dataset.InputField(
                 namespace=in_ns,
                 name=in_name,
                 field=column,
-                transformations=[column_lineage_dataset.Transformation(type="INDIRECT", subtype="FILTER")],
+                transformations=[column_lineage_dataset.Transformation(type="INDIRECT", subtype="FILTER",
+                                                                       description=why)],
             )
-            for column in dict.fromkeys(filter_columns)
+            for column, why in filter_columns.items()
         ]
         input_facets: dict[str, Any] = {"schema": schema(list(spec.columns)), "ownership": owner("PRODUCER", terms.producer)}
         if source_version is not None:
@@ -304,14 +315,21 @@ class LineageEmitter:
         return self._emit(event)
 
     def copy_dropped(self, contract: Contract) -> EmittedEvent:
-        """The consumer's copy was deleted (revocation or expiry)."""
+        """The consumer's copy was deleted (revocation or expiry). The `dataHurricane_contract` dataset
+        facet names the contract that ended: the share's path outlives it (a later contract for the
+        same consumer, producer and dataset delivers to the same path)."""
         namespace, name = dataset_name(share_uri_for(contract.terms))
         drop = lifecycle_state_change_dataset.LifecycleStateChangeDatasetFacet(
             lifecycleStateChange=lifecycle_state_change_dataset.LifecycleStateChange.DROP
         )
+        ended = DataHurricaneContractDatasetFacet(
+            contractId=contract.contract_id, contractVersion=contract.version, endedAs=contract.status.value,
+            producer=PRODUCER_URI,
+        )
         event = DatasetEvent(
             eventTime=_now(),
-            dataset=StaticDataset(namespace=namespace, name=name, facets={"lifecycleStateChange": drop}),
+            dataset=StaticDataset(namespace=namespace, name=name,
+                                  facets={"lifecycleStateChange": drop, CONTRACT_FACET_KEY: ended}),
             producer=PRODUCER_URI,
         )
         return self._emit(event)

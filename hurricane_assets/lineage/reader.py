@@ -8,6 +8,7 @@ its copy. Only the default file transport can be read back; an HTTP endpoint is 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -62,10 +63,27 @@ def contract_events(contract: Contract, events: list[dict[str, Any]]) -> list[di
         if run_id and run_id not in wanted_runs:
             wanted_runs.add(run_id)
             frontier.extend(facets(e).get("parent") for e in events if _run(e).get("runId") == run_id)
-    share = dataset_name(contract.share_uri)
-    dropped = {id(e) for e in events if isinstance(e.get("dataset"), dict)
-               and (e["dataset"].get("namespace"), e["dataset"].get("name")) == share}
+    dropped = {id(e) for e in events if _drops_copy_of(contract, e)}
     return [e for e in events if id(e) in ours or id(e) in dropped or _run(e).get("runId") in wanted_runs]
+
+
+def _drops_copy_of(contract: Contract, event: dict) -> bool:
+    """A DatasetEvent dropping `contract`'s copy. The share's path serves every contract of one
+    (consumer, producer, dataset) in turn, so the drop names its contract (`dataHurricane_contract`
+    dataset facet); a drop written before that facet existed counts by path, if not before the
+    contract was signed."""
+    dataset = event.get("dataset")
+    if not isinstance(dataset, dict):
+        return False
+    named = ((dataset.get("facets") or {}).get(CONTRACT_FACET_KEY) or {}).get("contractId")
+    if named is not None:
+        return named == contract.contract_id
+    if (dataset.get("namespace"), dataset.get("name")) != dataset_name(contract.share_uri):
+        return False
+    try:
+        return datetime.fromisoformat(str(event.get("eventTime"))) >= contract.signed_at
+    except (TypeError, ValueError):
+        return False
 
 
 TERMINAL = {"COMPLETE", "ABORT", "FAIL"}

@@ -1,3 +1,5 @@
+import json
+
 import jsonschema
 import pytest
 import yaml
@@ -72,3 +74,25 @@ def test_store_saves_lists_and_gets(active, signed):
         store.get("missing")
     with pytest.raises(ValueError, match="valid file name"):
         store.get("../etc/passwd")
+
+
+def test_a_copy_on_s3_is_an_odcs_s3_server_with_its_location(terms, signer, monkeypatch, pinned_clock, tmp_path):
+    """On an object store the copy is not a `local` server with a `path`: ODCS has an `s3` server
+    whose `location` is the S3 URL; it validates against the package's schema and imports back."""
+    from hurricane_assets.contracts import Contract, sign_contract
+
+    monkeypatch.setenv("HURRICANE_STORAGE_ROOT", "s3://dh-bucket/org")
+    contract = Contract.propose(terms, negotiation_id="neg-s3", policy_bundle_sha256="ab" * 32, now=pinned_clock)
+    contract = sign_contract(sign_contract(contract, "producer", signer), "consumer", signer).transition("active")
+    assert contract.share_uri == "s3://dh-bucket/org/envs/preprod/risk/payments__transactions"
+    path = export_odcs(contract, path=tmp_path / "s3.odcs.yaml")  # the file itself local: only the copy is on S3
+    raw = yaml.safe_load(path.read_text())
+    schema = json.loads(OpenDataContractStandard.json_schema())
+    jsonschema.validators.validator_for(schema)(schema, format_checker=jsonschema.FormatChecker()).validate(raw)
+    server = raw["servers"][0]
+    assert (server["type"], server["location"], server["format"]) == ("s3", contract.share_uri, "delta")
+    assert "path" not in server
+    assert import_odcs(path) == contract
+    path.write_text(path.read_text().replace("location: s3://dh-bucket/org/", "location: s3://other-bucket/org/"))
+    with pytest.raises(OdcsError, match=r"servers\[0\]\.location"):
+        import_odcs(path)

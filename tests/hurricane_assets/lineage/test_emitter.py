@@ -136,3 +136,24 @@ def test_http_transport_when_url_is_set(contract, monkeypatch):
 def test_dataset_names_follow_openlineage_naming():
     assert dataset_name("/data/envs/prod/payments/transactions") == ("file", "/data/envs/prod/payments/transactions")
     assert dataset_name("s3://bucket/envs/prod/payments/transactions") == ("s3://bucket", "envs/prod/payments/transactions")
+
+
+def test_the_retention_cutoff_is_a_filter_dependency_of_every_delivery(contract):
+    """A delivery leaves out rows past the contract's retention by their event time, row filter or
+    not: the copy depends on that column (INDIRECT/FILTER), and on nothing the catalog lacks."""
+    unfiltered = contract.model_copy(update={"terms": contract.terms.model_copy(update={"row_filter": RowFilter()})})
+    run_id, _ = LineageEmitter().delivery_started(unfiltered, source_version=3)
+    copy = written_events()[-1]["outputs"][0]
+    filters = [(f["field"], f["transformations"][0]["type"], f["transformations"][0]["subtype"],
+                f["transformations"][0]["description"]) for f in copy["facets"]["columnLineage"]["dataset"]]
+    assert filters == [("event_ts", "INDIRECT", "FILTER", "retention cutoff")]
+    validate_run_event(written_events()[-1])
+
+
+def test_filter_descriptions_name_each_reason_once(contract):
+    sampled = contract.model_copy(update={"terms": contract.terms.model_copy(update={"row_filter": RowFilter(
+        all_of=(Predicate(column="event_ts", op=">=", values=("2026-01-01",)),), since_days=30, sample_fraction=0.5)})})
+    LineageEmitter().delivery_started(sampled)
+    dataset = written_events()[-1]["outputs"][0]["facets"]["columnLineage"]["dataset"]
+    described = {f["field"]: f["transformations"][0]["description"] for f in dataset}
+    assert described == {"event_ts": "row filter, retention cutoff, since_days", "txn_id": "sample"}
