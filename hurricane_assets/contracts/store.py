@@ -82,10 +82,12 @@ class ContractStore:
             raise UnreadableContract(path, f"holds contract {contract.contract_id!r}, not {contract_id!r}")
         return contract
 
-    def scan(self, *, status: ContractStatus | None = None) -> ContractListing:
+    def scan(self, *, status: ContractStatus | str | None = None) -> ContractListing:
         """Every readable contract (of `status`, if given) and every file that is not one. One bad
         file must not hide the others: the sweep, the delivery sensor and `contracts list` go on
         with the rest and report it."""
+        # "active" from Python listed nothing (an identity test against the enum); an unknown name is a ValueError
+        status = ContractStatus(status) if status is not None else None
         contracts, unreadable = [], []
         # hidden files (editor backups, `.x.json` left by a copy) are not records
         for name in (n for n in object_files.names(self.folder, ".json") if not n.startswith(".")):
@@ -104,7 +106,7 @@ class ContractStore:
                 contracts.append(contract)
         return ContractListing(contracts, unreadable)
 
-    def list(self, *, status: ContractStatus | None = None) -> list[Contract]:
+    def list(self, *, status: ContractStatus | str | None = None) -> list[Contract]:
         """The readable contracts; a file that is not one is logged and skipped (`scan` returns them)."""
         listing = self.scan(status=status)
         for bad in listing.unreadable:

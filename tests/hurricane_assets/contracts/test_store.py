@@ -43,3 +43,13 @@ def test_list_skips_a_bad_file_with_a_warning_naming_it(store_with_junk, signed,
 def test_get_of_a_bad_file_names_it(store_with_junk, tmp_path):
     with pytest.raises(UnreadableContract, match=r"notes\.json: not a valid contract record: negotiation_id"):
         store_with_junk.get("notes")
+
+
+def test_a_status_given_by_name_lists_the_same_contracts_as_the_enum(tmp_path, signed):
+    """`list(status="proposed")` from Python listed nothing: the filter compared identity with the enum."""
+    store = ContractStore(tmp_path)
+    store.save(signed)
+    assert [c.contract_id for c in store.list(status="proposed")] == [signed.contract_id]
+    assert store.list(status="proposed") == store.list(status=ContractStatus.proposed)
+    with pytest.raises(ValueError, match="'actve' is not a valid ContractStatus"):
+        store.list(status="actve")
