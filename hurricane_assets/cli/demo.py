@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hurricane_assets.cli.display import short_path
+from hurricane_assets.cli.errors import INTERRUPTED
 from hurricane_assets.settings import hurricane_paths
 
 console = Console()
@@ -81,9 +82,6 @@ def demo(
         _demo(rows, seed, drift_days, stack, fresh, [])
         return
     _services_demo(rows, seed, drift_days)
-
-
-INTERRUPTED = 130  # what a shell reports for a command ended by Ctrl-C (128 + SIGINT)
 
 
 def _services_demo(rows: int, seed: int, drift_days: int) -> None:
