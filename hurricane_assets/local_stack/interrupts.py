@@ -69,7 +69,8 @@ class StackInterrupts:
     def __init__(self, notice: Callable[[int], None] = lambda count: None):
         self.notice = notice
         self.count = 0
-        self._lock = threading.Lock()
+        # reentrant: the main thread's handler drains, and may run while the main thread is draining
+        self._lock = threading.RLock()
         self._active = False
 
     @property
@@ -118,7 +119,10 @@ class StackInterrupts:
         # the one thread where SIGINT is not blocked: the kernel delivers the process's SIGINT here
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
         while True:
-            select.select([self._read], [], [])
+            try:
+                select.select([self._read], [], [])
+            except (OSError, ValueError):  # closed under it: the block is over
+                return
             if self._drain():
                 return
 
