@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
+import threading
 from contextlib import ExitStack
 from enum import Enum
 
@@ -18,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hurricane_assets.cli.display import short_path
+from hurricane_assets.cli.errors import INTERRUPTED
 from hurricane_assets.settings import hurricane_paths
 
 console = Console()
@@ -75,9 +78,51 @@ def demo(
         raise typer.BadParameter("the services demo always starts from empty services and its own throwaway "
                                  "home; it does not touch $HURRICANE_HOME", param_hint="'--no-fresh'")
     console.rule("[bold]Data Hurricane demo[/]")
+    if stack != "services":
+        _demo(rows, seed, drift_days, stack, fresh, [])
+        return
+    _services_demo(rows, seed, drift_days)
+
+
+def _services_demo(rows: int, seed: int, drift_days: int) -> None:
+    """The demo on the local stack, with Ctrl-C handled: the stack's servers and Dagster's helpers
+    do not get the terminal's SIGINT (see local_stack/interrupts.py); the demo says so in one line,
+    stops them in order, says whether anything is left, and exits 130."""
+    from hurricane_assets.local_stack.interrupts import StackInterrupts
+
+    started: list = []  # the LocalStack, once it exists, for what it left behind
+    with StackInterrupts(_interrupt_notice) as interrupts:
+        try:
+            _demo(rows, seed, drift_days, "services", None, started)
+        except BaseException:
+            if not interrupts.interrupted:
+                raise
+        else:
+            if not interrupts.interrupted:
+                return
+    if threading.current_thread() is threading.main_thread():
+        # the process is ending: one more Ctrl-C must not raise a KeyboardInterrupt in its exit path
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    left = started[0].left_behind() if started else []
+    if left:
+        typer.echo(f"interrupted: could not stop everything; left: {'; '.join(left)}", err=True)
+    else:
+        typer.echo("stopped", err=True)
+    raise typer.Exit(code=INTERRUPTED)
+
+
+def _interrupt_notice(count: int) -> None:
+    if count == 1:
+        typer.echo("interrupted: stopping the local stack…", err=True)
+    elif count == 2:
+        typer.echo("interrupted again: still stopping the local stack (a few seconds; its servers are not left "
+                   "running)", err=True)
+
+
+def _demo(rows: int, seed: int, drift_days: int, stack: str, fresh: bool | None, started: list) -> None:
     with ExitStack() as services:
         if stack == "services":
-            local = _start_services(services)
+            local = _start_services(services, started)
         elif fresh is not False:
             reset_home()
         provision_keys()
@@ -89,13 +134,15 @@ def demo(
         _report(events, stack)
 
 
-def _start_services(services: ExitStack):
+def _start_services(services: ExitStack, started: list):
     """The local stack with a home of its own: the user's $HURRICANE_HOME (the embedded demo's state,
     for `make ui` and every command) is neither wiped nor mixed with state that dies with the services."""
     from hurricane_assets.local_stack.stack import LocalStack
 
     user_home = hurricane_paths().home
-    local = services.enter_context(LocalStack(own_home=True))
+    local = LocalStack(own_home=True)
+    started.append(local)
+    services.enter_context(local)
     console.print(f"stack: PostgreSQL on 127.0.0.1:{local.postgres.port} (Dagster instance, checkpoints), "
                   f"S3 API on {local.s3.endpoint} ({local.s3.uri('org')}), "
                   f"{len(local.code_servers.servers)} code servers (workspace: {local.workspace})")
@@ -117,11 +164,14 @@ def _run_loop(rows: int, seed: int, drift_days: int) -> list:
     from hurricane_assets.cli.timeline import show_event
     from hurricane_assets.dagster_layer.embedded_loop import EmbeddedLoop, LoopFailed, LoopSettings
     from hurricane_assets.dagster_layer.workspace import hurricane_instance
+    from hurricane_assets.local_stack.interrupts import interrupted
 
     loop = EmbeddedLoop(hurricane_instance(), LoopSettings(rows=rows, seed=seed, drift_days=drift_days), on_event=show_event)
     try:
         return loop.run()
     except LoopFailed as exc:
+        if interrupted():  # a run that failed because of a Ctrl-C: the demo says so, not "the loop failed"
+            raise KeyboardInterrupt from None
         console.print(f"[red]the loop failed:[/] {exc}")
         raise typer.Exit(code=1) from None
 

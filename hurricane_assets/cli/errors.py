@@ -2,8 +2,9 @@
 
 Exit codes (documented in README and `hurricane --help`): 0 ok; 1 a request denied or a check that
 failed (ledger verify, the demo's loop); 2 bad input — arguments, options, or state files that
-cannot be read; 3 `request` delivered a copy that then failed its blocking check. No traceback ever
-reaches the user.
+cannot be read; 3 `request` delivered a copy that then failed its blocking check; 130 interrupted by
+Ctrl-C (typer turns a KeyboardInterrupt into it; `demo --stack services` stops its stack first and
+says so in one line). No traceback ever reaches the user.
 
 Messages never carry data values. An exception's own message is shown only when it was raised by
 this project's code (whose messages name fields, files and inputs, never row values) or is one of
@@ -26,6 +27,7 @@ from typer.core import TyperGroup
 
 OK, DENIED, BAD_INPUT = 0, 1, 2
 CHECK_FAILED = 3  # delivered, then a blocking check failed: the copy is there, not fit for the model
+INTERRUPTED = 130  # Ctrl-C, as a shell reports it (128 + SIGINT); typer gives it to a KeyboardInterrupt
 OWN_PACKAGES = ("hurricane_assets", "negotiation_graph", "domains")
 MAX_MESSAGE = 300  # one line a terminal can still show whole-ish; ids of 300 characters are cut
 

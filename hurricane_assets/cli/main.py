@@ -19,7 +19,7 @@ from hurricane_assets.cli.errors import HurricaneGroup
 
 EXIT_CODES = ("Exit codes: 0 ok; 1 a request denied or a check failed (ledger verify, the demo's loop); "
               "2 bad input (arguments, options, unreadable state files); 3 a request's copy delivered but "
-              "failing its blocking join check. Errors are one line on stderr.")
+              "failing its blocking join check; 130 interrupted (Ctrl-C). Errors are one line on stderr.")
 
 app = typer.Typer(
     name="hurricane",

@@ -23,6 +23,7 @@ from pathlib import Path
 import yaml
 
 from hurricane_assets.dagster_layer.workspace import REPO_ROOT, workspace_locations
+from hurricane_assets.local_stack.interrupts import deferred_interrupts
 from hurricane_assets.local_stack.ports import free_port, wait_for_port
 from hurricane_assets.local_stack.service import LocalService
 
@@ -67,7 +68,9 @@ class LocalCodeServers(LocalService):
             # removes: a server killed after its grace leaves its socket file behind
             self.tmp = Path(tempfile.mkdtemp(prefix="hurricane-code-servers-"))
             for name, module in self.locations.items():
-                self.servers[name] = self._spawn(name, module)
+                # a Ctrl-C between the fork and the assignment would leave a server nobody stops
+                with deferred_interrupts():
+                    self.servers[name] = self._spawn(name, module)
             for server in self.servers.values():
                 wait_for_port(server.port, timeout=timeout, what=f"code server {server.location}",
                               alive=lambda s=server: s.process.poll() is None)
@@ -89,6 +92,10 @@ class LocalCodeServers(LocalService):
                                        # its own process group: stop() ends the server and the child it spawns
                                        start_new_session=True)
         return CodeServer(name, module, port, process)
+
+    def process_groups(self) -> dict[str, int]:
+        """Each server's process group (its pid): the server and the gRPC server it spawned."""
+        return {name: server.process.pid for name, server in self.servers.items()}
 
     def ports(self) -> dict[str, int]:
         return {name: server.port for name, server in self.servers.items()}
@@ -126,8 +133,26 @@ def _signal_groups(processes: list[subprocess.Popen], sig: signal.Signals) -> No
 
 def _group_alive(process: subprocess.Popen) -> bool:
     process.poll()  # reap an exited server: a zombie would keep its group alive
+    return group_alive(process.pid)
+
+
+def group_alive(pgid: int) -> bool:
+    """A process of the group is alive: not gone, not a zombie (a dead process its new parent, here
+    often a PID 1 that reaps slowly, has not reaped yet; it holds no port and no file)."""
     try:
-        os.killpg(process.pid, 0)
+        os.killpg(pgid, 0)
     except ProcessLookupError:
         return False
-    return True
+    except PermissionError:  # there, owned by another user
+        pass
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return True
+    for stat in proc.glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()  # after "pid (comm)": state, ppid, pgrp
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            return True
+    return False

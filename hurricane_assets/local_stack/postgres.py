@@ -19,6 +19,7 @@ from pathlib import Path
 
 import psycopg
 
+from hurricane_assets.local_stack.interrupts import deferred_interrupts
 from hurricane_assets.local_stack.ports import free_port
 from hurricane_assets.local_stack.service import LocalService
 from hurricane_assets.settings import PostgresSettings
@@ -61,6 +62,7 @@ class LocalPostgres(LocalService):
     def __init__(self, databases: tuple[str, ...] = ("hurricane",)):
         self.databases = databases
         self.port = 0
+        self.pid: int | None = None  # the postmaster's, once started
         self.folder: Path | None = None
         self.user = _server_user()
         self.bin = server_bin_dir()
@@ -71,7 +73,8 @@ class LocalPostgres(LocalService):
         command = [str(self.bin / args[0]), *args[1:]]
         if self.user:
             command = ["runuser", "-u", self.user, "--", *command]
-        result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        # its own session: a terminal's Ctrl-C reaches the stack, which stops the cluster in order
+        result = subprocess.run(command, capture_output=True, text=True, timeout=120, start_new_session=True)
         if result.returncode != 0:
             raise PostgresUnavailable(f"{args[0]} failed ({result.returncode}): {result.stderr.strip()[-500:]}")
         return result
@@ -96,7 +99,10 @@ class LocalPostgres(LocalService):
         password_file.unlink()
         # fsync off: the cluster is thrown away; a killed client (what the tests crash) loses nothing
         options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
-        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.folder / "server.log"), "-w", "-t", "60", "start")
+        # not cut by a Ctrl-C: a pg_ctl killed while it waits leaves a postmaster starting up
+        with deferred_interrupts():
+            self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.folder / "server.log"), "-w", "-t", "60", "start")
+            self.pid = int((self.data / "postmaster.pid").read_text().split()[0])
         for name in self.databases:
             self.create_database(name)
         return self

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from hurricane_assets.local_stack.interrupts import deferred_interrupts
 from hurricane_assets.local_stack.ports import free_port, wait_for_port
 from hurricane_assets.local_stack.service import LocalService
 
@@ -54,11 +55,19 @@ class LocalS3(LocalService):
             raise RuntimeError("the local S3 server needs moto: pip install 'moto[server]' (the project's dev extra)") from None
         self.port = free_port()
         out = open(self.log, "ab") if self.log else subprocess.DEVNULL
-        self._process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
-                                         stdout=out, stderr=subprocess.STDOUT)
+        # its own session: the terminal's Ctrl-C reaches the stack, which stops it (the server died of
+        # it on its own before, and the stack's next S3 call failed with a bare OSError); and a Ctrl-C
+        # between the fork and the assignment would leave a server nobody stops
+        with deferred_interrupts():
+            self._process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+                                             stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         wait_for_port(self.port, timeout=60, what="moto S3 server", alive=lambda: self._process.poll() is None)
         self.client().create_bucket(Bucket=self.bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
         return self
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
 
     def uri(self, *parts: str) -> str:
         return "/".join([f"s3://{self.bucket}", *parts])

@@ -19,7 +19,8 @@ from pathlib import Path
 import dagster as dg
 
 from hurricane_assets.dagster_layer.workspace import hurricane_instance
-from hurricane_assets.local_stack.code_servers import LocalCodeServers
+from hurricane_assets.local_stack.code_servers import LocalCodeServers, group_alive
+from hurricane_assets.local_stack.interrupts import deferred_interrupts
 from hurricane_assets.local_stack.postgres import LocalPostgres
 from hurricane_assets.local_stack.s3 import LocalS3
 from hurricane_assets.local_stack.service import LocalService
@@ -45,6 +46,8 @@ class LocalStack(LocalService):
         self.instance: dg.DagsterInstance | None = None
         self.workspace: Path | None = None
         self._saved_env: dict[str, str | None] = {}
+        self._started: dict[str, int] = {}  # what → process group, kept after stop() for left_behind()
+        self._folders: list[Path] = []
 
     @property
     def home(self) -> Path:
@@ -65,9 +68,19 @@ class LocalStack(LocalService):
         if self.log_dir is None:
             self.log_dir = Path(tempfile.mkdtemp(prefix="hurricane-stack-"))
         self.log_dir.mkdir(parents=True, exist_ok=True)
+        self._folders.append(self.log_dir)
         self.s3.log = self.log_dir / "moto.log"
-        self.postgres.start()
-        self.s3.start()
+        try:
+            self.postgres.start()
+        finally:
+            self._folders.append(self.postgres.folder)
+            if self.postgres.pid:
+                self._started["PostgreSQL"] = self.postgres.pid  # pg_ctl runs it in a session of its own
+        try:
+            self.s3.start()
+        finally:
+            if self.s3.pid:
+                self._started["moto S3 server"] = self.s3.pid
         self._set_env(self.environ())
         if self.own_home:
             self._set_env({"HURRICANE_HOME": str(self.home), "DAGSTER_HOME": str(self.home / "dagster")})
@@ -82,7 +95,11 @@ class LocalStack(LocalService):
         (the exchange's share assets from the contract registry on S3), as a deployment's do."""
         # assigned before start(): a server that fails to start leaves the others to stop()
         self.code_servers = LocalCodeServers(os.environ, log_dir=self.log_dir)
-        self.code_servers.start()
+        try:
+            self.code_servers.start()
+        finally:
+            self._folders.append(self.code_servers.tmp)
+        self._started.update({f"code server {name}": pgid for name, pgid in self.code_servers.process_groups().items()})
         self.workspace = self.code_servers.write_workspace(self.log_dir / "workspace.grpc.yaml")
         return self.code_servers
 
@@ -108,12 +125,22 @@ class LocalStack(LocalService):
                     for name, entry in request.get_code_location_entries().items()}
 
     def stop(self) -> None:
-        """Stop every part, each even if stopping another failed; the first failure is raised after."""
-        failures = [exc for step in (self._stop_code_servers, self._dispose_instance, self.s3.stop,
-                                     self.postgres.stop, self._restore_env, self._remove_log_dir)
-                    if (exc := _attempt(step))]
+        """Stop every part, each even if stopping another failed; the first failure is raised after.
+        A Ctrl-C during the stop is honoured once it is over (it would cut a part's stop halfway:
+        a server sent SIGTERM and never the SIGKILL after its grace)."""
+        with deferred_interrupts():
+            failures = [exc for step in (self._stop_code_servers, self._dispose_instance, self.s3.stop,
+                                         self.postgres.stop, self._restore_env, self._remove_log_dir)
+                        if (exc := _attempt(step))]
         if failures:
             raise failures[0]
+
+    def left_behind(self) -> list[str]:
+        """What this stack started that is still there (after stop(): nothing): a server process
+        group still alive, a temp folder not removed."""
+        left = [f"{what} (process group {pgid})" for what, pgid in self._started.items() if group_alive(pgid)]
+        return left + [str(folder) for folder in self._folders if folder is not None and folder.exists()
+                       and (self._owns_log_dir or folder != self._folders[0])]
 
     def _stop_code_servers(self) -> None:
         if self.code_servers is not None:

@@ -78,10 +78,11 @@ def test_the_help_lists_every_exit_code_the_commands_use():
     # errors.py said the exit codes are in `hurricane --help`; they were in a docstring the help never showed
     from typer.testing import CliRunner
 
-    from hurricane_assets.cli.errors import BAD_INPUT, CHECK_FAILED, DENIED, OK
+    from hurricane_assets.cli.errors import BAD_INPUT, CHECK_FAILED, DENIED, INTERRUPTED, OK
     from hurricane_assets.cli.main import app
 
     shown = " ".join(CliRunner().invoke(app, ["--help"], terminal_width=400).output.split())
     for code, meaning in ((OK, "ok"), (DENIED, "a request denied"), (BAD_INPUT, "bad input"),
-                          (CHECK_FAILED, "a request's copy delivered but failing its blocking join check")):
+                          (CHECK_FAILED, "a request's copy delivered but failing its blocking join check"),
+                          (INTERRUPTED, "interrupted")):
         assert f"{code} {meaning}" in shown
