@@ -30,11 +30,12 @@ from hurricane_assets.identity import SignedEnvelope
 from hurricane_assets.policy.gate import CedarPolicyGate
 from hurricane_assets.policy.pin import pin_bundle
 from hurricane_assets.settings import hurricane_paths, postgres_settings
+from hurricane_assets.sharing.ids import entry_id
 from negotiation_graph.checkpointing import postgres_checkpointer, sqlite_checkpointer
 from negotiation_graph.context import NegotiationContext
 from negotiation_graph.decision_cache import DecisionCache
 from negotiation_graph.messages import Message
-from negotiation_graph.ports import PolicyGate, ProducerListing, ValueEstimator
+from negotiation_graph.ports import LedgerConflict, PolicyGate, ProducerListing, ValueEstimator
 from negotiation_graph.runner import (
     AnswerAlreadyGiven,
     NegotiationNotFound,
@@ -254,8 +255,24 @@ def record_answer(context: NegotiationContext, pending: NegotiationResult, appro
     if not isinstance(approve, bool) or payload != expected:
         raise ApprovalError(f"approval {approval.nonce} does not answer negotiation {negotiation_id}'s escalation "
                             "(it must name this negotiation and exactly the escalated terms)")
-    approver, _ = record_approval(context.ledger, approval, now=now)
+    try:
+        # one id per negotiation: two resumes that each saw no answer yet cannot both record theirs
+        approver, _ = record_approval(context.ledger, approval, now=now, answer_id=answer_entry_id(negotiation_id))
+    except LedgerConflict:
+        recorded = recorded_negotiation_answer(LedgerHistory.read(context.ledger), negotiation_id,
+                                               escalated(pending), registry=context.ledger.keyring.registry)
+        if recorded is None or recorded[0] is not approve:
+            raise AnswerAlreadyGiven(
+                f"negotiation {negotiation_id} was answered by another resume at the same time"
+                + (f" ({verdict(recorded[0])} by {recorded[1]})" if recorded else "")
+                + "; an answer cannot be changed once recorded") from None
+        return recorded
     return approve, decided_by(approver.name, approver.key_id)
+
+
+def answer_entry_id(negotiation_id: str) -> str:
+    """The HUMAN_APPROVAL entry id of a negotiation's answer: one per negotiation."""
+    return entry_id("negotiation-answer", negotiation_id)
 
 
 class ResumeUnfinished(RuntimeError):

@@ -103,9 +103,11 @@ def _registry(ledger) -> KeyRegistry:
     return keyring.registry if keyring is not None else KeyRegistry()
 
 
-def record_approval(ledger, envelope: SignedEnvelope, *, now: datetime,
-                    replay_cache: ReplayCache | None = None) -> tuple[Approver, LedgerReceipt]:
-    """Check a fresh approval and record it in the ledger as a HUMAN_APPROVAL entry."""
+def record_approval(ledger, envelope: SignedEnvelope, *, now: datetime, replay_cache: ReplayCache | None = None,
+                    answer_id: str | None = None) -> tuple[Approver, LedgerReceipt]:
+    """Check a fresh approval and record it in the ledger as a HUMAN_APPROVAL entry: under the
+    envelope's nonce, or under `answer_id` where only one answer may ever be recorded (a second one,
+    of other content, is the ledger's `LedgerConflict`)."""
     history = LedgerHistory.read(ledger)
     approvers = registered_approvers(history, _registry(ledger))
     approver = verify_approval(envelope, approvers, domains=payload_domains(envelope.payload), now=now)
@@ -120,7 +122,7 @@ def record_approval(ledger, envelope: SignedEnvelope, *, now: datetime,
         payload={"approver": approver.name, "key_id": approver.key_id, "envelope": envelope.model_dump(mode="json")},
         negotiation_id=envelope.payload.get("negotiation_id"),
         contract_id=envelope.payload.get("contract_id"),
-        entry_id=entry_id("approval", envelope.nonce),
+        entry_id=answer_id if answer_id is not None else entry_id("approval", envelope.nonce),
     )
     return approver, receipt
 

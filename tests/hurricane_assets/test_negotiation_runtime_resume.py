@@ -230,3 +230,21 @@ def test_an_approval_recorded_for_other_terms_does_not_answer_the_escalation():
     assert done.outcome.status == "agreed"
     (resumed,) = entries_of(paused.negotiation_id, "RESUMED")
     assert '"decided_by":"alice (approver key' in resumed["payload_json"]
+
+
+def test_two_resumes_that_each_saw_no_answer_record_one(hurricane_home):
+    """Two approvers answering at the same moment: each resume read the ledger before the other
+    wrote, and each recorded its answer (two HUMAN_APPROVAL entries, contradicting, for one
+    escalation). The answer's entry id is the negotiation's: the second is refused by the ledger."""
+    from hurricane_assets.negotiation_runtime import platform_context, record_answer
+
+    paused = run_negotiation(analytics_need("resume-raced"), clock=fixed_clock(T0))
+    alice, bob, carol = (register_approver(name, "customers") for name in ("alice", "bob", "carol"))
+    context = platform_context()
+    assert record_answer(context, paused, answer(alice, "alice", paused, True, T0), now=T0)[0] is True
+    with pytest.raises(AnswerAlreadyGiven, match="answered by another resume at the same time .approved by alice"):
+        record_answer(context, paused, answer(bob, "bob", paused, False, T0), now=T0)
+    same, by = record_answer(context, paused, answer(carol, "carol", paused, True, T0), now=T0)
+    assert same is True and by.startswith("alice (approver key")  # the same answer: the recorded one stands
+    assert len(entries_of(paused.negotiation_id, "HUMAN_APPROVAL")) == 1
+    assert_finished_once(resume_negotiation(paused.negotiation_id, now=T0), "alice")
