@@ -201,8 +201,9 @@ def scan(text: str) -> tuple[list[tuple[int, int]], int]:
                 gap = text[run[-1][1]:start]
                 if gap in _JOIN or (pending >= 0 and _only_particles(text, run[-1][1], start)):
                     run.append((start, end, zipf))
-                elif len(run) <= 3 and gap == ", " and "," not in text[run_start:run[-1][1]] and \
-                        _last_first(text, run[-1], (start, end, zipf)):
+                elif len(run) <= 3 and gap == ", " and "," not in text[run_start:run[-1][1]] and (
+                        _last_first(text, run[-1], (start, end, zipf))
+                        or caseless and _strong_cue_before(text, cue_ends, run_start)):
                     run.append((start, end, zipf))  # "Doe, Jane"
                 else:
                     close()
@@ -291,6 +292,16 @@ def _last_first(text: str, last: tuple, first: tuple) -> bool:
     if text.islower() or text.isupper():
         return min(last[2], first[2]) < SINGLE_ZIPF
     return surname[:1].isupper() and given[:1].isupper() and not (given.isupper() and len(given) > 1)
+
+
+def _strong_cue_before(text: str, cue_ends: dict[int, bool], start: int) -> bool:
+    """A strong cue ("i am", "this is") ends at most 4 characters (spaces, punctuation) before `start`:
+    in a text without capitals it vouches for "clarke, simon" as one name, common words or not."""
+    for back in range(5):
+        at = start - back
+        if at in cue_ends and (back == 0 or _CUE_GAP.fullmatch(text, at, start)):
+            return cue_ends[at]
+    return False
 
 
 def _only_particles(text: str, start: int, end: int) -> bool:
