@@ -169,3 +169,14 @@ def test_last_first_after_a_cue_in_a_text_without_capitals(key):
         assert [v.lower() for v in found(text)] == ["clarke, simon"], found(text)
         assert "simon" not in redact(key, text).lower()
     assert found("i am fine, thanks") == {}
+
+
+def test_names_in_no_list_without_capitals_or_after_an_unlisted_surname(key):
+    """Seed 7 kept "kujoe twumasi referred them" (a campaign note: two words in no lexicon, no capitals,
+    no cue) and the "Paula" of "Ya hablé con Akɔmaa, Paula de su equipo." below prod."""
+    note = "sent voucher to juri.herrmann@gmx.de; kujoe twumasi referred them"
+    assert found(note)["kujoe twumasi"] == "PERSON"
+    assert found("Ya hablé con Akɔmaa, Paula de su equipo.") == {"Akɔmaa, Paula": "PERSON"}
+    assert "paula" not in redact(key, "Ya hablé con Akɔmaa, Paula de su equipo.").lower()
+    # words of a closing or a hint after a town are not a name
+    assert found("ich wohne in rastatt gruß") == {} and found("ik woon in kinderdijk groetjes") == {}
