@@ -126,6 +126,9 @@ def name_words() -> frozenset[str]:
     for locale in NAME_LOCALES:
         for name in _provider_names(locale):
             words.update(w for w in WORD_SPLIT.split(lower_same_length(name)) if len(w) > 1 and w.isalpha())
+    # Turkish dotless ı: "Yargı" in capitals is "YARGI", which lower-cases to "yargi" (and "İ" to "i"), a
+    # word in no list; the folded spelling is listed too, so a name in capitals is found as in mixed case.
+    words.update([w.replace("ı", "i") for w in words if "ı" in w])
     frequency = word_frequency()
     return frozenset(w for w in words - PARTICLES - TITLES if frequency.get(w, 0.0) < NOT_A_NAME_ZIPF)
 

@@ -70,6 +70,8 @@ _RUN_WORD_SPLIT = re.compile(r"[ .-]")
 # Particles that open a surname after a first name ("von der Heyde", "da Vinci", "ó Súilleabháin"); not
 # "e"/"y" ("Anna y Pedro" joins two people) nor the "s"/"t" of an elided "'s"/"'t".
 _SURNAME_PARTICLES = "|".join(sorted(PARTICLES - {"e", "y", "s", "t"}, key=len, reverse=True))
+_GIVEN_AFTER = re.compile(r", ([A-ZÀ-ÖØ-Þ][^\W\d_]+)(?![\w'’-])")
+_UNKNOWN_PAIR = re.compile(r"(?<![\w@.'’-])([^\W\d_]{3,}) ([^\W\d_]{3,})(?![\w@'’-])")
 # Without capitals: two words in no lexicon around particles ("nokulunga zu nkamzwayo").
 _UNKNOWN_PARTICLE_UNKNOWN = re.compile(
     rf"(?<![\w'’-])([^\W\d_]+) (?:(?:{_SURNAME_PARTICLES}) ){{1,3}}([^\W\d_]+)(?![\w'’-])")
@@ -201,8 +203,9 @@ def scan(text: str) -> tuple[list[tuple[int, int]], int]:
                 gap = text[run[-1][1]:start]
                 if gap in _JOIN or (pending >= 0 and _only_particles(text, run[-1][1], start)):
                     run.append((start, end, zipf))
-                elif len(run) <= 3 and gap == ", " and "," not in text[run_start:run[-1][1]] and \
-                        _last_first(text, run[-1], (start, end, zipf)):
+                elif len(run) <= 3 and gap == ", " and "," not in text[run_start:run[-1][1]] and (
+                        _last_first(text, run[-1], (start, end, zipf))
+                        or caseless and _strong_cue_before(text, cue_ends, run_start)):
                     run.append((start, end, zipf))  # "Doe, Jane"
                 else:
                     close()
@@ -293,6 +296,16 @@ def _last_first(text: str, last: tuple, first: tuple) -> bool:
     return surname[:1].isupper() and given[:1].isupper() and not (given.isupper() and len(given) > 1)
 
 
+def _strong_cue_before(text: str, cue_ends: dict[int, bool], start: int) -> bool:
+    """A strong cue ("i am", "this is") ends at most 4 characters (spaces, punctuation) before `start`:
+    in a text without capitals it vouches for "clarke, simon" as one name, common words or not."""
+    for back in range(5):
+        at = start - back
+        if at in cue_ends and (back == 0 or _CUE_GAP.fullmatch(text, at, start)):
+            return cue_ends[at]
+    return False
+
+
 def _only_particles(text: str, start: int, end: int) -> bool:
     words = text[start:end].replace("-", " ").replace("'", " ").replace("’", " ").split()
     return all(w.lower() in PARTICLES for w in words)
@@ -332,8 +345,18 @@ def _unlisted_names(text: str, cue_ends: dict[int, bool], found: list[tuple[int,
         if taken and (len(taken) >= 2 or (taken[0][:1].isupper() and not upper) or
                       (caseless and strong)):
             end = m.start(1) + len(" ".join(taken))
+            given = _GIVEN_AFTER.match(text, end) if not caseless else None
+            if given and given.group(1).lower() in name_words():
+                end = given.end()  # "Akɔmaa, Paula": a listed first name after a surname in no list
             out.append((m.start(1), _particle_surname(text, end, caseless, taken[-1][:1].isupper())))
     if caseless and " " in text:
+        # Two words in no lexicon, neither a cue nor a hint word ("kujoe twumasi referred them", seed 7 kept
+        # it below prod; not "rastatt gruß"): a name in no list, as two rare capitalised words are.
+        listed = automaton()
+        for m in _UNKNOWN_PAIR.finditer(lower_same_length(text)):
+            if frequency.get(m.group(1), 0.0) == 0.0 == frequency.get(m.group(2), 0.0) and not covered(m.start()) \
+                    and not listed.exists(f" {m.group(1)} ") and not listed.exists(f" {m.group(2)} "):
+                out.append(m.span())
         for m in _UNKNOWN_PARTICLE_UNKNOWN.finditer(text.lower()):
             if frequency.get(m.group(1), 0.0) == 0.0 == frequency.get(m.group(2), 0.0) and not covered(m.start()):
                 out.append(m.span())
