@@ -125,7 +125,7 @@ def domain_storage_root(domain: str) -> str | None:
 
 
 # a domain's tables and inboxes, its model store and its monitor reports (the layouts `HurricanePaths` writes)
-DOMAIN_SEGMENT = re.compile(r"/(?:envs/(?:prod|preprod|dev)|models|reports/monitors)/([A-Za-z0-9_-]+)(?:/|$)")
+DOMAIN_SEGMENT = re.compile(r"/(?:envs/(?:prod|preprod|dev)|models|reports/(?:monitors|masking))/([A-Za-z0-9_-]+)(?:/|$)")
 DOMAIN_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "HURRICANE_AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY": "HURRICANE_AWS_SECRET_ACCESS_KEY",

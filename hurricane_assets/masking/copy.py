@@ -3,8 +3,8 @@
 Read, check, mask, then one overwrite commit: a failure anywhere before the commit leaves the
 previous version of the target untouched, and drift or an unclassified column writes nothing at all.
 After the commit every earlier version is removed from storage (`history.py`): no history below prod.
-The privacy report goes next to the table (`_privacy_report.json`, which Delta ignores), or under
-the reports folder when the table is on S3.
+The privacy report goes next to the table (`_privacy_report.json`, which Delta ignores), local or on
+S3; a copy that failed closed leaves its report under the domain's reports (on its S3 root if any).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pathlib import Path
 
 from deltalake import CommitProperties, write_deltalake
 
+from hurricane_assets import object_files
 from hurricane_assets.catalog.catalog import Catalog
 from hurricane_assets.masking.engine import mask_table
 from hurricane_assets.masking.erasure import (
@@ -34,6 +35,7 @@ from hurricane_assets.masking.stream import (
     write_stream,
 )
 from hurricane_assets.models.erasure import erase_from_models
+from hurricane_assets.object_files import Target, join
 from hurricane_assets.settings import hurricane_paths
 from hurricane_assets.storage import is_s3, storage_options
 
@@ -112,20 +114,17 @@ def copy_masked(
     return report
 
 
-def report_path(target_uri: str, env: str, domain: str, dataset: str) -> Path:
-    """Next to a local table; under `hurricane_paths().reports` when the table lives on S3."""
-    if is_s3(target_uri):
-        return hurricane_paths().reports / "masking" / env / domain / f"{dataset}.json"
-    return Path(target_uri) / REPORT_NAME
+def report_path(target_uri: str, env: str, domain: str, dataset: str) -> Target:
+    """Next to the table, local or on S3 (`_privacy_report.json`: Delta and its vacuum skip `_` names)."""
+    return join(target_uri if is_s3(target_uri) else Path(target_uri), REPORT_NAME)
 
 
-def failed_report_path(env: str, domain: str, dataset: str) -> Path:
-    """Where the report of a copy that failed closed goes (not next to the table, which it did not write)."""
-    return hurricane_paths().reports / "masking" / env / domain / f"{dataset}.failed.json"
+def failed_report_path(env: str, domain: str, dataset: str) -> Target:
+    """Where the report of a copy that failed closed goes (not next to the table, which it did not
+    write): the domain's reports, on its own S3 root when it has one (`HurricanePaths.domain_reports`)."""
+    return join(join(join(join(hurricane_paths().domain_reports(domain), "masking"), domain), env),
+                f"{dataset}.failed.json")
 
 
-def _write_report(path: Path, report: PrivacyReport) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(report.to_json())
-    tmp.replace(path)
+def _write_report(path: Target, report: PrivacyReport) -> None:
+    object_files.write_text(path, report.to_json())  # atomic locally (temp + rename), one PUT on S3

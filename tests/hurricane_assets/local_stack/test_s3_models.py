@@ -12,6 +12,7 @@ import pytest
 from deltalake import write_deltalake
 
 from hurricane_assets import object_files
+from hurricane_assets.masking.copy import failed_report_path
 from hurricane_assets.models import store_files
 from hurricane_assets.models.spec import load_model_spec
 from hurricane_assets.models.store import ModelNotFound, StoredModelError, load_model, model_dir, save_model, versions
@@ -121,8 +122,10 @@ def test_a_domains_models_and_reports_are_reached_with_its_own_keys_never_anothe
     paths = hurricane_paths()
     risk_model = f"{model_dir('risk', 'fraud_model')}/v0001/model.joblib"
     risk_report = f"{paths.domain_reports('risk')}/monitors/risk/fraud_model/v0001-0123456789abcdef.html"
+    failed_copy = str(failed_report_path("preprod", "risk", "alerts"))  # a masked copy's report that failed closed
     assert risk_model.startswith(f"{risk_root}/models/risk/") and risk_report.startswith(f"{risk_root}/reports/")
-    assert {storage_options(uri)["AWS_ACCESS_KEY_ID"] for uri in (risk_model, risk_report)} == {"risk-key"}
+    assert failed_copy.startswith(f"{risk_root}/reports/masking/risk/")
+    assert {storage_options(uri)["AWS_ACCESS_KEY_ID"] for uri in (risk_model, risk_report, failed_copy)} == {"risk-key"}
     payments_model = f"{model_dir('payments', 'some_model')}/v0001/model.joblib"
     assert payments_model.startswith(f"{s3_root}/payments-domain/models/payments/")
     assert storage_options(payments_model)["AWS_ACCESS_KEY_ID"] == "payments-key"

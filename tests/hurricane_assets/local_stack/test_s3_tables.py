@@ -11,11 +11,15 @@ from pathlib import Path
 
 import pytest
 
+from hurricane_assets import object_files
+from hurricane_assets.catalog import load_catalog
 from hurricane_assets.dagster_layer.embedded_loop import QUIET
 from hurricane_assets.dagster_layer.workspace import load_location
 from hurricane_assets.ledger import Ledger
 from hurricane_assets.ledger.entry import EntryType
 from hurricane_assets.ledger.verify import verify_ledger
+from hurricane_assets.masking.copy import REPORT_NAME, copy_masked, failed_report_path
+from hurricane_assets.masking.kanonymity import KAnonymityError
 from hurricane_assets.settings import hurricane_paths
 from hurricane_assets.storage import read_table, storage_options, table_exists
 from tests.trust_keys import install_keys
@@ -89,6 +93,24 @@ def test_a_domain_job_writes_its_tables_and_masked_copies_under_its_own_s3_prefi
     assert table_exists(f"{own}/envs/preprod/customers/profiles")
     assert not table_exists(f"{s3_root}/envs/prod/customers/profiles")  # not on the shared root
     assert not (hurricane_home / "envs").exists()
+    # the copy's privacy report beside its table on S3 (it went to the pod's local home: lost with the pod)
+    report = json.loads(object_files.read_text(f"{own}/envs/preprod/customers/profiles/{REPORT_NAME}"))
+    assert report["target_uri"] == f"{own}/envs/preprod/customers/profiles" and report["k_anonymity"]["satisfied"]
+    assert not (hurricane_home / "reports").exists()
+
+
+def test_a_copy_that_fails_closed_leaves_its_report_under_the_domains_own_s3_prefix(s3_root, hurricane_home, monkeypatch):
+    own = f"{s3_root}/customers-domain"
+    monkeypatch.setenv("HURRICANE_STORAGE_ROOT_CUSTOMERS", own)
+    defs = load_location("domains.customers.definitions", reload=True)
+    config = {"resources": {"synthetic": {"config": {"transactions": 500, "seed": 3}}}, **QUIET}
+    assert defs.resolve_job_def("customers_prod").execute_in_process(run_config=config).success
+    with pytest.raises(KAnonymityError):
+        copy_masked(load_catalog(), "customers", "profiles", "dev", k=100_000)
+    failed = failed_report_path("dev", "customers", "profiles")
+    assert failed == f"{own}/reports/masking/customers/dev/profiles.failed.json"
+    assert json.loads(object_files.read_text(failed))["k_anonymity"]["satisfied"] is False
+    assert not (hurricane_home / "reports").exists()
 
 
 def test_contracts_signed_on_one_host_are_on_s3_and_read_by_another(s3_root, s3_server, share_parts, hurricane_home, tmp_path, monkeypatch):
