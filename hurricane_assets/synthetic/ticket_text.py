@@ -35,8 +35,8 @@ from hurricane_assets.synthetic.randomness import stream
 
 PERSON, EMAIL, PHONE, NATIONAL_ID, IBAN, CARD = (
     "PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER", "NATIONAL_ID", "IBAN_CODE", "CREDIT_CARD")
-DATE_OF_BIRTH, POSTCODE, STREET = "DATE_OF_BIRTH", "LOCATION", "STREET_ADDRESS"
-ENTITIES = (PERSON, EMAIL, PHONE, NATIONAL_ID, IBAN, CARD, DATE_OF_BIRTH, POSTCODE, STREET)
+DATE_OF_BIRTH, POSTCODE, STREET, TOWN = "DATE_OF_BIRTH", "LOCATION", "STREET_ADDRESS", "TOWN"
+ENTITIES = (PERSON, EMAIL, PHONE, NATIONAL_ID, IBAN, CARD, DATE_OF_BIRTH, POSTCODE, STREET, TOWN)
 # Names of people other than the writer come from these locales too: Faker lists the detector's
 # gazetteer does not hold, so the evaluation can report recall on names outside any list.
 OTHER_NAME_LOCALES = ("yo_NG", "zu_ZA", "tw_GH", "sw")
@@ -234,12 +234,12 @@ def written_date(r: random.Random, day: date, lang: str) -> str:
 def written_address(r: random.Random, country: str, street: str, city: str, postcode: str) -> list[Piece]:
     number = str(r.randrange(1, 250)) + (r.choice("ab") if r.random() < 0.1 else "")
     if country == "GB":
-        return [(f"{number} {street}", STREET), (f", {city} ", None), (postcode, POSTCODE)]
+        return [(f"{number} {street}", STREET), (", ", None), (city, TOWN), (" ", None), (postcode, POSTCODE)]
     if country == "FR":
-        return [(f"{number}, {street}", STREET), (", ", None), (postcode, POSTCODE), (f" {city}", None)]
+        return [(f"{number}, {street}", STREET), (", ", None), (postcode, POSTCODE), (" ", None), (city, TOWN)]
     if country == "NL" and r.random() < 0.5 and len(postcode) == 6:
         postcode = f"{postcode[:4]} {postcode[4:]}"
-    return [(f"{street} {number}", STREET), (", ", None), (postcode, POSTCODE), (f" {city}", None)]
+    return [(f"{street} {number}", STREET), (", ", None), (postcode, POSTCODE), (" ", None), (city, TOWN)]
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,62 @@ from hurricane_assets.masking.freetext.gazetteer import lower_same_length
 from hurricane_assets.masking.freetext.names import scan
 from hurricane_assets.masking.freetext.patterns import SHAPE_HINTS, SHAPES, Shape, clues, find_emails
 
+# A town after its postcode: a first word (capitalised where the text has both cases), then more
+# words only where they clearly belong to it: after a prefix ("Port Janetchester", "Las Palmas"), or
+# an article ("de Wijk", "LA CORUÑA"), through a connector ("Neustadt am Rübenberge", "Torre Del Moro"),
+# or a capitalised word that is no common word ("Griesbach Rottal", not "Dinkelsbühl Viele Grüße").
+_TOWN_WORD = re.compile(r"(?:'[stST]-)?[^\W_][\w'’.]*(?:-[\w'’.]+)*")
+_TOWN_PREFIXES = frozenset({"new", "north", "south", "east", "west", "lake", "port", "mount", "fort", "saint", "sainte",
+                            "st.", "san", "santa", "bad", "den", "nieuw", "oud", "groot", "klein", "nij", "villa"})
+_TOWN_ARTICLES = frozenset({"de", "'s", "'t", "la", "le", "les", "el", "las", "los", "il", "lo"})
+_TOWN_CONNECTORS = frozenset({"am", "an", "ob", "der", "den", "vorm", "sur", "en", "op", "aan", "de", "la", "le", "les",
+                              "'t", "in", "im", "sul", "del", "di", "y", "upon", "on", "bei", "a"})
+_COMMON_WORD_ZIPF = 4.0  # a capitalised word this common after a town starts the next sentence ("Viele", "May")
+MAX_TOWN_WORDS = 5
+# British style, between the street and the postcode: the words there are the town, whatever their case
+_TOWN_BEFORE = re.compile(r", ([^\W\d_][\w'’.-]*(?: [\w'’.-]+){0,4}) ")
+
+
+def _town_after(text: str, start: int) -> tuple[int, int] | None:
+    """The town's span when one starts at `start`, else None."""
+    from hurricane_assets.masking.freetext.gazetteer import word_frequency
+
+    cased = not (text.islower() or text.isupper())
+    words = []
+    pos = start
+    while len(words) < MAX_TOWN_WORDS:
+        m = _TOWN_WORD.match(text, pos)
+        if m is None:
+            break
+        words.append(m)
+        if text[m.end():m.end() + 1] != " ":
+            break
+        pos = m.end() + 1
+    first = words[0].group()[3:] if words and words[0].group()[:1] == "'" else (words[0].group() if words else "")
+    if not first or (cased and not (first[0].isupper() or first[0].isdigit())):
+        return None
+    taken, i = 1, 0
+    while i + 1 < len(words):
+        here, after = words[i].group().lower(), words[i + 1].group()
+        if here in _TOWN_PREFIXES or (i == 0 and here in _TOWN_ARTICLES):
+            taken, i = i + 2, i + 1
+        elif after.lower() in _TOWN_CONNECTORS:
+            j = i + 1  # connectors may come in a row ("ob der", "aan den") before the town's next word
+            while j < len(words) and words[j].group().lower() in _TOWN_CONNECTORS:
+                j += 1
+            if j == len(words) or (cased and not words[j].group()[0].isupper()):
+                break
+            taken, i = j + 1, j
+        elif cased and after[0].isupper() and word_frequency().get(after.lower(), 0.0) < _COMMON_WORD_ZIPF:
+            taken, i = i + 2, i + 1
+        else:
+            break
+    end = words[taken - 1].end()
+    while end > start and text[end - 1] in ".'’":
+        end -= 1
+    return (start, end) if end > start else None
+
+
 _LISTED_NUMBER = re.compile(r"[,;] ?(?:[A-Z]-)?(\d{4,5})(?![\w.,]\d|\w)|,? (?:[A-Z]-)?(\d{5})(?= [A-ZÀ-Ö])")
 MAX_DIGITS = 99
 _SCANNING = [s for s in SHAPES if s.anchor is None]
@@ -107,6 +163,9 @@ def detect(text: str, *, names: bool = True) -> list[Finding]:
         listed = _listed_postcodes(text, merged)
         if listed:
             merged = merge(merged + listed)
+        towns = _towns(text, merged)
+        if towns:
+            merged = merge(merged + towns)
     return merged
 
 
@@ -118,6 +177,29 @@ def _listed_postcodes(text: str, findings: list[Finding]) -> list[Finding]:
             if m:
                 group = 1 if m.group(1) else 2
                 out.append(Finding(m.start(group), m.end(group), "LOCATION", "postcode_listed"))
+    return out
+
+
+def _towns(text: str, findings: list[Finding]) -> list[Finding]:
+    """The town of an address: the words right after its postcode ("…, 13114 Werdau"), or, British
+    style, between the street and the postcode ("…, Port Janetchester L5F 4TJ"). Only in an address
+    (a street finding just before, or a postcode that only stands before a capitalised word), so a
+    case number followed by a word keeps the word."""
+    out = []
+    for i, f in enumerate(findings):
+        if f.entity != "LOCATION":
+            continue
+        street = i > 0 and findings[i - 1].entity == "STREET_ADDRESS" and f.start - findings[i - 1].end <= 2
+        if (street or f.shape == "postcode_town") and text[f.end:f.end + 1] == " ":
+            span = _town_after(text, f.end + 1)
+            if span is not None:
+                out.append(Finding(span[0], span[1], "LOCATION", "town"))
+        # the street may be one or two findings back: a town named like a person ("East Lauren") is one too
+        before = next((g for g in reversed(findings[max(0, i - 2):i]) if g.entity == "STREET_ADDRESS"), None)
+        if before is not None:
+            m = _TOWN_BEFORE.fullmatch(text, before.end, f.start)
+            if m:
+                out.append(Finding(m.start(1), m.end(1), "LOCATION", "town"))
     return out
 
 

@@ -82,6 +82,29 @@ def test_each_kind_of_identifier_is_found(text, value, entity):
     assert found(text).get(value) == entity, found(text)
 
 
+@pytest.mark.parametrize("text,town,kept", [
+    ("meine Adresse: Rennerring 212, 21850 Neustadt am Rübenberge Daten: bitte", "Neustadt am Rübenberge", "Daten"),
+    ("meine Adresse: Heringplatz 236, 64252 Griesbach Rottal Viele Grüße, Klaus", "Griesbach Rottal", "Viele"),
+    ("Karl-August-Gute-Ring 56, 83884 Rothenburg ob der Tauber Viele Grüße", "Rothenburg ob der Tauber", "Viele"),
+    ("new address: 23 Deborah Route, East Lauren L5F 4TJ - Call me", "East Lauren", "Call"),
+    ("i live at 91 byrne stream, port mark b4 0yw iban please", "port mark", "iban"),
+    ("mijn adres is Lilysingel 146, 5542ZS 's-Hertogenbosch - U kunt", "'s-Hertogenbosch", "kunt"),
+    ("vivo en Avenida de Hernán Valle 8, 10163 Las Palmas. Fue a las 18:13", "Las Palmas", "Fue"),
+    ("URBANIZACIÓN DE NANDO CISNEROS 145, 28862 LA CORUÑA SE TRATA DE LA TARJETA", "LA CORUÑA", "TRATA"),
+    ("I live at Vicolo Paola 46, 76123 Dagala Del Re\nI tried 3 times", "Dagala Del Re", "tried"),
+])
+def test_the_town_of_an_address_is_removed_with_its_postcode(text, town, kept):
+    """Masked bodies kept the town next to the redacted postcode ("…, <LOCATION> Kulmbach"): a quasi-identifier
+    below prod. The words after the town (the next sentence) stay."""
+    spans = [text[f.start:f.end] for f in detect(text)]
+    assert any(town in span for span in spans), spans
+    assert not any(kept in span for span in spans), spans
+
+
+def test_a_number_followed_by_a_word_outside_an_address_keeps_the_word():
+    assert "Kunde" not in "".join(text for text in found("Bestellung 7028354 Kunde seit 2019"))
+
+
 def test_checksums_keep_lookalike_numbers_in_the_text():
     # A wrong check letter/digit, an order number, an amount, a recent date: not personal data.
     for text in ("ref 12345678A", "BSN 123456789", "NIR 1 85 05 78 006 084 92", "order 4111 1111 1111 1112",
@@ -146,7 +169,10 @@ def test_presidio_with_the_same_recognizers_finds_the_same_characters(offline):
     analyzer = presidio_analyzer()
     config = SyntheticConfig(transactions=2000, seed=3, as_of=datetime(2026, 6, 1, tzinfo=timezone.utc))
     for message in labelled_messages(config, 150):
-        ours = {i for f in detect(message.text) if f.shape != "postcode_listed" for i in range(f.start, f.end)}
+        # postcodes listed after a finding and towns after a postcode come from our findings, a step after the
+        # recognizers that Presidio does not run: the baseline does a little less work than ours
+        ours = {i for f in detect(message.text) if f.shape not in ("postcode_listed", "town")
+                for i in range(f.start, f.end)}
         theirs = {i for r in analyzer.analyze(message.text, language="en") for i in range(r.start, r.end)}
         assert ours <= theirs, message.text
 
