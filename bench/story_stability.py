@@ -33,7 +33,10 @@ import json, os, sys, time
 from hurricane_assets.dagster_layer.embedded_loop import EmbeddedLoop, LoopSettings
 from hurricane_assets.dagster_layer.workspace import hurricane_instance
 from hurricane_assets.contracts.store import ContractStore
+from hurricane_assets.cli.keys import domain_identities
+from hurricane_assets.identity import DefaultKeySource, init_trust_root
 rows, seed = int(sys.argv[1]), int(sys.argv[2])
+init_trust_root(domain_identities(), DefaultKeySource())  # `hurricane keys init`, as `hurricane demo` does first
 started = time.perf_counter()
 loop = EmbeddedLoop(hurricane_instance(), LoopSettings(rows=rows, seed=seed, drift_days=30))
 loop.run()

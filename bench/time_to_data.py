@@ -386,13 +386,39 @@ def daemon_once(rows: int, seed: int, drift_days: int, timeout_s: float = 900.0)
             "load_avg_1m": {"start": round(load_at_start, 2), "end": round(os.getloadavg()[0], 2)},
         }
     finally:
-        if proc is not None and proc.poll() is None:
-            os.killpg(proc.pid, 15)
-            try:
-                proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, 9)
+        if proc is not None:
+            stop_group(proc)
         shutil.rmtree(home, ignore_errors=True)
+
+
+def stop_group(proc, grace_s: float = 60) -> None:
+    """Stop `dagster dev` and every process of its group. Its daemon can still start a code server or a run
+    while dagster dev stops (after the first SIGTERM went out): that one would outlive the bench until its
+    heartbeat timed out, and write into the removed home. So the group is signalled again once dagster dev
+    has exited, and what is left of it after `grace_s` is SIGKILLed."""
+    import signal
+    import subprocess
+
+    from hurricane_assets.local_stack.code_servers import group_alive
+
+    def signal_group(sig: int) -> None:
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:  # nothing of the group is left
+            pass
+
+    deadline = time.monotonic() + grace_s
+    signal_group(signal.SIGTERM)
+    try:
+        proc.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        pass
+    signal_group(signal.SIGTERM)  # what was started while dagster dev stopped did not get the first one
+    while group_alive(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if group_alive(proc.pid):
+        signal_group(signal.SIGKILL)
+    proc.wait()
 
 
 def main() -> None:
