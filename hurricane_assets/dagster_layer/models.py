@@ -89,10 +89,10 @@ def own_data_keys(spec: ModelSpec) -> list[dg.AssetKey]:
     return [domain_key(spec.domain, d) if env == "prod" else copy_key(spec.domain, d, env) for d in spec.datasets]
 
 
-# What a stored version must hold (2: manifest.json with model.joblib's digest, the reference's person
-# digests). Part of every model's code version, so a deploy that raises it retrains each model once:
+# What a stored version must hold (2: manifest.json with the model file's digest, the reference's person
+# digests; 3: the model in skops' format, never a pickle). Part of every model's code version, so a deploy that raises it retrains each model once:
 # a version stored before would be refused at load, and its reference dropped at the next erasure.
-STORE_FORMAT = "store-2"
+STORE_FORMAT = "store-3"
 
 
 def shares_version(shares: Sequence[ShareInput]) -> str:

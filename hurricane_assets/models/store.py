@@ -1,18 +1,21 @@
 """The model store: versioned models per domain and model, with a `current` pointer.
 
     <home>/models/<domain>/<model>/            (<domain's storage root>/models/... when that is S3)
-        v0001/ model.joblib  plan.json  metrics.json  reference.parquet  manifest.json
+        v0001/ model.skops  plan.json  metrics.json  reference.parquet  manifest.json
         current            # "v0001"
 
 Every file of a version is written before `current` names it (`store_files`: a renamed staging folder
 locally, PUTs under a prefix no reader opens yet on S3), so a crash leaves the previous model current,
 never a half-written one; readers follow `current` only.
-The joblib file holds only the fitted estimator; the feature plan (vocabularies, sources) is JSON.
-Unpickling a joblib runs code, so `manifest.json` records model.joblib's SHA-256 and a load refuses a
-model file that does not match it (or a version without one) before unpickling; the bytes hashed are
-the bytes unpickled. The digest sits beside the file it covers: it catches a model file replaced or
-corrupted on its own, not a writer who can rewrite the manifest as well (the prefix's write access is
-the boundary there: per-domain credentials on S3).
+The model file holds only the fitted estimator, in skops' format, not a pickle: loading a pickle runs
+whatever code its writer put in it, so anyone who could write the store (another domain's code on a
+shared folder, a leaked storage key) could run code with the loading domain's keys. skops rebuilds
+only the types `TRUSTED_TYPES` (and skops' own defaults: scikit-learn and NumPy) name and refuses a
+file naming any other, before building anything. `manifest.json` also records model.skops' SHA-256,
+checked first: it catches a model file replaced or corrupted on its own (a writer who rewrites the
+manifest as well still gets no code run, only an estimator of the trusted types). A version stored by
+an earlier release as `model.joblib` is never unpickled; the store format in every model's code
+version makes each model retrain once after the upgrade.
 The plan names each table it reads (environment, holding domain, table), never its path: the location
 is resolved from the current settings when the table is read, so a copied or moved home reads its own
 tables. A plan stored before held absolute paths; they are read as the same table of the current
@@ -22,8 +25,8 @@ home (`models.sources.location_from_uri`), and one outside a home's layout is a 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
+import zipfile
 from dataclasses import dataclass
 
 import pandas as pd
@@ -36,9 +39,16 @@ from hurricane_assets.models.training import ModelMetrics, TrainedModel
 from hurricane_assets.object_files import Target, join
 from hurricane_assets.settings import hurricane_paths
 
-MODEL_FILE = "model.joblib"
+MODEL_FILE = "model.skops"
+PICKLED_MODEL_FILE = "model.joblib"  # what earlier releases stored: refused, never unpickled
 REFERENCE = "reference.parquet"
-MANIFEST = "manifest.json"  # {"sha256": {"model.joblib": "<hex>"}}: written with the version, after its other files
+MANIFEST = "manifest.json"  # {"sha256": {"model.skops": "<hex>"}}: written with the version, after its other files
+# Beyond skops' defaults (scikit-learn estimators, NumPy), the types a trained model holds: the
+# gradient-boosted trees' predictors, and the input check its categorical preprocessing wraps in a
+# partial (skops rebuilds a partial only around a trusted function; check_array validates an array and
+# calls nothing else). A model that needs another type fails at save, not at load.
+TRUSTED_TYPES = ("sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor", "functools.partial",
+                 "sklearn.utils.validation.check_array")
 
 
 class ModelNotFound(LookupError):
@@ -78,21 +88,18 @@ def versions(domain: str, model: str) -> list[str]:
 
 def save_model(trained: TrainedModel) -> StoredModel:
     """Store `trained` as the next version and make it current."""
-    import joblib
-
     spec = trained.spec
     root = model_dir(spec.domain, spec.name)
     existing = versions(spec.domain, spec.name)
     version = f"v{(int(existing[-1][1:]) + 1 if existing else 1):04d}"
-    pickled = io.BytesIO()
-    joblib.dump(trained.estimator, pickled)
+    model_bytes = estimator_bytes(trained.estimator, f"{spec.domain}.{spec.name}")
     # plan.json before reference.parquet: a version holding a reference always has the plan that says
     # which of its columns came from which share (forget_ended_shares needs it)
     files = {"plan.json": trained.plan.model_dump_json(indent=1).encode(),
              "metrics.json": trained.metrics.model_dump_json(indent=1).encode(),
              REFERENCE: store_files.frame_bytes(trained.reference),
-             MODEL_FILE: pickled.getvalue(),
-             MANIFEST: json.dumps({"sha256": {MODEL_FILE: hashlib.sha256(pickled.getvalue()).hexdigest()}}).encode()}
+             MODEL_FILE: model_bytes,
+             MANIFEST: json.dumps({"sha256": {MODEL_FILE: hashlib.sha256(model_bytes).hexdigest()}}).encode()}
     path = store_files.write_version(root, version, files)
     store_files.set_pointer(root, version)
     return StoredModel(spec.domain, spec.name, version, path, trained.estimator, trained.plan, trained.metrics)
@@ -146,8 +153,6 @@ def drop_reference(version_path: Target) -> None:
 
 def load_model(domain: str, model: str, version: str | None = None) -> StoredModel:
     """The current version (or `version`) with its feature plan and metrics."""
-    import joblib
-
     root = model_dir(domain, model)
     if version is None:
         version = store_files.read_pointer(root)
@@ -157,12 +162,49 @@ def load_model(domain: str, model: str, version: str | None = None) -> StoredMod
     _check_version_name(version, f"{domain}.{model} version {version[:80]!r}")
     path = join(root, version)
     if not object_files.exists(join(path, MODEL_FILE)):
+        if object_files.exists(join(path, PICKLED_MODEL_FILE)):
+            raise StoredModelError(f"{join(path, PICKLED_MODEL_FILE)}: a pickle stored by an earlier release; pickles "
+                                   "are not loaded (loading one runs its writer's code): retrain the model")
         raise ModelNotFound(f"model {domain}.{model} has no version {version!r} under {root}")
-    # the JSON files first: nothing is unpickled from a version whose other files are unreadable
+    # the JSON files first: no model file is read from a version whose other files are unreadable
     plan = _load_plan(join(path, "plan.json"))
     metrics = ModelMetrics.model_validate_json(object_files.read_text(join(path, "metrics.json")))
+    estimator = estimator_from_bytes(_verified_model_bytes(path), join(path, MODEL_FILE))
     return StoredModel(domain=domain, model=model, version=version, path=path,
-                       estimator=joblib.load(io.BytesIO(_verified_model_bytes(path))), plan=plan, metrics=metrics)
+                       estimator=estimator, plan=plan, metrics=metrics)
+
+
+def estimator_bytes(estimator: object, model: str) -> bytes:
+    """`estimator` in skops' format; a `StoredModelError` when it holds a type a load would refuse."""
+    import skops.io as sio
+
+    data = sio.dumps(estimator, compression=zipfile.ZIP_DEFLATED)
+    untrusted = sorted(set(sio.get_untrusted_types(data=data)) - set(TRUSTED_TYPES))
+    if untrusted:
+        raise StoredModelError(f"{model}: the estimator holds types a load would refuse ({', '.join(untrusted)}); "
+                               "add them to models.store.TRUSTED_TYPES if they are safe to rebuild")
+    return data
+
+
+def estimator_from_bytes(data: bytes, file: Target) -> object:
+    """The estimator in `data` (a skops file), rebuilt only from trusted types: a file naming any other
+    type (a function to call, a class with a hostile `__setstate__`) is refused before anything is built."""
+    import skops.io as sio
+    from skops.io.exceptions import UntrustedTypesFoundException
+
+    try:
+        untrusted = sorted(set(sio.get_untrusted_types(data=data)) - set(TRUSTED_TYPES))
+        if untrusted:
+            raise StoredModelError(f"{file}: names types a model does not hold ({', '.join(untrusted)[:300]}); "
+                                   "refused, nothing was built from it")
+        return sio.loads(data, trusted=list(TRUSTED_TYPES))
+    except StoredModelError:
+        raise
+    except UntrustedTypesFoundException as exc:
+        raise StoredModelError(f"{file}: {exc}; refused, nothing was built from it") from None
+    except Exception as exc:  # a truncated zip, a schema skops cannot read: not a model this store wrote
+        raise StoredModelError(f"{file}: not a model file this store can read: {type(exc).__name__}: "
+                               f"{str(exc)[:200]}") from None
 
 
 def _check_version_name(version: str, what: str) -> None:
@@ -173,20 +215,20 @@ def _check_version_name(version: str, what: str) -> None:
 
 
 def _verified_model_bytes(path: Target) -> bytes:
-    """model.joblib's bytes, once they match the SHA-256 its version's manifest recorded."""
+    """The model file's bytes, once they match the SHA-256 its version's manifest recorded."""
     manifest, file = join(path, MANIFEST), join(path, MODEL_FILE)
     try:
         expected = json.loads(object_files.read_text(manifest))["sha256"][MODEL_FILE]
     except FileNotFoundError:
-        raise StoredModelError(f"{manifest}: missing: {file} has no recorded digest and is not unpickled "
-                               "(a version stored before digests were recorded: retrain the model)") from None
+        raise StoredModelError(f"{manifest}: missing: {file} has no recorded digest and is not loaded "
+                               "(a version whose manifest was lost: retrain the model)") from None
     except (ValueError, KeyError, TypeError):
-        raise StoredModelError(f"{manifest}: no sha256 of {MODEL_FILE} in it; {file} is not unpickled") from None
+        raise StoredModelError(f"{manifest}: no sha256 of {MODEL_FILE} in it; {file} is not loaded") from None
     data = object_files.read_bytes(file)
     actual = hashlib.sha256(data).hexdigest()
     if actual != expected:
         raise StoredModelError(f"{file}: sha256 {actual} does not match {expected} recorded in {MANIFEST}: "
-                               "the file was changed after it was stored; refused, not unpickled")
+                               "the file was changed after it was stored; refused, not loaded")
     return data
 
 

@@ -20,10 +20,10 @@ from hurricane_assets.models.training import predict, train_model
 from hurricane_assets.monitoring.monitor import run_monitor
 from hurricane_assets.settings import hurricane_paths
 from hurricane_assets.storage import read_table, storage_options
-from tests.hurricane_assets.models.tiny_model import malicious_pickle, tiny_model
+from tests.hurricane_assets.models.tiny_model import malicious_model_file, tiny_model
 
 pytestmark = pytest.mark.e2e
-VERSION_FILES = ["manifest.json", "metrics.json", "model.joblib", "plan.json", "reference.parquet"]
+VERSION_FILES = ["manifest.json", "metrics.json", "model.skops", "plan.json", "reference.parquet"]
 
 
 @pytest.fixture
@@ -86,7 +86,7 @@ def test_current_names_a_version_only_after_every_file_of_it_is_on_s3(risk_root,
     write_bytes = object_files.write_bytes
 
     def dies_at_the_model_file(target, data):
-        if str(target).endswith("/model.joblib"):
+        if str(target).endswith("/model.skops"):
             raise Crash
         write_bytes(target, data)
 
@@ -103,13 +103,13 @@ def test_current_names_a_version_only_after_every_file_of_it_is_on_s3(risk_root,
     assert load_model("risk", "fraud_model").version == "v0004"
 
 
-def test_a_model_object_replaced_on_s3_is_refused_before_it_is_unpickled(risk_root, s3_server, tmp_path):
+def test_a_model_object_replaced_on_s3_is_refused_before_it_is_read(risk_root, s3_server, tmp_path):
     """The attacker writes the object with their own client, past the platform's code."""
     stored = save_model(tiny_model())
     marker = tmp_path / "code-ran"
-    model_file = f"{stored.path}/model.joblib"
+    model_file = f"{stored.path}/model.skops"
     s3_server.client().put_object(Bucket=s3_server.bucket, Key=model_file.removeprefix(f"s3://{s3_server.bucket}/"),
-                                  Body=malicious_pickle(marker))
+                                  Body=malicious_model_file(marker))
     with pytest.raises(StoredModelError, match=re.escape(model_file) + r": sha256 \w+ does not match"):
         load_model("risk", "fraud_model")
     assert not marker.exists()
@@ -120,13 +120,13 @@ def test_a_domains_models_and_reports_are_reached_with_its_own_keys_never_anothe
     monkeypatch.setenv("HURRICANE_AWS_ACCESS_KEY_ID_PAYMENTS", "payments-key")
     monkeypatch.setenv("HURRICANE_AWS_SECRET_ACCESS_KEY_PAYMENTS", "payments-secret")
     paths = hurricane_paths()
-    risk_model = f"{model_dir('risk', 'fraud_model')}/v0001/model.joblib"
+    risk_model = f"{model_dir('risk', 'fraud_model')}/v0001/model.skops"
     risk_report = f"{paths.domain_reports('risk')}/monitors/risk/fraud_model/v0001-0123456789abcdef.html"
     failed_copy = str(failed_report_path("preprod", "risk", "alerts"))  # a masked copy's report that failed closed
     assert risk_model.startswith(f"{risk_root}/models/risk/") and risk_report.startswith(f"{risk_root}/reports/")
     assert failed_copy.startswith(f"{risk_root}/reports/masking/risk/")
     assert {storage_options(uri)["AWS_ACCESS_KEY_ID"] for uri in (risk_model, risk_report, failed_copy)} == {"risk-key"}
-    payments_model = f"{model_dir('payments', 'some_model')}/v0001/model.joblib"
+    payments_model = f"{model_dir('payments', 'some_model')}/v0001/model.skops"
     assert payments_model.startswith(f"{s3_root}/payments-domain/models/payments/")
     assert storage_options(payments_model)["AWS_ACCESS_KEY_ID"] == "payments-key"
     # payments' pod holds its own keys and not risk's: risk's objects get the process's keys, never payments'

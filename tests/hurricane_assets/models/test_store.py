@@ -9,7 +9,7 @@ from hurricane_assets.models.features import FeaturePlan
 from hurricane_assets.models.spec import load_model_spec
 from hurricane_assets.models.store import ModelNotFound, StoredModelError, load_model, model_dir, save_model, versions
 from hurricane_assets.models.training import predict, train_model
-from tests.hurricane_assets.models.tiny_model import malicious_pickle, tiny_model
+from tests.hurricane_assets.models.tiny_model import malicious_model_file, malicious_pickle, tiny_model
 
 
 def test_versions_current_pointer_and_round_trip(install_world, hurricane_home):
@@ -64,11 +64,9 @@ def test_an_absolute_path_stored_before_names_reads_the_current_homes_table(hurr
 
 
 def test_a_stored_location_that_cannot_be_resolved_is_a_clear_error(hurricane_home):
-    import joblib
-
     version = model_dir("risk", "fraud_model") / "v0001"
     version.mkdir(parents=True)
-    joblib.dump("estimator", version / "model.joblib")
+    (version / "model.skops").write_bytes(b"never read: the plan is checked first")
     (version / "plan.json").write_text(json.dumps(_plan_with(_stored_source(uri="/nowhere/transactions"))))
     with pytest.raises(StoredModelError, match=r"v0001/plan\.json: .*'/nowhere/transactions' is not inside a home's"):
         load_model("risk", "fraud_model", "v0001")
@@ -79,40 +77,108 @@ def test_a_stored_location_that_cannot_be_resolved_is_a_clear_error(hurricane_ho
         load_model("risk", "fraud_model", "v0001")
 
 
-def test_a_model_file_replaced_after_it_was_stored_is_refused_before_it_is_unpickled(hurricane_home, tmp_path):
-    """An attacker with write access to the model store swaps model.joblib for a pickle that runs code."""
+def test_a_model_file_replaced_after_it_was_stored_is_refused_before_it_is_read(hurricane_home, tmp_path):
+    """An attacker with write access to the model store swaps the model file for one that runs code."""
     stored = save_model(tiny_model())
     marker = tmp_path / "code-ran"
-    (stored.path / "model.joblib").write_bytes(malicious_pickle(marker))
-    with pytest.raises(StoredModelError, match=r"v0001/model\.joblib: sha256 \w+ does not match \w+ recorded in manifest"):
+    (stored.path / "model.skops").write_bytes(malicious_model_file(marker))
+    with pytest.raises(StoredModelError, match=r"v0001/model\.skops: sha256 \w+ does not match \w+ recorded in manifest"):
         load_model("risk", "fraud_model")
     assert not marker.exists()
 
 
-def test_a_version_without_its_digest_is_refused_before_it_is_unpickled(hurricane_home, tmp_path):
-    """Deleting the manifest (or a version stored before digests) does not switch the check off."""
+def test_a_version_without_its_digest_is_refused_before_it_is_read(hurricane_home, tmp_path):
+    """Deleting the manifest does not switch the check off."""
     stored = save_model(tiny_model())
     marker = tmp_path / "code-ran"
-    (stored.path / "model.joblib").write_bytes(malicious_pickle(marker))
+    (stored.path / "model.skops").write_bytes(malicious_model_file(marker))
     (stored.path / "manifest.json").unlink()
-    with pytest.raises(StoredModelError, match=r"v0001/manifest\.json: missing: .*model\.joblib has no recorded digest"):
+    with pytest.raises(StoredModelError, match=r"v0001/manifest\.json: missing: .*model\.skops has no recorded digest"):
         load_model("risk", "fraud_model")
     (stored.path / "manifest.json").write_text('{"sha256": {}}')
-    with pytest.raises(StoredModelError, match=r"manifest\.json: no sha256 of model\.joblib"):
+    with pytest.raises(StoredModelError, match=r"manifest\.json: no sha256 of model\.skops"):
         load_model("risk", "fraud_model")
     assert not marker.exists()
+
+
+def _forge_manifest(version_path, model_bytes: bytes) -> None:
+    import hashlib
+
+    (version_path / "model.skops").write_bytes(model_bytes)
+    (version_path / "manifest.json").write_text(
+        json.dumps({"sha256": {"model.skops": hashlib.sha256(model_bytes).hexdigest()}}))
+
+
+def test_a_model_file_with_a_matching_manifest_still_runs_no_code(hurricane_home, tmp_path):
+    """The attacker rewrites the manifest too (the digest only catches a file changed on its own): the
+    file names a class whose rebuilding runs code, and only trusted types are ever rebuilt. A store that
+    unpickled, or trusted the types a file lists, creates the marker."""
+    stored = save_model(tiny_model())
+    marker = tmp_path / "code-ran"
+    _forge_manifest(stored.path, malicious_model_file(marker))
+    with pytest.raises(StoredModelError, match=r"v0001/model\.skops: names types a model does not hold "
+                                               r"\(tests\.hurricane_assets\.models\.tiny_model\.Trap\); refused"):
+        load_model("risk", "fraud_model")
+    assert not marker.exists()
+
+
+def test_a_trusted_partial_around_an_untrusted_function_is_refused(hurricane_home, tmp_path):
+    """functools.partial is trusted (the trees' input check is one): one around a function that runs
+    code is refused by that function's name."""
+    import functools
+    import os
+
+    import skops.io as sio
+
+    stored = save_model(tiny_model())
+    _forge_manifest(stored.path, sio.dumps({"check": functools.partial(os.system, f"touch {tmp_path / 'ran'}")}))
+    with pytest.raises(StoredModelError, match=r"v0001/model\.skops: names types a model does not hold \(posix\.system\)"):
+        load_model("risk", "fraud_model")
+    assert not (tmp_path / "ran").exists()
+
+
+def test_a_pickled_model_from_an_earlier_release_is_never_unpickled(hurricane_home, tmp_path):
+    """A version an earlier release stored (model.joblib and its digest), or one an attacker made look
+    like it: refused by name, with what to do, and its pickle is not opened."""
+    import hashlib
+
+    stored = save_model(tiny_model())
+    marker = tmp_path / "code-ran"
+    (stored.path / "model.skops").unlink()
+    evil = malicious_pickle(marker)
+    (stored.path / "model.joblib").write_bytes(evil)
+    (stored.path / "manifest.json").write_text(json.dumps({"sha256": {"model.joblib": hashlib.sha256(evil).hexdigest()}}))
+    with pytest.raises(StoredModelError, match=r"v0001/model\.joblib: a pickle stored by an earlier release; "
+                                               r"pickles are not loaded .*: retrain the model"):
+        load_model("risk", "fraud_model")
+    assert not marker.exists()
+
+
+def test_a_model_file_that_is_not_a_skops_file_is_a_named_error(hurricane_home):
+    stored = save_model(tiny_model())
+    _forge_manifest(stored.path, b"PK\x03\x04 truncated")
+    with pytest.raises(StoredModelError, match=r"v0001/model\.skops: not a model file this store can read"):
+        load_model("risk", "fraud_model")
+
+
+def test_an_estimator_holding_an_untrusted_type_fails_at_save_not_at_load(hurricane_home, tmp_path):
+    from dataclasses import replace
+
+    from tests.hurricane_assets.models.tiny_model import Trap
+
+    with pytest.raises(StoredModelError, match=r"risk\.fraud_model: the estimator holds types a load would refuse "
+                                               r"\(tests\.hurricane_assets\.models\.tiny_model\.Trap\)"):
+        save_model(replace(tiny_model(), estimator=Trap(tmp_path / "x")))
+    assert versions("risk", "fraud_model") == []
 
 
 def _planted_version(folder, marker) -> None:
     """A whole version outside the model's folder whose manifest matches its code-running model file."""
-    import hashlib
     import shutil
 
     stored = save_model(tiny_model("risk", "fraud_model"))
     shutil.copytree(stored.path, folder)
-    evil = malicious_pickle(marker)
-    (folder / "model.joblib").write_bytes(evil)
-    (folder / "manifest.json").write_text(json.dumps({"sha256": {"model.joblib": hashlib.sha256(evil).hexdigest()}}))
+    _forge_manifest(folder, malicious_model_file(marker))
 
 
 @pytest.mark.parametrize("pointer", ["../../payments/planted", "ABSOLUTE", "v0001/../../../payments/planted"])

@@ -34,7 +34,7 @@ def tiny_model(domain: str = "risk", model: str = "fraud_model", *, weight: floa
 
 
 class Payload:
-    """What an attacker puts in a model.joblib: unpickling it creates `marker` (any code could run)."""
+    """What an attacker put in a model.joblib: unpickling it creates `marker` (any code could run)."""
 
     def __init__(self, marker: Path):
         self.marker = marker
@@ -45,3 +45,21 @@ class Payload:
 
 def malicious_pickle(marker: Path) -> bytes:
     return pickle.dumps(Payload(marker))
+
+
+class Trap:
+    """A class whose rebuilding runs code: what an attacker names in a model file's schema (a loader that
+    trusts the types the file lists builds it, and `marker` appears)."""
+
+    def __init__(self, marker: Path):
+        self.marker = str(marker)
+
+    def __setstate__(self, state: dict) -> None:
+        Path(state["marker"]).touch()
+
+
+def malicious_model_file(marker: Path) -> bytes:
+    """A well-formed skops file holding a `Trap`: rebuilding it creates `marker`."""
+    import skops.io as sio
+
+    return sio.dumps({"estimator": Trap(marker)})
