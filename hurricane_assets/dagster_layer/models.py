@@ -40,6 +40,7 @@ SHARE_UPLIFT_KEY = "hurricane/share_uplift"  # contract id -> confident uplift, 
 MIN_UPLIFT_KEY = "hurricane/min_uplift"
 MASKING_UTILITY_KEY = "hurricane/share_masking_utility"  # contract id -> AUC masked vs unmasked, ratio, target
 AUTOMATION_INTERVAL_SECONDS = 10  # the asset daemon evaluates a domain's model conditions at most this often
+ERASURE_RETRAIN_INTERVAL_SECONDS = 60  # how often a domain looks for models that learned from an erased person
 
 
 def no_shares(domain: str, purpose: str) -> list[ShareInput]:
@@ -180,9 +181,10 @@ def build_model_asset(spec: ModelSpec, shares: Sequence[ShareInput]) -> dg.Asset
         started = time.perf_counter()
         stored = save_model(trained)
         forgotten = forget_ended_shares(spec.domain, spec.name, {s.contract_id for s in shares})
-        # the copy this fit read may predate an erasure request: the register reaches the new version now
+        # older versions' references may hold a person erased since they were stored; the version just
+        # stored was fitted without them (`without_erased_persons`), so no retrain is asked for here
         erased = erase_from_models(spec.domain, Keyring.load(spec.training.environment), load_erasures(),
-                                   catalog=load_catalog())
+                                   catalog=load_catalog(), request_retrains=False)
         # where the retrain's time went (read, features, fit, score, store): bench/time_to_data.py reports it
         seconds = {**trained.seconds, "store": time.perf_counter() - started}
         context.log.info(f"{spec.domain}.{spec.name} {stored.version}: holdout ROC AUC {trained.metrics.holdout.roc_auc:.4f}")
@@ -192,6 +194,7 @@ def build_model_asset(spec: ModelSpec, shares: Sequence[ShareInput]) -> dg.Asset
                                               "hurricane/forgotten_share_features": dg.MetadataValue.json(forgotten),
                                               "hurricane/erasure_model_references": dg.MetadataValue.json(
                                                   erased.to_dict()),
+                                              "hurricane/erased_training_rows": trained.erased_rows,
                                               **_train_metadata(spec, trained),
                                               "hurricane/train_seconds": dg.MetadataValue.json(
                                                   {k: round(v, 3) for k, v in seconds.items()})})
@@ -343,4 +346,32 @@ def build_model_definitions(domain: str, shares_for: ShareProvider = no_shares) 
         minimum_interval_seconds=AUTOMATION_INTERVAL_SECONDS,
         description=f"Retrains {domain}'s models when a share is delivered and reruns their monitors.",
     )
-    return assets, [sensor]
+    return assets, [sensor, build_erasure_retrain_sensor(domain, list(specs.values()))]
+
+
+def build_erasure_retrain_sensor(domain: str, specs: Sequence[ModelSpec]) -> dg.SensorDefinition:
+    """Retrains a model whose current version learned from a person erased since: the erasure that
+    found their rows in its reference asked for it (`store.request_retrain`), and the retrain leaves
+    them out. One run per version (the run key), so a failed retrain is re-run by hand, not in a loop."""
+    keys = {spec.name: model_key(spec) for spec in specs}
+
+    @dg.sensor(
+        name=f"{domain}_models_erasure_retrain",
+        asset_selection=dg.AssetSelection.keys(*keys.values()),
+        minimum_interval_seconds=ERASURE_RETRAIN_INTERVAL_SECONDS,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description=f"Retrains {domain}'s models whose current version learned from a person erased since.",
+    )
+    def _erasure_retrain(context: dg.SensorEvaluationContext):
+        from hurricane_assets.models.store import pending_retrain
+
+        requests = []
+        for name, key in keys.items():
+            pending = pending_retrain(domain, name)
+            if pending is not None:
+                context.log.info(f"{domain}.{name} {pending['version']}: {pending['reason']}")
+                requests.append(dg.RunRequest(run_key=f"erasure-retrain-{name}-{pending['version']}", asset_selection=[key],
+                                              tags={"hurricane/domain": domain, "hurricane/retrain": "erasure"}))
+        return requests or dg.SkipReason("no current model learned from an erased person")
+
+    return _erasure_retrain

@@ -19,17 +19,19 @@ import logging
 from dataclasses import dataclass, field
 
 from hurricane_assets.catalog import Catalog
-from hurricane_assets.masking.erasure import Erasures, masked_subjects
+from hurricane_assets.masking.erasure import Erasures
 from hurricane_assets.masking.keys import Keyring
+from hurricane_assets.models import store_files
 from hurricane_assets.models.store import (
     drop_reference,
     model_dir,
     model_names,
     read_reference,
     replace_reference,
+    request_retrain,
     versions,
 )
-from hurricane_assets.models.subjects import ReferenceSubjects, digests, rows_of
+from hurricane_assets.models.subjects import ReferenceSubjects, erased_digests, rows_of
 from hurricane_assets.object_files import Target, join
 
 log = logging.getLogger(__name__)
@@ -43,21 +45,37 @@ class ModelErasure:
 
     rows_removed: dict[str, int] = field(default_factory=dict)
     dropped: dict[str, str] = field(default_factory=dict)  # whole references removed, with the reason
+    retrain: dict[str, str] = field(default_factory=dict)  # model -> why its current version must be retrained
 
     def to_dict(self) -> dict:
-        return {"rows_removed": dict(self.rows_removed), "dropped": dict(self.dropped)}
+        return {"rows_removed": dict(self.rows_removed), "dropped": dict(self.dropped), "retrain": dict(self.retrain)}
 
 
-def erase_from_models(domain: str, keyring: Keyring, erasures: Erasures, *, catalog: Catalog) -> ModelErasure:
+def erase_from_models(domain: str, keyring: Keyring, erasures: Erasures, *, catalog: Catalog,
+                      request_retrains: bool = True) -> ModelErasure:
     """Apply `erasures` to the references of every stored version of `domain`'s models trained in
-    `keyring.env` (and drop every reference that cannot be attributed)."""
+    `keyring.env` (and drop every reference that cannot be attributed). The current version whose
+    reference held an erased person's rows (or could not say whose rows it held) learned from them:
+    with `request_retrains` it is marked for a retrain (`store.request_retrain`), which the domain's
+    erasure-retrain sensor runs; training leaves erased persons' rows out (`erased_training_rows`).
+    A model's own save passes False: the version it just stored was trained without them, and one
+    that cannot tell (a copy older than the key) would only be retrained on the same copy again."""
     result = ModelErasure()
     if not erasures:  # nobody erased: nothing to remove, and an old reference holds no erased person
         return result
     for model in model_names(domain):
+        current = store_files.read_pointer(model_dir(domain, model))
         for version in versions(domain, model):
-            _erase_version(domain, f"{model}/{version}", join(model_dir(domain, model), version), keyring, erasures,
-                           catalog, result)
+            name = f"{model}/{version}"
+            _erase_version(domain, name, join(model_dir(domain, model), version), keyring, erasures, catalog, result)
+            if version != current or not request_retrains:
+                continue
+            why = (f"{result.rows_removed[name]} row(s) of erased persons in its training window" if name in result.rows_removed
+                   else f"its reference was dropped ({result.dropped[name]})" if name in result.dropped else None)
+            if why:
+                request_retrain(domain, model, version, why)
+                result.retrain[model] = why
+                log.info("erasure: %s.%s %s learned from erased persons; retrain requested", domain, model, version)
     return result
 
 
@@ -88,15 +106,3 @@ def _unattributable(subjects: ReferenceSubjects | None, keyring: Keyring) -> str
         return (f"its rows' digests were made with masking key {subjects.key_id or '(unknown)'}, not {keyring.env}'s "
                 f"current {keyring.key_id}: they match no erased person any more")
     return None
-
-
-def erased_digests(subjects: ReferenceSubjects, erasures: Erasures, keyring: Keyring,
-                   catalog: Catalog) -> dict[str, set[str]]:
-    """Per entity, the digests a reference holds for the erased persons: their ids masked as the copy
-    the model trained on masks them, then digested as `subjects.with_subjects` did."""
-    spec = catalog.dataset(subjects.domain, subjects.dataset)
-    out: dict[str, set[str]] = {}
-    for column, entity in subjects.columns.items():
-        tokens = masked_subjects(erasures.subjects.get(entity, frozenset()), spec, column, keyring)
-        out.setdefault(entity, set()).update(d for d in digests(tokens, keyring, entity) if d)
-    return out

@@ -43,6 +43,7 @@ MODEL_FILE = "model.skops"
 PICKLED_MODEL_FILE = "model.joblib"  # what earlier releases stored: refused, never unpickled
 REFERENCE = "reference.parquet"
 MANIFEST = "manifest.json"  # {"sha256": {"model.skops": "<hex>"}}: written with the version, after its other files
+RETRAIN = "retrain.json"  # beside `current`: {"version", "reason"}: that version learned from an erased person
 # Beyond skops' defaults (scikit-learn estimators, NumPy), the types a trained model holds: the
 # gradient-boosted trees' predictors, and the input check its categorical preprocessing wraps in a
 # partial (skops rebuilds a partial only around a trusted function; check_array validates an array and
@@ -205,6 +206,27 @@ def estimator_from_bytes(data: bytes, file: Target) -> object:
     except Exception as exc:  # a truncated zip, a schema skops cannot read: not a model this store wrote
         raise StoredModelError(f"{file}: not a model file this store can read: {type(exc).__name__}: "
                                f"{str(exc)[:200]}") from None
+
+
+def request_retrain(domain: str, model: str, version: str, reason: str) -> None:
+    """Record that `version` must not keep serving: its estimator learned from rows that must go (an
+    erased person's). The domain's erasure-retrain sensor asks for a retrain while it is current."""
+    object_files.write_text(join(model_dir(domain, model), RETRAIN),
+                            json.dumps({"version": version, "reason": reason}))
+
+
+def pending_retrain(domain: str, model: str) -> dict | None:
+    """The retrain request of the model's current version ({"version", "reason"}), None when there is
+    none or it was for a version no longer current (a retrain since answered it)."""
+    root = model_dir(domain, model)
+    if not object_files.exists(join(root, RETRAIN)):
+        return None
+    try:
+        request = json.loads(object_files.read_text(join(root, RETRAIN)))
+        version, reason = str(request["version"]), str(request["reason"])
+    except (ValueError, KeyError, TypeError):  # unreadable: retrain rather than keep serving on a doubt
+        return {"version": store_files.read_pointer(root) or "", "reason": f"{join(root, RETRAIN)} is unreadable"}
+    return {"version": version, "reason": reason} if version == store_files.read_pointer(root) else None
 
 
 def _check_version_name(version: str, what: str) -> None:

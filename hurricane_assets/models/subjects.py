@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from hurricane_assets.catalog import Catalog
+from hurricane_assets.masking.erasure import Erasures, masked_subjects
 from hurricane_assets.masking.keys import Keyring
 from hurricane_assets.masking.operators.base import KeyedDigest
 
@@ -77,4 +79,37 @@ def rows_of(reference: pd.DataFrame, subjects: ReferenceSubjects, erased: dict[s
     for column, entity in subjects.columns.items():
         if erased.get(entity) and subject_column(column) in reference.columns:
             hit |= reference[subject_column(column)].isin(erased[entity])
+    return hit
+
+
+def erased_tokens(subjects: ReferenceSubjects, erasures: Erasures, keyring: Keyring,
+                  catalog: Catalog) -> dict[str, list[str]]:
+    """Per rows column, the erased persons' ids as the copy the model trains on holds them: masked by
+    the manifest's plan with the environment's key (the raw ids in prod)."""
+    spec = catalog.dataset(subjects.domain, subjects.dataset)
+    return {column: masked_subjects(erasures.subjects.get(entity, frozenset()), spec, column, keyring)
+            for column, entity in subjects.columns.items()}
+
+
+def erased_digests(subjects: ReferenceSubjects, erasures: Erasures, keyring: Keyring,
+                   catalog: Catalog) -> dict[str, set[str]]:
+    """Per entity, the digests a reference holds for the erased persons: their tokens (`erased_tokens`)
+    digested as `with_subjects` did."""
+    out: dict[str, set[str]] = {}
+    for column, tokens in erased_tokens(subjects, erasures, keyring, catalog).items():
+        entity = subjects.columns[column]
+        out.setdefault(entity, set()).update(d for d in digests(tokens, keyring, entity) if d)
+    return out
+
+
+def erased_training_rows(rows: pd.DataFrame, subjects: ReferenceSubjects, erasures: Erasures, keyring: Keyring,
+                         catalog: Catalog) -> pd.Series:
+    """Which training rows are an erased person's: a copy written before the request still holds them,
+    and a model must not learn from them again."""
+    hit = pd.Series(False, index=rows.index)
+    if not erasures:
+        return hit
+    for column, tokens in erased_tokens(subjects, erasures, keyring, catalog).items():
+        if tokens and column in rows.columns:
+            hit |= rows[column].astype("string").isin(tokens)
     return hit

@@ -73,6 +73,7 @@ class TrainingData:
     shares: tuple[ShareInput, ...]
     frames: dict[str, pd.DataFrame]  # source prefix -> table
     subjects: ReferenceSubjects | None = None  # whose rows the reference holds (None: no attribution)
+    erased_rows: int = 0  # rows of erased persons the copy still held, left out
 
     def window(self) -> tuple[pd.Index, pd.Index]:
         """(fit, holdout) row indexes of the most recent `train_days`, split by time."""
@@ -104,6 +105,7 @@ class TrainedModel:
     holdout_labels: np.ndarray | None = None  # the holdout as scored, so two fits can be compared row by row
     holdout_scores: np.ndarray | None = None
     seconds: dict[str, float] = field(default_factory=dict)  # where the fit's time went: features, fit, score
+    erased_rows: int = 0  # rows of erased persons its data still held, left out of the fit
 
 
 def own_sources(spec: ModelSpec, catalog: Catalog) -> tuple[TableSource, ...]:
@@ -158,6 +160,8 @@ def load_training_data(spec: ModelSpec, shares: list[ShareInput] | tuple[ShareIn
     if len(set(prefixes)) != len(prefixes):
         raise TrainingError(f"{spec.domain}.{spec.name}: two sources share a table name: {sorted(prefixes)}")
     rows = load_labelled_rows(spec, spec.entity_keys[dataset.entity])
+    subjects = reference_subjects(spec, dataset, rows)
+    rows, erased = without_erased_persons(rows, subjects, catalog)
     if rows.empty:
         raise TrainingError(f"{spec.domain}.{spec.name}: no labelled rows in {spec.training.environment}")
     return TrainingData(
@@ -168,8 +172,25 @@ def load_training_data(spec: ModelSpec, shares: list[ShareInput] | tuple[ShareIn
         own_sources=sources,
         shares=tuple(shares),
         frames={s.prefix: s.read() for s in (*sources, *shares)},
-        subjects=reference_subjects(spec, dataset, rows),
+        subjects=subjects,
+        erased_rows=erased,
     )
+
+
+def without_erased_persons(rows: pd.DataFrame, subjects: ReferenceSubjects, catalog: Catalog) -> tuple[pd.DataFrame, int]:
+    """`rows` without the erasure register's persons, and how many rows that removed: a copy refreshed
+    before the request still holds them, and a model must not learn from them again. Rows whose tokens
+    were made with another key (`key_id` None) match no one; the copy's refresh removes them."""
+    from hurricane_assets.masking.erasure import load_erasures
+    from hurricane_assets.models.subjects import erased_training_rows
+
+    erasures = load_erasures()
+    if not erasures or subjects.key_id is None:
+        return rows, 0
+    hit = erased_training_rows(rows, subjects, erasures, Keyring.load(subjects.environment), catalog)
+    if not hit.any():
+        return rows, 0
+    return rows[~hit].reset_index(drop=True), int(hit.sum())
 
 
 def reference_subjects(spec: ModelSpec, dataset: Dataset, rows: pd.DataFrame) -> ReferenceSubjects:
@@ -266,7 +287,8 @@ def fit(data: TrainingData, shares: tuple[ShareInput, ...] | None = None) -> Tra
     )
     seconds = {"features": featured - started, "fit": fitted - featured, "score": time.perf_counter() - fitted}
     return TrainedModel(spec=spec, estimator=estimator, plan=plan, metrics=metrics, reference=reference.reset_index(drop=True),
-                        holdout_labels=holdout_labels, holdout_scores=holdout_scores, seconds=seconds)
+                        holdout_labels=holdout_labels, holdout_scores=holdout_scores, seconds=seconds,
+                        erased_rows=data.erased_rows)
 
 
 def train_model(spec: ModelSpec, shares: list[ShareInput] | tuple[ShareInput, ...] = (), *,

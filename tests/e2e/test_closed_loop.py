@@ -193,8 +193,14 @@ def test_a_daemon_starting_after_the_loop_requests_nothing(story):
     exchange = story.exchange()
     for sensor in ("data_need_sensor", "share_delivery_sensor", "share_judge_sensor"):
         assert requests_on_a_fresh_cursor(exchange, sensor, story.instance) == [], sensor
+    erasure_sensors = []
     for name, module in workspace_locations().items():
         defs = load_location(module, reload=True)
         # the domains' automation sensors, evaluated for the first time against this instance
         result = dg.evaluate_automation_conditions(defs=defs, instance=story.instance)
         assert result.total_requested == 0, (name, [r.key for r in result.results if r.true_subset.size])
+        for sensor in (s for s in defs.sensors or [] if s.name.endswith("_models_erasure_retrain")):
+            context = dg.build_sensor_context(instance=story.instance, repository_def=defs.get_repository_def())
+            assert not sensor.evaluate_tick(context).run_requests, sensor.name
+            erasure_sensors.append(sensor.name)
+    assert sorted(erasure_sensors) == ["marketing_models_erasure_retrain", "risk_models_erasure_retrain"]

@@ -125,7 +125,7 @@ def test_a_delivered_share_retrains_the_model_and_the_sensor_runs(install_world,
     share = dg.AssetKey(["risk", "payments__transactions"])
     own = [dg.AssetKey(["risk", "alerts_preprod"]), dg.AssetKey(["risk", "fraud_labels_preprod"])]
     defs = dg.Definitions(assets=[*assets, dg.AssetSpec(share), *(dg.AssetSpec(k) for k in own)], sensors=sensors)
-    (sensor,) = sensors
+    sensor, _erasure_retrain = sensors
     assert sensor.default_status is dg.DefaultSensorStatus.RUNNING
     with dg.instance_for_test() as instance:
         for key in (*own, MODEL, MONITOR):

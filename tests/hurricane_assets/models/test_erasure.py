@@ -16,7 +16,15 @@ from hurricane_assets.masking.erasure import request_erasure
 from hurricane_assets.masking.keys import Keyring
 from hurricane_assets.models.erasure import UNATTRIBUTED
 from hurricane_assets.models.spec import load_model_spec
-from hurricane_assets.models.store import REFERENCE, StoredModelError, load_model, model_dir, save_model, versions
+from hurricane_assets.models.store import (
+    REFERENCE,
+    StoredModelError,
+    load_model,
+    model_dir,
+    pending_retrain,
+    save_model,
+    versions,
+)
 from hurricane_assets.models.subjects import SUBJECT_PREFIX, digests, subject_column
 from hurricane_assets.models.training import LABEL, load_training_data, train_model
 from hurricane_assets.monitoring.monitor import run_monitor
@@ -77,7 +85,8 @@ def test_an_erased_customer_leaves_every_stored_version_and_the_monitor_still_ru
 
     assert report.erasure["rows_removed"] == 1
     assert report.erasure["model_references"] == {
-        "rows_removed": {"churn_model/v0001": 1, "churn_model/v0002": 1}, "dropped": {}}
+        "rows_removed": {"churn_model/v0001": 1, "churn_model/v0002": 1}, "dropped": {},
+        "retrain": {"churn_model": "1 row(s) of erased persons in its training window"}}
     for version, old in before.items():
         after = load_model("marketing", "churn_model", version).reference()
         assert digest not in set(after[subject_column("customer_id")])
@@ -89,7 +98,7 @@ def test_an_erased_customer_leaves_every_stored_version_and_the_monitor_still_ru
     assert result.reference_rows == len(before["v0002"]) - 1 and result.model_version == "v0002"
 
     again = copy_masked(load_catalog(), "marketing", "churn_labels", "preprod")  # applied once: nothing left
-    assert again.erasure["model_references"] == {"rows_removed": {}, "dropped": {}}
+    assert again.erasure["model_references"] == {"rows_removed": {}, "dropped": {}, "retrain": {}}
 
 
 def test_a_reference_stored_before_it_named_its_persons_is_dropped_at_the_first_erasure(churn):
@@ -103,7 +112,7 @@ def test_a_reference_stored_before_it_named_its_persons_is_dropped_at_the_first_
     assert list(load_model("marketing", "churn_model", "v0001").reference().columns)[-1] == LABEL
 
     nobody_yet = copy_masked(load_catalog(), "marketing", "churn_labels", "preprod")
-    assert nobody_yet.erasure["model_references"] == {"rows_removed": {}, "dropped": {}}
+    assert nobody_yet.erasure["model_references"] == {"rows_removed": {}, "dropped": {}, "retrain": {}}
     assert (path / REFERENCE).exists()  # an empty register erases nobody: the old reference stays
 
     subject, _, _ = victim(churn)
@@ -111,7 +120,8 @@ def test_a_reference_stored_before_it_named_its_persons_is_dropped_at_the_first_
     report = copy_masked(load_catalog(), "marketing", "churn_labels", "preprod")
 
     assert report.erasure["model_references"] == {
-        "rows_removed": {"churn_model/v0002": 1}, "dropped": {"churn_model/v0001": UNATTRIBUTED}}
+        "rows_removed": {"churn_model/v0002": 1}, "dropped": {"churn_model/v0001": UNATTRIBUTED},
+        "retrain": {"churn_model": "1 row(s) of erased persons in its training window"}}
     assert not (path / REFERENCE).exists()
     stored = load_model("marketing", "churn_model", "v0001")
     assert stored.version == "v0001" and stored.plan.names
@@ -130,3 +140,56 @@ def test_a_reference_made_under_a_rotated_masking_key_is_dropped(churn, hurrican
     assert set(dropped) == {"churn_model/v0001", "churn_model/v0002"}
     assert "made with masking key" in dropped["churn_model/v0001"]
     assert not (model_dir("marketing", "churn_model") / "v0002" / REFERENCE).exists()
+
+
+def retrain_requests(spec) -> list:
+    """What the domain's erasure-retrain sensor (as its code location defines it) asks for now."""
+    import dagster as dg
+
+    from hurricane_assets.dagster_layer.models import build_model_definitions
+
+    assets, sensors = build_model_definitions(spec.domain)
+    defs = dg.Definitions(assets=assets, sensors=sensors)
+    sensor = defs.resolve_sensor_def(f"{spec.domain}_models_erasure_retrain")
+    with dg.instance_for_test() as instance:
+        context = dg.build_sensor_context(instance=instance, repository_def=defs.get_repository_def())
+        result = sensor.evaluate_tick(context)
+    return [(r.run_key, [k.to_user_string() for k in r.asset_selection]) for r in result.run_requests or []]
+
+
+def test_a_model_that_learned_from_an_erased_person_is_retrained_without_them(churn):
+    """The reference losing the person's row is not enough: the served estimator was fitted on it. The
+    erasure asks for a retrain of the current version, the domain's sensor requests it once, and the
+    retrain leaves the person out; the new version asks for nothing."""
+    subject, token, _ = victim(churn)
+    assert retrain_requests(churn) == []
+    request_erasure("customer", subject, reason="GDPR art. 17", ledger=Ledger(), now=NOW)
+    copy_masked(load_catalog(), "marketing", "churn_labels", "preprod")
+
+    assert pending_retrain("marketing", "churn_model") == {
+        "version": "v0002", "reason": "1 row(s) of erased persons in its training window"}
+    assert retrain_requests(churn) == [("erasure-retrain-churn_model-v0002", ["marketing/churn_model"])]
+
+    retrained = train_model(churn)
+    assert retrained.erased_rows == 0  # the copy was refreshed without them before the retrain read it
+    save_model(retrained)
+    assert pending_retrain("marketing", "churn_model") is None and retrain_requests(churn) == []
+    digest = digests([token], Keyring.load("preprod"), "customer")[0]
+    assert digest not in set(load_model("marketing", "churn_model").reference()[subject_column("customer_id")])
+
+
+def test_a_retrain_reading_a_copy_older_than_the_request_leaves_the_person_out(churn):
+    """The copy has not been refreshed since the request (its asset runs later): the training rows
+    still hold the person, and the fit drops them itself."""
+    subject, token, _ = victim(churn)
+    before = load_training_data(churn)
+    assert (before.rows["customer_id"] == token).sum() == 1
+    request_erasure("customer", subject, reason="GDPR art. 17", ledger=Ledger(), now=NOW)
+
+    data = load_training_data(churn)
+    assert data.erased_rows == 1 and not (data.rows["customer_id"] == token).any()
+    assert len(data.rows) == len(before.rows) - 1
+    retrained = train_model(churn)
+    assert retrained.erased_rows == 1
+    digest = digests([token], Keyring.load("preprod"), "customer")[0]
+    assert digest not in set(retrained.reference[subject_column("customer_id")])
