@@ -24,7 +24,8 @@ k over persons holds row by row and still does not hold for the person's rows ta
 These follow the definitions pyCANON (k, ℓ) and Anonymeter (attack success over a baseline, on a
 sample of targets) use; neither package can be installed next to this project's numpy (pyCANON 1.3.x
 pins numpy==2.0.2, Anonymeter 1.x numpy<1.27), so the measurements are implemented here, vectorised
-over Arrow/numpy, and the tests pin them on hand-computed tables.
+over Arrow/numpy. The tests pin them on hand-computed tables and check k and ℓ against pyCANON run
+in its own venv (tests/hurricane_assets/masking/test_measure_pycanon.py).
 """
 
 from __future__ import annotations
