@@ -26,7 +26,17 @@ def split_available() -> bool:
     not itself a daemonic worker, which multiprocessing forbids to have children)."""
     return ("fork" in multiprocessing.get_all_start_methods() and (os.cpu_count() or 1) > 1
             and not multiprocessing.current_process().daemon
-            and threading.current_thread() is threading.main_thread() and threading.active_count() == 1)
+            and threading.current_thread() is threading.main_thread() and not _other_python_threads())
+
+
+def _other_python_threads() -> bool:
+    """Threads started from Python, other than this one. Native pool threads that once ran a Python
+    callback (Arrow's and delta-rs' readers and writers consuming a streamed copy's batches) stay
+    registered as dummy threads for the life of the process; they run Python only inside such a
+    callback, which never forks (it is not the main thread), so they do not count: counting them
+    disabled the split for good after the first streamed copy of a process."""
+    return any(t is not threading.current_thread() and not isinstance(t, threading._DummyThread)  # noqa: SLF001
+               for t in threading.enumerate())
 
 
 def run_split(tasks: Sequence[Callable[[], list]], weights: Sequence[float], *,

@@ -24,14 +24,17 @@ from hurricane_assets.masking.keys import Keyring
 from hurricane_assets.models import store_files
 from hurricane_assets.models.store import (
     drop_reference,
+    drop_subjects,
     model_dir,
     model_names,
     read_reference,
+    read_subjects,
     replace_reference,
+    replace_subjects,
     request_retrain,
     versions,
 )
-from hurricane_assets.models.subjects import ReferenceSubjects, erased_digests, rows_of
+from hurricane_assets.models.subjects import ReferenceSubjects, erased_digests, rows_of, subject_hits
 from hurricane_assets.object_files import Target, join
 
 log = logging.getLogger(__name__)
@@ -45,21 +48,22 @@ class ModelErasure:
 
     rows_removed: dict[str, int] = field(default_factory=dict)
     dropped: dict[str, str] = field(default_factory=dict)  # whole references removed, with the reason
+    persons_removed: dict[str, int] = field(default_factory=dict)  # from each version's subjects (its whole window)
     retrain: dict[str, str] = field(default_factory=dict)  # model -> why its current version must be retrained
 
     def to_dict(self) -> dict:
-        return {"rows_removed": dict(self.rows_removed), "dropped": dict(self.dropped), "retrain": dict(self.retrain)}
+        return {"rows_removed": dict(self.rows_removed), "dropped": dict(self.dropped),
+                "persons_removed": dict(self.persons_removed), "retrain": dict(self.retrain)}
 
 
-def erase_from_models(domain: str, keyring: Keyring, erasures: Erasures, *, catalog: Catalog,
-                      request_retrains: bool = True) -> ModelErasure:
+def erase_from_models(domain: str, keyring: Keyring, erasures: Erasures, *, catalog: Catalog) -> ModelErasure:
     """Apply `erasures` to the references of every stored version of `domain`'s models trained in
-    `keyring.env` (and drop every reference that cannot be attributed). The current version whose
-    reference held an erased person's rows (or could not say whose rows it held) learned from them:
-    with `request_retrains` it is marked for a retrain (`store.request_retrain`), which the domain's
-    erasure-retrain sensor runs; training leaves erased persons' rows out (`erased_training_rows`).
-    A model's own save passes False: the version it just stored was trained without them, and one
-    that cannot tell (a copy older than the key) would only be retrained on the same copy again."""
+    `keyring.env` (and drop every reference that cannot be attributed or read). The current version
+    that learnt from an erased person (its `subjects.parquet`, the whole window, holds their digest;
+    for a version stored without one, its reference) or that cannot say (a reference dropped) is
+    marked for a retrain (`store.request_retrain`), which the domain's erasure-retrain sensor runs;
+    training leaves the register's persons out. A version just stored by a fit that began before a
+    request is marked too, so a request made during a retrain still reaches the model."""
     result = ModelErasure()
     if not erasures:  # nobody erased: nothing to remove, and an old reference holds no erased person
         return result
@@ -67,36 +71,68 @@ def erase_from_models(domain: str, keyring: Keyring, erasures: Erasures, *, cata
         current = store_files.read_pointer(model_dir(domain, model))
         for version in versions(domain, model):
             name = f"{model}/{version}"
-            _erase_version(domain, name, join(model_dir(domain, model), version), keyring, erasures, catalog, result)
-            if version != current or not request_retrains:
-                continue
-            why = (f"{result.rows_removed[name]} row(s) of erased persons in its training window" if name in result.rows_removed
-                   else f"its reference was dropped ({result.dropped[name]})" if name in result.dropped else None)
-            if why:
+            path = join(model_dir(domain, model), version)
+            try:
+                why = _erase_version(domain, name, path, keyring, erasures, catalog, result)
+            except Exception as exc:  # noqa: BLE001 - a bad file must not stop the erasure of the other versions
+                why = _drop_unreadable(domain, name, path, exc, result)
+            if version == current and why:
                 request_retrain(domain, model, version, why)
                 result.retrain[model] = why
-                log.info("erasure: %s.%s %s learned from erased persons; retrain requested", domain, model, version)
+                log.info("erasure: %s.%s %s learnt from erased persons; retrain requested", domain, model, version)
     return result
 
 
 def _erase_version(domain: str, name: str, path: Target, keyring: Keyring, erasures: Erasures, catalog: Catalog,
-                   result: ModelErasure) -> None:
+                   result: ModelErasure) -> str | None:
+    """Remove the erased persons from the version's reference and subjects; why it must be retrained
+    (it learnt from one of them, or cannot tell), None when it need not."""
+    why = None
     frame = read_reference(path)
-    if frame is None:
-        return
-    subjects = ReferenceSubjects.of(frame)
-    why = _unattributable(subjects, keyring)
-    if why:
-        drop_reference(path)
-        result.dropped[name] = why
-        log.warning("erasure: dropped the reference of %s/%s: %s", domain, name, why)
-        return
-    if subjects.environment != keyring.env:  # another environment's tokens: its own masked writes apply it
-        return
-    hit = rows_of(frame, subjects, erased_digests(subjects, erasures, keyring, catalog))
-    if hit.any():
-        replace_reference(path, frame[~hit])
-        result.rows_removed[name] = int(hit.sum())
+    if frame is not None:
+        subjects = ReferenceSubjects.of(frame)
+        unattributable = _unattributable(subjects, keyring)
+        if unattributable:
+            drop_reference(path)
+            result.dropped[name] = unattributable
+            log.warning("erasure: dropped the reference of %s/%s: %s", domain, name, unattributable)
+            why = f"its reference was dropped ({unattributable})"
+        elif subjects.environment == keyring.env:  # another environment's tokens: its own masked writes apply it
+            hit = rows_of(frame, subjects, erased_digests(subjects, erasures, keyring, catalog))
+            if hit.any():
+                replace_reference(path, frame[~hit])
+                result.rows_removed[name] = int(hit.sum())
+                why = f"{int(hit.sum())} row(s) of erased persons in its training window"
+    people = read_subjects(path)
+    if people is None:
+        return why
+    subjects = ReferenceSubjects.of(people)
+    unattributable = _unattributable(subjects, keyring)
+    if unattributable:
+        drop_subjects(path)
+        return f"its subjects were dropped ({unattributable})"
+    if subjects.environment != keyring.env:
+        return why
+    hit = subject_hits(people, subjects, erased_digests(subjects, erasures, keyring, catalog))
+    if not hit.any():
+        return why
+    replace_subjects(path, people[~hit])
+    result.persons_removed[name] = int(hit.sum())
+    return f"{int(hit.sum())} erased person(s) in its training window"
+
+
+def _drop_unreadable(domain: str, name: str, path: Target, exc: Exception, result: ModelErasure) -> str:
+    """A reference or subjects file that cannot be read may hold an erased person: both go, and the
+    version (if current) is retrained. The error is logged with the version, never the file's content."""
+    why = f"its reference or subjects file could not be read ({type(exc).__name__})"
+    for drop in (drop_reference, drop_subjects):
+        try:
+            drop(path)
+        except OSError as error:
+            log.error("erasure: could not remove a file of %s/%s: %s", domain, name, error)
+    result.dropped[name] = why
+    log.warning("erasure: %s/%s: %s", domain, name, why)
+    return why
 
 
 def _unattributable(subjects: ReferenceSubjects | None, keyring: Keyring) -> str | None:

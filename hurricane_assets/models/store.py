@@ -1,8 +1,9 @@
 """The model store: versioned models per domain and model, with a `current` pointer.
 
     <home>/models/<domain>/<model>/            (<domain's storage root>/models/... when that is S3)
-        v0001/ model.skops  plan.json  metrics.json  reference.parquet  manifest.json
+        v0001/ model.skops  plan.json  metrics.json  reference.parquet  subjects.parquet  manifest.json
         current            # "v0001"
+        retrain.json       # only while the current version learnt from a person erased since
 
 Every file of a version is written before `current` names it (`store_files`: a renamed staging folder
 locally, PUTs under a prefix no reader opens yet on S3), so a crash leaves the previous model current,
@@ -25,7 +26,9 @@ home (`models.sources.location_from_uri`), and one outside a home's layout is a 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import logging
 import zipfile
 from dataclasses import dataclass
 
@@ -44,10 +47,13 @@ PICKLED_MODEL_FILE = "model.joblib"  # what earlier releases stored: refused, ne
 REFERENCE = "reference.parquet"
 MANIFEST = "manifest.json"  # {"sha256": {"model.skops": "<hex>"}}: written with the version, after its other files
 RETRAIN = "retrain.json"  # beside `current`: {"version", "reason"}: that version learned from an erased person
+SUBJECTS = "subjects.parquet"  # per entity column of the rows, the keyed digest of every person the version's window held
+MAX_MODEL_BYTES = 1 << 30  # a model file's members, uncompressed: a forged zip must not exhaust memory on load
 # Beyond skops' defaults (scikit-learn estimators, NumPy), the types a trained model holds: the
 # gradient-boosted trees' predictors, and the input check its categorical preprocessing wraps in a
 # partial (skops rebuilds a partial only around a trusted function; check_array validates an array and
 # calls nothing else). A model that needs another type fails at save, not at load.
+log = logging.getLogger(__name__)
 TRUSTED_TYPES = ("sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor", "functools.partial",
                  "sklearn.utils.validation.check_array")
 
@@ -99,10 +105,12 @@ def save_model(trained: TrainedModel) -> StoredModel:
     files = {"plan.json": trained.plan.model_dump_json(indent=1).encode(),
              "metrics.json": trained.metrics.model_dump_json(indent=1).encode(),
              REFERENCE: store_files.frame_bytes(trained.reference),
+             **({SUBJECTS: store_files.frame_bytes(trained.subjects)} if trained.subjects is not None else {}),
              MODEL_FILE: model_bytes,
              MANIFEST: json.dumps({"sha256": {MODEL_FILE: hashlib.sha256(model_bytes).hexdigest()}}).encode()}
     path = store_files.write_version(root, version, files)
     store_files.set_pointer(root, version)
+    _clear_retrain(root)  # answered: this version was fitted without the register's persons
     return StoredModel(spec.domain, spec.name, version, path, trained.estimator, trained.plan, trained.metrics)
 
 
@@ -156,7 +164,7 @@ def load_model(domain: str, model: str, version: str | None = None) -> StoredMod
     """The current version (or `version`) with its feature plan and metrics."""
     root = model_dir(domain, model)
     if version is None:
-        version = store_files.read_pointer(root)
+        version = _read_named(join(root, store_files.CURRENT), lambda: store_files.read_pointer(root))
         if version is None:
             raise ModelNotFound(f"no trained model {domain}.{model} under {root}")
         _check_version_name(version, f"{join(root, store_files.CURRENT)}: names {version[:80]!r}")
@@ -169,8 +177,10 @@ def load_model(domain: str, model: str, version: str | None = None) -> StoredMod
         raise ModelNotFound(f"model {domain}.{model} has no version {version!r} under {root}")
     # the JSON files first: no model file is read from a version whose other files are unreadable
     plan = _load_plan(join(path, "plan.json"))
-    metrics = ModelMetrics.model_validate_json(object_files.read_text(join(path, "metrics.json")))
-    estimator = estimator_from_bytes(_verified_model_bytes(path), join(path, MODEL_FILE))
+    metrics_file = join(path, "metrics.json")
+    metrics = _read_named(metrics_file, lambda: ModelMetrics.model_validate_json(object_files.read_text(metrics_file)))
+    estimator = estimator_from_bytes(_verified_model_bytes(path), join(path, MODEL_FILE),
+                                     features=len(plan.names))
     return StoredModel(domain=domain, model=model, version=version, path=path,
                        estimator=estimator, plan=plan, metrics=metrics)
 
@@ -187,18 +197,22 @@ def estimator_bytes(estimator: object, model: str) -> bytes:
     return data
 
 
-def estimator_from_bytes(data: bytes, file: Target) -> object:
+def estimator_from_bytes(data: bytes, file: Target, *, features: int | None = None) -> object:
     """The estimator in `data` (a skops file), rebuilt only from trusted types: a file naming any other
-    type (a function to call, a class with a hostile `__setstate__`) is refused before anything is built."""
+    type (a function to call, a class with a hostile `__setstate__`) is refused before anything is built.
+    Then what it built must be a classifier whose trees' indices stay inside their arrays
+    (`checked_estimator`): skops does not trust `TreePredictor` by default because compiled code
+    follows its node indices unchecked. `features`: the plan's feature count it must expect."""
     import skops.io as sio
     from skops.io.exceptions import UntrustedTypesFoundException
 
+    _check_unpacked_size(data, file)
     try:
         untrusted = sorted(set(sio.get_untrusted_types(data=data)) - set(TRUSTED_TYPES))
         if untrusted:
             raise StoredModelError(f"{file}: names types a model does not hold ({', '.join(untrusted)[:300]}); "
                                    "refused, nothing was built from it")
-        return sio.loads(data, trusted=list(TRUSTED_TYPES))
+        estimator = sio.loads(data, trusted=list(TRUSTED_TYPES))
     except StoredModelError:
         raise
     except UntrustedTypesFoundException as exc:
@@ -206,6 +220,50 @@ def estimator_from_bytes(data: bytes, file: Target) -> object:
     except Exception as exc:  # a truncated zip, a schema skops cannot read: not a model this store wrote
         raise StoredModelError(f"{file}: not a model file this store can read: {type(exc).__name__}: "
                                f"{str(exc)[:200]}") from None
+    problem = estimator_problem(estimator, features)
+    if problem:
+        raise StoredModelError(f"{file}: {problem}; refused")
+    return estimator
+
+
+def _check_unpacked_size(data: bytes, file: Target) -> None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise StoredModelError(f"{file}: not a model file this store can read: {type(exc).__name__}: "
+                               f"{str(exc)[:200]}") from None
+    if unpacked > MAX_MODEL_BYTES:
+        raise StoredModelError(f"{file}: unpacks to {unpacked:,} bytes, more than the {MAX_MODEL_BYTES:,} a model "
+                               "may hold; refused, nothing was built from it")
+
+
+def estimator_problem(estimator: object, features: int | None = None) -> str | None:
+    """Why `estimator` cannot be served, None when it can: not a fitted classifier with
+    `predict_proba`, another number of features than the plan's, or a tree whose node, feature or
+    category-set index points outside its arrays, or whose child is not after its parent (a cycle)."""
+    import numpy as np
+    from sklearn.base import BaseEstimator, is_classifier
+
+    if not (isinstance(estimator, BaseEstimator) and is_classifier(estimator)
+            and callable(getattr(estimator, "predict_proba", None))):
+        return f"holds a {type(estimator).__name__}, not a classifier"
+    n_features = getattr(estimator, "n_features_in_", None)
+    if features is not None and n_features != features:
+        return f"expects {n_features} features, its feature plan has {features}"
+    for iteration in getattr(estimator, "_predictors", None) or []:
+        for predictor in iteration:
+            nodes = getattr(predictor, "nodes", None)
+            if nodes is None or not len(nodes):
+                return "holds a tree without nodes"
+            inner = nodes[~nodes["is_leaf"].astype(bool)]
+            index = np.flatnonzero(~nodes["is_leaf"].astype(bool))
+            bitsets = len(getattr(predictor, "raw_left_cat_bitsets", ()))
+            if (np.any(inner["left"] <= index) or np.any(inner["right"] <= index) or np.any(inner["left"] >= len(nodes))
+                    or np.any(inner["right"] >= len(nodes)) or np.any(inner["feature_idx"] >= (n_features or 0))
+                    or np.any(inner["bitset_idx"][inner["is_categorical"].astype(bool)] >= bitsets)):
+                return "holds a tree whose indices point outside its arrays"
+    return None
 
 
 def request_retrain(domain: str, model: str, version: str, reason: str) -> None:
@@ -216,17 +274,54 @@ def request_retrain(domain: str, model: str, version: str, reason: str) -> None:
 
 
 def pending_retrain(domain: str, model: str) -> dict | None:
-    """The retrain request of the model's current version ({"version", "reason"}), None when there is
-    none or it was for a version no longer current (a retrain since answered it)."""
+    """The retrain request of the model's current version, None when there is none or it named a
+    version no longer current (a retrain since answered it): {"version", "reason", "key"}, `key` one
+    per request, for the run key. A marker that cannot be read asks for one retrain (rather than keep
+    serving on a doubt), keyed by its bytes, so the same bad file never asks twice."""
     root = model_dir(domain, model)
-    if not object_files.exists(join(root, RETRAIN)):
-        return None
+    marker = join(root, RETRAIN)
     try:
-        request = json.loads(object_files.read_text(join(root, RETRAIN)))
-        version, reason = str(request["version"]), str(request["reason"])
-    except (ValueError, KeyError, TypeError):  # unreadable: retrain rather than keep serving on a doubt
-        return {"version": store_files.read_pointer(root) or "", "reason": f"{join(root, RETRAIN)} is unreadable"}
-    return {"version": version, "reason": reason} if version == store_files.read_pointer(root) else None
+        if not object_files.exists(marker):
+            return None
+        raw = object_files.read_bytes(marker)
+    except OSError as exc:  # a folder where the file should be, a permission: unreadable
+        raw, problem = b"", f"{type(exc).__name__}"
+    else:
+        problem = None
+    current = store_files.read_pointer(root)
+    if current is None:
+        return None
+    if problem is None:
+        try:
+            request = json.loads(raw)
+            version, reason = str(request["version"]), str(request["reason"])
+        except (ValueError, KeyError, TypeError, RecursionError) as exc:
+            problem = f"{type(exc).__name__}"
+        else:
+            return {"version": version, "reason": reason, "key": version} if version == current else None
+    return {"version": current, "reason": f"{marker} is unreadable ({problem}): retrained once, in case it named "
+            "the current version", "key": "unreadable-" + hashlib.sha256(raw).hexdigest()[:12]}
+
+
+def _clear_retrain(root: Target) -> None:
+    try:
+        object_files.remove(join(root, RETRAIN))
+    except OSError as exc:  # not a file: `pending_retrain` asks once for it, keyed by what it holds
+        log.warning("could not remove %s: %s", join(root, RETRAIN), exc)
+
+
+def read_subjects(version_path: Target) -> pd.DataFrame | None:
+    """A version's `subjects.parquet` (column, digest), None for a version stored without one."""
+    file = join(version_path, SUBJECTS)
+    return store_files.read_frame(file) if object_files.exists(file) else None
+
+
+def replace_subjects(version_path: Target, frame: pd.DataFrame) -> None:
+    store_files.write_frame(join(version_path, SUBJECTS), frame)
+
+
+def drop_subjects(version_path: Target) -> None:
+    object_files.remove(join(version_path, SUBJECTS))
 
 
 def _check_version_name(version: str, what: str) -> None:
@@ -244,7 +339,7 @@ def _verified_model_bytes(path: Target) -> bytes:
     except FileNotFoundError:
         raise StoredModelError(f"{manifest}: missing: {file} has no recorded digest and is not loaded "
                                "(a version whose manifest was lost: retrain the model)") from None
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         raise StoredModelError(f"{manifest}: no sha256 of {MODEL_FILE} in it; {file} is not loaded") from None
     data = object_files.read_bytes(file)
     actual = hashlib.sha256(data).hexdigest()
@@ -259,6 +354,20 @@ def _load_plan(file: Target) -> FeaturePlan:
         return FeaturePlan.model_validate_json(object_files.read_text(file))
     except ValidationError as exc:
         raise StoredModelError(f"{file}: not a feature plan this version can read: {_reasons(exc)}") from None
+    except (UnicodeDecodeError, RecursionError) as exc:
+        raise StoredModelError(f"{file}: not a feature plan this version can read: {type(exc).__name__}") from None
+
+
+def _read_named(file: Target, read):
+    """`read()`, its failure (other than a missing file) a `StoredModelError` naming `file`."""
+    try:
+        return read()
+    except FileNotFoundError:
+        raise
+    except ValidationError as exc:
+        raise StoredModelError(f"{file}: not readable as this store wrote it: {_reasons(exc)}") from None
+    except (ValueError, RecursionError, OSError) as exc:  # UnicodeDecodeError is a ValueError
+        raise StoredModelError(f"{file}: not readable as this store wrote it: {type(exc).__name__}") from None
 
 
 def _reasons(exc: ValidationError) -> str:

@@ -73,6 +73,25 @@ def with_subjects(reference: pd.DataFrame, rows: pd.DataFrame, subjects: Referen
     return out
 
 
+def window_subjects(rows: pd.DataFrame, subjects: ReferenceSubjects, keyring: Keyring) -> pd.DataFrame:
+    """(column, digest) of every distinct person in `rows` per entity column: whom a version learnt
+    from, whole (the reference is a sample), so an erasure knows which versions must be retrained."""
+    parts = []
+    for column, entity in subjects.columns.items():
+        values = pd.Series(rows[column].dropna().unique())
+        parts.append(pd.DataFrame({"column": column, "digest": digests(values.tolist(), keyring, entity)}))
+    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame({"column": [], "digest": []})
+    frame.attrs[ATTRS_KEY] = subjects.to_attrs()
+    return frame
+
+
+def subject_hits(frame: pd.DataFrame, subjects: ReferenceSubjects, erased: dict[str, set[str]]) -> pd.Series:
+    """Which rows of a `window_subjects` frame are an erased person's digest."""
+    entity = frame["column"].map(subjects.columns)
+    return pd.Series([bool(erased.get(e)) and d in erased[e] for e, d in zip(entity, frame["digest"])],
+                     index=frame.index, dtype=bool)
+
+
 def rows_of(reference: pd.DataFrame, subjects: ReferenceSubjects, erased: dict[str, set[str]]) -> pd.Series:
     """Which rows of `reference` hold one of the `erased` digests (per entity) in a column of that entity."""
     hit = pd.Series(False, index=reference.index)

@@ -27,7 +27,7 @@ from hurricane_assets.models.features import FeaturePlan, build_features, plan_f
 from hurricane_assets.models.metrics import Scores, auc_gain_lower_bound, score
 from hurricane_assets.models.sources import ShareInput, TableSource, column_facts, source_from_catalog
 from hurricane_assets.models.spec import ModelSpec
-from hurricane_assets.models.subjects import ReferenceSubjects, with_subjects
+from hurricane_assets.models.subjects import ReferenceSubjects, window_subjects, with_subjects
 from hurricane_assets.settings import SettingError, hurricane_paths, int_setting
 from hurricane_assets.storage import read_table
 from negotiation_graph.ports import ColumnFacts
@@ -106,6 +106,7 @@ class TrainedModel:
     holdout_scores: np.ndarray | None = None
     seconds: dict[str, float] = field(default_factory=dict)  # where the fit's time went: features, fit, score
     erased_rows: int = 0  # rows of erased persons its data still held, left out of the fit
+    subjects: pd.DataFrame | None = None  # (column, digest) of every person of its window: `window_subjects`
 
 
 def own_sources(spec: ModelSpec, catalog: Catalog) -> tuple[TableSource, ...]:
@@ -179,14 +180,19 @@ def load_training_data(spec: ModelSpec, shares: list[ShareInput] | tuple[ShareIn
 
 def without_erased_persons(rows: pd.DataFrame, subjects: ReferenceSubjects, catalog: Catalog) -> tuple[pd.DataFrame, int]:
     """`rows` without the erasure register's persons, and how many rows that removed: a copy refreshed
-    before the request still holds them, and a model must not learn from them again. Rows whose tokens
-    were made with another key (`key_id` None) match no one; the copy's refresh removes them."""
+    before the request still holds them, and a model must not learn from them again. A copy masked
+    with another key than the environment's current one (a rotation since) matches no one: with
+    anyone in the register, training fails until the copy is refreshed (which removes them)."""
     from hurricane_assets.masking.erasure import load_erasures
     from hurricane_assets.models.subjects import erased_training_rows
 
     erasures = load_erasures()
-    if not erasures or subjects.key_id is None:
+    if not erasures:
         return rows, 0
+    if subjects.key_id is None:
+        raise TrainingError(f"{subjects.domain}.{subjects.dataset}@{subjects.environment} was masked with another key "
+                            f"than {subjects.environment}'s current one, so the erased persons' rows in it cannot be "
+                            "found: refresh that copy (its masked-copy asset) before retraining")
     hit = erased_training_rows(rows, subjects, erasures, Keyring.load(subjects.environment), catalog)
     if not hit.any():
         return rows, 0
@@ -273,8 +279,12 @@ def fit(data: TrainingData, shares: tuple[ShareInput, ...] | None = None) -> Tra
     reference = matrix.loc[window].assign(**{LABEL: labels.loc[window]})
     if len(reference) > REFERENCE_CAP:
         reference = reference.sample(REFERENCE_CAP, random_state=0).sort_index()
+    subjects = None
     if data.subjects is not None:  # per row whose it is, so an erasure can take that person's rows out
-        reference = with_subjects(reference, data.rows, data.subjects, Keyring.load(data.subjects.environment))
+        keyring = Keyring.load(data.subjects.environment)
+        reference = with_subjects(reference, data.rows, data.subjects, keyring)
+        # the reference is a sample above REFERENCE_CAP: who the model learnt from is kept whole
+        subjects = window_subjects(data.rows.loc[window], data.subjects, keyring)
     metrics = ModelMetrics(
         holdout=holdout,
         train_rows=len(learn_idx),
@@ -288,7 +298,7 @@ def fit(data: TrainingData, shares: tuple[ShareInput, ...] | None = None) -> Tra
     seconds = {"features": featured - started, "fit": fitted - featured, "score": time.perf_counter() - fitted}
     return TrainedModel(spec=spec, estimator=estimator, plan=plan, metrics=metrics, reference=reference.reset_index(drop=True),
                         holdout_labels=holdout_labels, holdout_scores=holdout_scores, seconds=seconds,
-                        erased_rows=data.erased_rows)
+                        erased_rows=data.erased_rows, subjects=subjects)
 
 
 def train_model(spec: ModelSpec, shares: list[ShareInput] | tuple[ShareInput, ...] = (), *,

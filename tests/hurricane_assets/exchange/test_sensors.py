@@ -134,8 +134,9 @@ def test_every_hop_of_the_loop_is_evaluated_within_seconds_under_the_daemon():
     exchange = build_exchange_definitions()
     assert {s.name: s.minimum_interval_seconds for s in exchange.sensors} == {
         "data_need_sensor": 5, "share_delivery_sensor": 5, "share_judge_sensor": 5}
-    _, [automation] = build_model_definitions("risk")
+    _, [automation, erasure_retrain] = build_model_definitions("risk")
     assert automation.minimum_interval_seconds == 10
+    assert erasure_retrain.minimum_interval_seconds == 60  # a retrain for an erasure is not on time to data
 
 
 def test_a_file_that_is_no_contract_does_not_stop_the_deliveries(instance, share_catalog, share_prod_tables):

@@ -78,8 +78,8 @@ def test_alongside_work_runs_in_a_thread_the_helper_does_not_inherit():
     def alongside():
         parent_done.wait(5)  # alive while the tasks run
 
-    def task():
-        seen = [os.getpid(), threading.active_count()]
+    def task():  # threads started from Python (native pools' dummy entries left by other tests aside)
+        seen = [os.getpid(), sum(not isinstance(t, threading._DummyThread) for t in threading.enumerate())]
         if os.getpid() == PARENT:
             parent_done.set()
         return seen
@@ -111,3 +111,25 @@ def test_a_daemonic_worker_masks_in_its_own_process():
     available, results = queue.get(timeout=30)
     worker.join()
     assert not available and results[0] == results[1] == [worker.pid]
+
+
+def test_a_streamed_copy_leaves_the_split_available(prod_world, catalog, monkeypatch):
+    """A streamed copy's batches are pulled by Arrow's and delta-rs' native threads, which stay
+    registered as (dummy) Python threads afterwards: counting them turned the split off for every later
+    masking of the process."""
+    from hurricane_assets.masking.copy import copy_masked
+
+    assert split_available()
+    monkeypatch.setenv("HURRICANE_STREAM_ROWS", "0")
+    monkeypatch.setenv("HURRICANE_STREAM_BATCH_ROWS", "250")
+    copy_masked(catalog, "payments", "transactions", "preprod")
+    assert any(isinstance(t, threading._DummyThread) for t in threading.enumerate())  # what the copy leaves
+    assert split_available()
+    release = threading.Event()
+    started = threading.Thread(target=release.wait, args=(5,), daemon=True)
+    started.start()  # a thread started from Python still keeps the work here
+    try:
+        assert not split_available()
+    finally:
+        release.set()
+        started.join()

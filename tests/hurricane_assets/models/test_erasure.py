@@ -3,7 +3,9 @@ next masked write into the domain's environment, and the monitor keeps working o
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
@@ -12,7 +14,7 @@ import pytest
 from hurricane_assets.catalog import load_catalog
 from hurricane_assets.ledger.ledger import Ledger
 from hurricane_assets.masking.copy import copy_masked
-from hurricane_assets.masking.erasure import request_erasure
+from hurricane_assets.masking.erasure import load_erasures, request_erasure
 from hurricane_assets.masking.keys import Keyring
 from hurricane_assets.models.erasure import UNATTRIBUTED
 from hurricane_assets.models.spec import load_model_spec
@@ -26,7 +28,7 @@ from hurricane_assets.models.store import (
     versions,
 )
 from hurricane_assets.models.subjects import SUBJECT_PREFIX, digests, subject_column
-from hurricane_assets.models.training import LABEL, load_training_data, train_model
+from hurricane_assets.models.training import LABEL, TrainingError, load_training_data, train_model
 from hurricane_assets.monitoring.monitor import run_monitor
 from hurricane_assets.settings import hurricane_paths
 from hurricane_assets.storage import read_table
@@ -86,7 +88,8 @@ def test_an_erased_customer_leaves_every_stored_version_and_the_monitor_still_ru
     assert report.erasure["rows_removed"] == 1
     assert report.erasure["model_references"] == {
         "rows_removed": {"churn_model/v0001": 1, "churn_model/v0002": 1}, "dropped": {},
-        "retrain": {"churn_model": "1 row(s) of erased persons in its training window"}}
+        "persons_removed": {"churn_model/v0001": 1, "churn_model/v0002": 1},
+        "retrain": {"churn_model": "1 erased person(s) in its training window"}}
     for version, old in before.items():
         after = load_model("marketing", "churn_model", version).reference()
         assert digest not in set(after[subject_column("customer_id")])
@@ -98,7 +101,7 @@ def test_an_erased_customer_leaves_every_stored_version_and_the_monitor_still_ru
     assert result.reference_rows == len(before["v0002"]) - 1 and result.model_version == "v0002"
 
     again = copy_masked(load_catalog(), "marketing", "churn_labels", "preprod")  # applied once: nothing left
-    assert again.erasure["model_references"] == {"rows_removed": {}, "dropped": {}, "retrain": {}}
+    assert again.erasure["model_references"] == {"rows_removed": {}, "dropped": {}, "persons_removed": {}, "retrain": {}}
 
 
 def test_a_reference_stored_before_it_named_its_persons_is_dropped_at_the_first_erasure(churn):
@@ -112,7 +115,7 @@ def test_a_reference_stored_before_it_named_its_persons_is_dropped_at_the_first_
     assert list(load_model("marketing", "churn_model", "v0001").reference().columns)[-1] == LABEL
 
     nobody_yet = copy_masked(load_catalog(), "marketing", "churn_labels", "preprod")
-    assert nobody_yet.erasure["model_references"] == {"rows_removed": {}, "dropped": {}, "retrain": {}}
+    assert nobody_yet.erasure["model_references"] == {"rows_removed": {}, "dropped": {}, "persons_removed": {}, "retrain": {}}
     assert (path / REFERENCE).exists()  # an empty register erases nobody: the old reference stays
 
     subject, _, _ = victim(churn)
@@ -121,7 +124,8 @@ def test_a_reference_stored_before_it_named_its_persons_is_dropped_at_the_first_
 
     assert report.erasure["model_references"] == {
         "rows_removed": {"churn_model/v0002": 1}, "dropped": {"churn_model/v0001": UNATTRIBUTED},
-        "retrain": {"churn_model": "1 row(s) of erased persons in its training window"}}
+        "persons_removed": {"churn_model/v0001": 1, "churn_model/v0002": 1},
+        "retrain": {"churn_model": "1 erased person(s) in its training window"}}
     assert not (path / REFERENCE).exists()
     stored = load_model("marketing", "churn_model", "v0001")
     assert stored.version == "v0001" and stored.plan.names
@@ -167,7 +171,7 @@ def test_a_model_that_learned_from_an_erased_person_is_retrained_without_them(ch
     copy_masked(load_catalog(), "marketing", "churn_labels", "preprod")
 
     assert pending_retrain("marketing", "churn_model") == {
-        "version": "v0002", "reason": "1 row(s) of erased persons in its training window"}
+        "version": "v0002", "reason": "1 erased person(s) in its training window", "key": "v0002"}
     assert retrain_requests(churn) == [("erasure-retrain-churn_model-v0002", ["marketing/churn_model"])]
 
     retrained = train_model(churn)
@@ -193,3 +197,87 @@ def test_a_retrain_reading_a_copy_older_than_the_request_leaves_the_person_out(c
     assert retrained.erased_rows == 1
     digest = digests([token], Keyring.load("preprod"), "customer")[0]
     assert digest not in set(retrained.reference[subject_column("customer_id")])
+
+
+def test_a_person_erased_while_the_model_trains_is_caught_when_it_is_stored(churn):
+    """The fit read the copy before the request; the copy's refresh marked the version then current;
+    the fit's save makes a new version holding the person: the save's own erasure pass marks that one."""
+    from hurricane_assets.models.erasure import erase_from_models
+
+    subject, token, _ = victim(churn)
+    trained = train_model(churn)  # the register is still empty
+    request_erasure("customer", subject, reason="GDPR art. 17", ledger=Ledger(), now=NOW)
+    copy_masked(load_catalog(), "marketing", "churn_labels", "preprod")
+    assert pending_retrain("marketing", "churn_model")["version"] == "v0002"
+
+    stored = save_model(trained)  # then, as the model asset does, the register over the store
+    erased = erase_from_models("marketing", Keyring.load("preprod"), load_erasures(), catalog=load_catalog())
+    assert stored.version == "v0003" and erased.persons_removed == {"churn_model/v0003": 1}
+    assert pending_retrain("marketing", "churn_model") == {
+        "version": "v0003", "reason": "1 erased person(s) in its training window", "key": "v0003"}
+    assert retrain_requests(churn) == [("erasure-retrain-churn_model-v0003", ["marketing/churn_model"])]
+
+
+def test_a_retrain_on_a_copy_masked_under_a_rotated_key_fails_while_anyone_is_erased(churn, hurricane_home):
+    """After a rotation the copy's tokens match no erased person: training on it would learn from them
+    again, so it fails, saying which copy to refresh; the refreshed copy trains."""
+    subject, _, _ = victim(churn)
+    request_erasure("customer", subject, reason="GDPR art. 17", ledger=Ledger(), now=NOW)
+    (hurricane_home / "keys" / "masking-preprod.key").write_text("ab" * 32)
+    with pytest.raises(TrainingError, match=r"marketing\.churn_labels@preprod was masked with another key than "
+                                            r"preprod's current one.*refresh that copy"):
+        train_model(churn)
+    for dataset in ("churn_labels", "web_sessions"):  # the model's rows and its own source, under the new key
+        copy_masked(load_catalog(), "marketing", dataset, "preprod")
+    assert train_model(churn).erased_rows == 0
+
+
+def test_a_person_outside_the_sampled_reference_still_retrains_the_model(churn, monkeypatch):
+    """Above REFERENCE_CAP rows the reference is a sample; whom the version learnt from is kept whole
+    (subjects.parquet), so erasing a person the sample missed still asks for the retrain."""
+    from hurricane_assets.models import training
+
+    monkeypatch.setattr(training, "REFERENCE_CAP", 50)
+    stored = save_model(train_model(churn))
+    data = load_training_data(churn)
+    fit, holdout = data.window()
+    keyring = Keyring.load("preprod")
+    sampled = set(load_model("marketing", "churn_model").reference()[subject_column("customer_id")])
+    token = next(t for t in data.rows.loc[fit, "customer_id"]
+                 if digests([t], keyring, "customer")[0] not in sampled)
+    prod = read_table(hurricane_paths().table_uri("prod", "marketing", "churn_labels"))["customer_id"].to_pylist()
+    copy = read_table(hurricane_paths().table_uri("preprod", "marketing", "churn_labels"))["customer_id"].to_pylist()
+    request_erasure("customer", prod[copy.index(token)], reason="GDPR art. 17", ledger=Ledger(), now=NOW)
+    report = copy_masked(load_catalog(), "marketing", "churn_labels", "preprod")
+
+    references = report.erasure["model_references"]
+    assert f"churn_model/{stored.version}" not in references["rows_removed"]  # the sample never held them
+    assert references["persons_removed"][f"churn_model/{stored.version}"] == 1
+    assert pending_retrain("marketing", "churn_model")["version"] == stored.version
+    people = pd.read_parquet(model_dir("marketing", "churn_model") / stored.version / "subjects.parquet")
+    assert digests([token], keyring, "customer")[0] not in set(people["digest"])
+
+
+@pytest.mark.parametrize("damage", ["garbage", "attrs"])
+def test_an_unreadable_reference_is_dropped_and_the_copy_still_completes(churn, damage):
+    """One bad file must not stop the erasure (of other versions, and of the copy's own report): it may
+    hold the person, so it goes, and the current version is retrained."""
+    subject, _, _ = victim(churn)
+    path = model_dir("marketing", "churn_model") / "v0002" / REFERENCE
+    if damage == "garbage":
+        path.write_bytes(b"PAR1 truncated")
+    else:  # what it says about its rows is not what this code wrote
+        frame = pd.read_parquet(path)
+        frame.attrs["dh.reference_subjects"]["salt"] = "x"
+        frame.to_parquet(path, index=False)
+    request_erasure("customer", subject, reason="GDPR art. 17", ledger=Ledger(), now=NOW)
+    report = copy_masked(load_catalog(), "marketing", "churn_labels", "preprod")
+
+    references = report.erasure["model_references"]
+    assert references["rows_removed"] == {"churn_model/v0001": 1}
+    assert references["dropped"]["churn_model/v0002"].startswith("its reference or subjects file could not be read")
+    assert not path.exists() and not (path.parent / "subjects.parquet").exists()
+    assert pending_retrain("marketing", "churn_model")["version"] == "v0002"
+    stored_report = json.loads((Path(hurricane_paths().table_uri("preprod", "marketing", "churn_labels"))
+                                / "_privacy_report.json").read_text())
+    assert stored_report["erasure"]["model_references"] == references

@@ -195,3 +195,78 @@ def test_current_naming_a_folder_outside_the_models_versions_is_refused_before_a
     with pytest.raises(StoredModelError, match=r"fraud_model version '.*', not a version of the model"):
         load_model("risk", "fraud_model", pointer)
     assert not marker.exists()
+
+
+def _forged_trees(tmp_path) -> bytes:
+    """A well-formed gradient-boosted model whose first tree's root points far outside its nodes:
+    compiled prediction would follow the index unchecked (a crash or an out-of-bounds read)."""
+    import skops.io as sio
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    rng = np.random.default_rng(0)
+    features = rng.random((200, 1))
+    estimator = HistGradientBoostingClassifier(max_iter=3, min_samples_leaf=1).fit(features, features[:, 0] > 0.5)
+    nodes = estimator._predictors[0][0].nodes
+    nodes["left"][0] = nodes["right"][0] = 50_000_000
+    return sio.dumps(estimator)
+
+
+def test_a_forged_tree_or_a_non_model_is_refused_after_it_is_built(hurricane_home, tmp_path):
+    """Rebuilt from trusted types only, a file can still hold trees whose indices leave their arrays,
+    or something that is not a classifier at all: refused by name, never served."""
+    stored = save_model(tiny_model())
+    _forge_manifest(stored.path, _forged_trees(tmp_path))
+    with pytest.raises(StoredModelError, match=r"v0001/model\.skops: holds a tree whose indices point outside"):
+        load_model("risk", "fraud_model")
+
+    import skops.io as sio
+
+    _forge_manifest(stored.path, sio.dumps([1, 2, 3]))
+    with pytest.raises(StoredModelError, match=r"v0001/model\.skops: holds a list, not a classifier; refused"):
+        load_model("risk", "fraud_model")
+
+
+def test_a_model_file_that_unpacks_beyond_the_limit_is_refused_before_it_is_built(hurricane_home, monkeypatch):
+    from hurricane_assets.models import store
+
+    stored = save_model(tiny_model())
+    monkeypatch.setattr(store, "MAX_MODEL_BYTES", 1_000)  # a zip bomb, scaled down: the check reads the zip's sizes
+    with pytest.raises(StoredModelError, match=r"v0001/model\.skops: unpacks to [\d,]+ bytes, more than the 1,000"):
+        load_model("risk", "fraud_model")
+    assert load_model.__module__ == "hurricane_assets.models.store" and stored.version == "v0001"
+
+
+@pytest.mark.parametrize(("file", "content", "message"), [
+    ("v0001/metrics.json", b"{}", r"v0001/metrics\.json: not readable as this store wrote it: .*holdout"),
+    ("v0001/metrics.json", b"\xff\xfe", r"v0001/metrics\.json: not readable as this store wrote it: UnicodeDecodeError"),
+    ("v0001/plan.json", b"\xff\xfe", r"v0001/plan\.json: not a feature plan this version can read: UnicodeDecodeError"),
+    ("v0001/manifest.json", b"[" * 100_000, r"v0001/manifest\.json: no sha256 of model\.skops"),
+    ("current", b"\xff\xfe", r"fraud_model/current: not readable as this store wrote it: UnicodeDecodeError"),
+])
+def test_an_unreadable_file_of_a_version_is_an_error_naming_it(hurricane_home, file, content, message):
+    save_model(tiny_model())
+    (model_dir("risk", "fraud_model") / file).write_bytes(content)
+    with pytest.raises(StoredModelError, match=message):
+        load_model("risk", "fraud_model")
+
+
+def test_an_unreadable_retrain_request_asks_for_one_retrain_and_never_loops(hurricane_home):
+    """A marker that cannot be read may have named the current version: one retrain, keyed by the
+    file's bytes (the same bad file never asks again), and the retrain's save removes it."""
+    from hurricane_assets.models.store import pending_retrain
+
+    save_model(tiny_model())
+    marker = model_dir("risk", "fraud_model") / "retrain.json"
+    for content in (b"{not json", b"[" * 100_000, b'{"version": 7}'):
+        marker.write_bytes(content)
+        first = pending_retrain("risk", "fraud_model")
+        assert first["version"] == "v0001" and first["key"].startswith("unreadable-") and "unreadable" in first["reason"]
+        assert pending_retrain("risk", "fraud_model") == first
+    save_model(tiny_model(weight=0.5))
+    assert not marker.exists() and pending_retrain("risk", "fraud_model") is None
+
+    marker.mkdir()  # a folder where the file should be: asked once (same key after every save), never removed
+    keys = {pending_retrain("risk", "fraud_model")["key"]}
+    save_model(tiny_model(weight=0.2))
+    keys.add(pending_retrain("risk", "fraud_model")["key"])
+    assert len(keys) == 1
