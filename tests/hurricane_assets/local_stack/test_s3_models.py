@@ -158,3 +158,17 @@ def test_the_monitor_reads_a_model_trained_in_another_pod_and_writes_its_report_
     html = object_files.read_text(result.report_path)
     assert html.lstrip().lower().startswith("<!doctype html>") and html.rstrip().endswith("</html>")  # whole
     assert not (tmp_path / "monitor-pod" / "reports").exists() and not (hurricane_home / "reports").exists()
+
+
+def test_a_retrain_request_lives_beside_current_on_s3_and_the_next_save_answers_it(risk_root, s3_server):
+    """The erasure's request to retrain, written and read by the domain's own pods on its prefix."""
+    from hurricane_assets.models.store import pending_retrain, request_retrain
+
+    save_model(tiny_model())
+    root = f"{risk_root}/models/risk/fraud_model"
+    request_retrain("risk", "fraud_model", "v0001", "1 erased person(s) in its training window")
+    assert "retrain.json" in objects(s3_server, root)
+    assert pending_retrain("risk", "fraud_model") == {
+        "version": "v0001", "reason": "1 erased person(s) in its training window", "key": "v0001"}
+    save_model(tiny_model(weight=0.5))
+    assert "retrain.json" not in objects(s3_server, root) and pending_retrain("risk", "fraud_model") is None
