@@ -3,7 +3,11 @@ engines would take it, offline: every task definition, placeholders substituted 
 against botocore's own model of `ecs RegisterTaskDefinition`; the ECS workspace against Dagster's
 workspace schema, each code server's container context against dagster-aws's; and the tasks against
 the Kubernetes deployment they mirror (deploy/k8s): same locations and modules, same variables, same
-Secrets Manager entries, each location's runs with its own secrets only."""
+Secrets Manager entries, each location's runs with its own secrets only. The services (deploy/ecs/services/),
+likewise against botocore's model of `ecs CreateService`, and against the task definitions and names
+they serve: one per task definition the launcher does not start, each code server and agent published
+in Service Connect under the host the workspace or the exchange names, the daemon and the agents one
+task at a time."""
 
 from __future__ import annotations
 
@@ -33,6 +37,7 @@ from tests.deploy.test_deploy_files import (
 
 ECS = REPO_ROOT / "deploy/ecs"
 TASK_DEFINITIONS = sorted((ECS / "task-definitions").glob("*.json"))
+SERVICES = sorted((ECS / "services").glob("*.json"))
 WORKSPACE = ECS / "workspace.yaml"
 INSTANCE = ECS / "dagster.yaml"
 K8S_INSTANCE = REPO_ROOT / "deploy/k8s/dagster.yaml"
@@ -46,13 +51,17 @@ PLACEHOLDERS = {
     "EFS_FILE_SYSTEM_ID": "fs-0123456789abcdef0",
     "EFS_ACCESS_POINT_TRUST": "fsap-0000000000000000a",
     **{f"EFS_ACCESS_POINT_AGENT_{d.upper()}": f"fsap-000000000000000{i}" for i, d in enumerate(domains())},
+    "ECS_CLUSTER": "hurricane",
+    "SUBNET_A": "subnet-0123456789abcdef0",
+    "SUBNET_B": "subnet-0fedcba9876543210",
+    "SECURITY_GROUP": "sg-0123456789abcdef0",
 }
 SECRET_LOOKING = re.compile(r"KEY|SECRET|PASSWORD|TOKEN", re.IGNORECASE)
 CHART_ONLY_SECRET_KEYS = {"postgresql-password"}  # read by the Dagster chart, not a variable of the code
 
 
 def load(path) -> dict:
-    """The task definition as `aws ecs register-task-definition --cli-input-json` gets it after envsubst."""
+    """The file as `aws ecs register-task-definition` / `create-service --cli-input-json` gets it after envsubst."""
     return json.loads(string.Template(path.read_text()).substitute(PLACEHOLDERS))  # KeyError: unknown ${…}
 
 
@@ -119,6 +128,7 @@ def test_every_task_definition_is_valid_register_task_definition_input(path):
     shape = botocore.session.get_session().get_service_model("ecs").operation_model("RegisterTaskDefinition").input_shape
     report = ParamValidator().validate(load(path), shape)
     assert not report.has_errors(), report.generate_report()
+    assert not enum_errors(load(path), shape)
 
 
 def test_botocores_model_rejects_a_misspelt_field():
@@ -129,11 +139,12 @@ def test_botocores_model_rejects_a_misspelt_field():
 
 
 def test_every_placeholder_is_in_the_envsubst_line_of_the_docs():
-    used = {m for p in TASK_DEFINITIONS for m in re.findall(r"\$\{(\w+)\}", p.read_text())}
-    assert not [p.name for p in TASK_DEFINITIONS if re.search(r"\$(?!\{\w+\})", p.read_text())], "a bare $"
+    files = TASK_DEFINITIONS + SERVICES
+    used = {m for p in files for m in re.findall(r"\$\{(\w+)\}", p.read_text())}
+    assert not [p.name for p in files if re.search(r"\$(?!\{\w+\})", p.read_text())], "a bare $"
     assert used == PLACEHOLDERS.keys()
-    documented = set(re.findall(r"\$\{(\w+)\}", re.search(r"envsubst '([^']*)'", SCALE_DOC.read_text()).group(1)))
-    assert documented == used
+    lines = re.findall(r"envsubst '([^']*)'", SCALE_DOC.read_text())
+    assert lines and all(set(re.findall(r"\$\{(\w+)\}", line)) == used for line in lines)
 
 
 @pytest.mark.parametrize("path", TASK_DEFINITIONS, ids=lambda p: p.name)
@@ -222,6 +233,19 @@ def test_the_webserver_and_daemon_read_the_ecs_instance_file_and_workspace_from_
             assert instance_variables(INSTANCE) <= (environment(c) | secret_refs(c)).keys(), td["family"]
 
 
+def enum_errors(value, shape, where: str = "") -> list[str]:
+    """The values outside their enum, which botocore's ParamValidator leaves to the server."""
+    if shape.type_name == "structure" and isinstance(value, dict):
+        return [e for k, v in value.items() if k in shape.members
+                for e in enum_errors(v, shape.members[k], f"{where}.{k}")]
+    if shape.type_name == "list" and isinstance(value, list):
+        return [e for i, v in enumerate(value) for e in enum_errors(v, shape.member, f"{where}[{i}]")]
+    if shape.type_name == "map" and isinstance(value, dict):
+        return [e for k, v in value.items() for e in enum_errors(v, shape.value, f"{where}[{k}]")]
+    enum = getattr(shape, "enum", None)
+    return [f"{where}: {value!r} not in {enum}"] if enum and value not in enum else []
+
+
 def agents_of(value: str) -> dict[str, str]:
     return dict(item.strip().split("=", 1) for item in value.split(",") if item.strip())
 
@@ -260,3 +284,139 @@ def test_every_location_mounts_the_trust_root_read_only(location):
         assert volume["efsVolumeConfiguration"]["authorizationConfig"]["accessPointId"] == PLACEHOLDERS[
             "EFS_ACCESS_POINT_TRUST"]
         assert next(m for m in container["mountPoints"] if m["containerPath"] == path)["readOnly"]
+
+
+# --- the services (deploy/ecs/services/*.json, `aws ecs create-service --cli-input-json`) ---
+
+SINGLETON = {"desiredCount": 1, "maximumPercent": 100, "minimumHealthyPercent": 0}
+
+
+def create_service_shape():
+    return botocore.session.get_session().get_service_model("ecs").operation_model("CreateService").input_shape
+
+
+def services() -> dict[str, dict]:
+    """serviceName -> the service as `aws ecs create-service --cli-input-json` gets it after envsubst."""
+    found = {}
+    for path in SERVICES:
+        service = load(path)
+        assert path.name == f"{service['serviceName']}.json", path.name
+        found[service["serviceName"]] = service
+    return found
+
+
+def published(service: dict) -> list[tuple[str, int, str]]:
+    """(port name, port, DNS name) of every client alias the service publishes in Service Connect."""
+    return [(s["portName"], a["port"], a["dnsName"])
+            for s in service["serviceConnectConfiguration"].get("services", []) for a in s["clientAliases"]]
+
+
+def run_families() -> set[str]:
+    """The task definitions the launcher starts: the ones the code servers' container contexts name."""
+    return {run_task_of(server)[0]["family"] for _, server in code_servers().values()}
+
+
+def agent_families() -> set[str]:
+    return {td["family"] for td in task_definitions().values()
+            for c in td["containerDefinitions"] if AGENT_SERVER in c.get("command", [])}
+
+
+def workspace_hosts() -> dict[str, int]:
+    entries = [e["grpc_server"] for e in yaml.safe_load(WORKSPACE.read_text())["load_from"]]
+    return {e["host"]: e["port"] for e in entries}
+
+
+def agent_hosts() -> dict[str, int]:
+    urls = agents_of(environment(code_servers()["exchange"][1])["HURRICANE_AGENTS"]).values()
+    return {urlsplit(url).hostname: urlsplit(url).port for url in urls}
+
+
+@pytest.mark.parametrize("path", SERVICES, ids=lambda p: p.name)
+def test_every_service_is_valid_create_service_input(path):
+    report = ParamValidator().validate(load(path), create_service_shape())
+    assert not report.has_errors(), report.generate_report()
+    assert not enum_errors(load(path), create_service_shape())
+
+
+def test_botocores_model_rejects_a_misspelt_service_field_or_value():
+    service = load(SERVICES[0])
+    service["deploymentConfiguration"]["minimumHealthyPercentage"] = 0
+    assert ParamValidator().validate(service, create_service_shape()).has_errors()
+    service = load(SERVICES[0])
+    service["networkConfiguration"]["awsvpcConfiguration"]["assignPublicIp"] = "DISABLE"
+    assert enum_errors(service, create_service_shape()) == [
+        ".networkConfiguration.awsvpcConfiguration.assignPublicIp: 'DISABLE' not in ['ENABLED', 'DISABLED']"]
+
+
+def test_one_service_per_task_definition_but_the_runs():
+    assert run_families(), "no code server names a run task definition"
+    assert services().keys() == task_definitions().keys() - run_families()
+    for name, service in services().items():
+        assert service["taskDefinition"] == name, name  # the family: its latest revision
+
+
+@pytest.mark.parametrize("path", SERVICES, ids=lambda p: p.name)
+def test_every_service_runs_on_fargate_in_the_private_subnets_in_service_connect(path):
+    service = load(path)
+    td = task_definitions()[service["taskDefinition"]]
+    assert service["launchType"] == "FARGATE" and "FARGATE" in td["requiresCompatibilities"]
+    assert td["networkMode"] == "awsvpc"
+    assert service["cluster"] == PLACEHOLDERS["ECS_CLUSTER"]
+    assert service["networkConfiguration"] == {"awsvpcConfiguration": {
+        "subnets": [PLACEHOLDERS["SUBNET_A"], PLACEHOLDERS["SUBNET_B"]],
+        "securityGroups": [PLACEHOLDERS["SECURITY_GROUP"]],
+        "assignPublicIp": "DISABLED"}}
+    connect = service["serviceConnectConfiguration"]
+    assert connect["enabled"] is True and connect["namespace"] == NAMESPACE
+    assert {"key": "app", "value": "data-hurricane"} in service["tags"]
+
+
+@pytest.mark.parametrize("path", SERVICES, ids=lambda p: p.name)
+def test_every_published_port_is_a_port_mapping_of_the_task_definition(path):
+    service = load(path)
+    td = task_definitions()[service["taskDefinition"]]
+    mappings = {p["name"]: p["containerPort"] for c in td["containerDefinitions"] for p in c.get("portMappings", [])}
+    for port_name, port, _ in published(service):
+        assert port_name in mappings, (service["serviceName"], port_name, mappings)
+        assert mappings[port_name] == port, (service["serviceName"], port_name)
+
+
+def test_the_code_servers_publish_the_workspace_hosts_and_the_agents_the_exchanges():
+    servers = {td["family"] for td, _ in code_servers().values()}
+    by_service = {name: {(dns, port) for _, port, dns in published(s)} for name, s in services().items()}
+    assert set().union(*(by_service[f] for f in servers)) == set(workspace_hosts().items())
+    assert set().union(*(by_service[f] for f in agent_families())) == set(agent_hosts().items())
+    assert all(len(by_service[f]) == 1 for f in servers | agent_families())  # each its own host
+    for location, (td, _) in code_servers().items():  # and its own location's
+        (entry,) = [e["grpc_server"] for e in yaml.safe_load(WORKSPACE.read_text())["load_from"]
+                    if e["grpc_server"]["location_name"] == location]
+        assert by_service[td["family"]] == {(entry["host"], entry["port"])}, location
+
+
+def test_the_webserver_and_daemon_are_clients_only():
+    for name in ("hurricane-webserver", "hurricane-daemon"):
+        assert "services" not in services()[name]["serviceConnectConfiguration"], name
+        assert "loadBalancers" not in services()[name], "a load balancer is the account's choice (docs/scale.md)"
+
+
+def test_the_daemon_and_each_agent_run_one_task_and_never_two():
+    # one dagster-daemon (a singleton), one witness per domain: a deployment stops the old task first
+    singletons = {"hurricane-daemon"} | agent_families()
+    assert len(singletons) == 1 + len(domains())
+    for name in singletons:
+        service = services()[name]
+        assert {"desiredCount": service["desiredCount"], **service["deploymentConfiguration"]} == SINGLETON, name
+    for name, service in services().items():  # the others roll: the new task up before the old one stops
+        if name not in singletons:
+            assert service["deploymentConfiguration"]["minimumHealthyPercent"] >= 100, name
+            assert service["deploymentConfiguration"]["maximumPercent"] > 100, name
+
+
+def test_the_docs_loop_creates_the_published_services_before_their_clients():
+    # a Service Connect client resolves only the endpoints that existed when its task started
+    order = [load(p)["serviceName"] for p in SERVICES]  # the glob's order
+    publishers = [i for i, name in enumerate(order) if published(services()[name])]
+    clients_only = [i for i, name in enumerate(order) if not published(services()[name])]
+    assert max(publishers) < min(clients_only)
+    assert max(order.index(f) for f in agent_families()) < order.index(code_servers()["exchange"][0]["family"])
+    assert "aws ecs create-service --cli-input-json" in SCALE_DOC.read_text()
