@@ -5,15 +5,17 @@ workspace schema, each code server's container context against dagster-aws's; an
 the Kubernetes deployment they mirror (deploy/k8s): same locations and modules, same variables, same
 Secrets Manager entries, each location's runs with its own secrets only. The services (deploy/ecs/services/),
 likewise against botocore's model of `ecs CreateService`, and against the task definitions and names
-they serve: one per task definition the launcher does not start, each code server and agent published
-in Service Connect under the host the workspace or the exchange names, the daemon and the agents one
-task at a time."""
+they serve: one per task definition the launcher does not start, each code server published in Service
+Connect under the host the workspace names, each agent registered in its own Cloud Map service of the
+private DNS namespace `agents.hurricane.internal` under the host the exchange and its runs name (runs are
+RunTask tasks, outside Service Connect), the daemon and the agents one task at a time."""
 
 from __future__ import annotations
 
 import json
 import os
 import re
+import shlex
 import string
 from urllib.parse import urlsplit
 
@@ -24,6 +26,7 @@ from botocore.validate import ParamValidator
 from dagster._core.workspace.config_schema import process_workspace_config
 from dagster_aws.ecs.container_context import EcsContainerContext
 
+from hurricane_assets.agents.exchange import exchange_from_environment
 from hurricane_assets.dagster_layer.workspace import REPO_ROOT, workspace_locations
 from hurricane_assets.identity.keys import EnvKeySource
 from tests.deploy.test_deploy_files import (
@@ -43,6 +46,10 @@ INSTANCE = ECS / "dagster.yaml"
 K8S_INSTANCE = REPO_ROOT / "deploy/k8s/dagster.yaml"
 SCALE_DOC = REPO_ROOT / "docs/scale.md"
 NAMESPACE = "hurricane.local"  # the Cloud Map namespace of ECS Service Connect
+# The private DNS namespace (Cloud Map service discovery) of the agents: plain VPC DNS, which every task
+# resolves, the run tasks the launcher starts with RunTask included (Service Connect names they cannot)
+AGENT_NAMESPACE = "agents.hurricane.internal"
+AGENT_PORT = 8700
 # What envsubst is given (docs/scale.md); made-up values of the right shape
 PLACEHOLDERS = {
     "AWS_ACCOUNT_ID": "123456789012",
@@ -55,6 +62,8 @@ PLACEHOLDERS = {
     "SUBNET_A": "subnet-0123456789abcdef0",
     "SUBNET_B": "subnet-0fedcba9876543210",
     "SECURITY_GROUP": "sg-0123456789abcdef0",
+    **{f"AGENT_REGISTRY_{d.upper()}": f"arn:aws:servicediscovery:eu-west-1:123456789012:service/srv-a1b2c3d4e5f6g70{i}"
+       for i, d in enumerate(domains())},
 }
 SECRET_LOOKING = re.compile(r"KEY|SECRET|PASSWORD|TOKEN", re.IGNORECASE)
 CHART_ONLY_SECRET_KEYS = {"postgresql-password"}  # read by the Dagster chart, not a variable of the code
@@ -184,8 +193,13 @@ def test_a_location_and_its_runs_get_what_its_k8s_deployment_gets_and_no_more(lo
     extra = {name: ecs_env.pop(name) for name in ("DAGSTER_HOME", "HURRICANE_LOGS_BUCKET")}  # the instance file's
     assert extra["HURRICANE_LOGS_BUCKET"] == yaml.safe_load(
         (REPO_ROOT / "deploy/k8s/values.yaml").read_text())["computeLogManager"]["config"]["s3ComputeLogManager"]["bucket"]
-    if "HURRICANE_AGENTS" in k8s_env:  # other hosts (Service Connect names), the same domains
-        assert agents_of(ecs_env.pop("HURRICANE_AGENTS")).keys() == agents_of(k8s_env.pop("HURRICANE_AGENTS")).keys()
+    if "HURRICANE_AGENTS" in k8s_env:  # the same domains and agent names, on Cloud Map DNS instead of a k8s Service
+        ecs_agents, k8s_agents = agents_of(ecs_env.pop("HURRICANE_AGENTS")), agents_of(k8s_env.pop("HURRICANE_AGENTS"))
+        assert ecs_agents.keys() == k8s_agents.keys()
+        for domain, url in ecs_agents.items():
+            ecs_url, k8s_url = urlsplit(url), urlsplit(k8s_agents[domain])
+            assert ecs_url.hostname == f"{k8s_url.hostname.split('.')[0]}.{AGENT_NAMESPACE}", url
+            assert ecs_url._replace(netloc="") == k8s_url._replace(netloc="") and ecs_url.port == k8s_url.port
     assert ecs_env == k8s_env
     assert secret_refs(server) == k8s_secret_refs(deployment)
     # the run gets exactly what its location has (includeConfigInLaunchedRuns on Kubernetes)
@@ -270,8 +284,13 @@ def test_one_agent_per_domain_with_its_own_key_reached_at_the_exchanges_url(doma
     assert "efsVolumeConfiguration" in state and state != trust, "its state must outlive the task"
     exchange = environment(code_servers()["exchange"][1])
     url = urlsplit(agents_of(exchange["HURRICANE_AGENTS"])[domain])
-    ports = {f"{p['name']}.{NAMESPACE}": p["containerPort"] for p in agent["portMappings"]}
-    assert ports.get(url.hostname) == url.port == int(command_option(agent["command"], "--port"))
+    # the host: the name its service registers the task under (Cloud Map service = ECS service name,
+    # docs/scale.md), in the agents' namespace; the port: the one it listens on
+    (service,) = [s for s in services().values() if s["taskDefinition"] == td["family"]]
+    assert service["serviceRegistries"] == [{"registryArn": PLACEHOLDERS[f"AGENT_REGISTRY_{domain.upper()}"]}]
+    assert url.hostname == f"{service['serviceName']}.{AGENT_NAMESPACE}"
+    assert url.port in [p["containerPort"] for p in agent["portMappings"]]
+    assert url.port == int(command_option(agent["command"], "--port"))
     assert command_option(agent["command"], "--host") == "0.0.0.0"
 
 
@@ -308,7 +327,12 @@ def services() -> dict[str, dict]:
 def published(service: dict) -> list[tuple[str, int, str]]:
     """(port name, port, DNS name) of every client alias the service publishes in Service Connect."""
     return [(s["portName"], a["port"], a["dnsName"])
-            for s in service["serviceConnectConfiguration"].get("services", []) for a in s["clientAliases"]]
+            for s in service.get("serviceConnectConfiguration", {}).get("services", []) for a in s["clientAliases"]]
+
+
+def agent_url(domain: str) -> str:
+    """Where the exchange and its runs reach `domain`'s agent: its Cloud Map service's A record."""
+    return f"http://hurricane-agent-{domain}.{AGENT_NAMESPACE}:{AGENT_PORT}/"
 
 
 def run_families() -> set[str]:
@@ -324,11 +348,6 @@ def agent_families() -> set[str]:
 def workspace_hosts() -> dict[str, int]:
     entries = [e["grpc_server"] for e in yaml.safe_load(WORKSPACE.read_text())["load_from"]]
     return {e["host"]: e["port"] for e in entries}
-
-
-def agent_hosts() -> dict[str, int]:
-    urls = agents_of(environment(code_servers()["exchange"][1])["HURRICANE_AGENTS"]).values()
-    return {urlsplit(url).hostname: urlsplit(url).port for url in urls}
 
 
 @pytest.mark.parametrize("path", SERVICES, ids=lambda p: p.name)
@@ -356,7 +375,7 @@ def test_one_service_per_task_definition_but_the_runs():
 
 
 @pytest.mark.parametrize("path", SERVICES, ids=lambda p: p.name)
-def test_every_service_runs_on_fargate_in_the_private_subnets_in_service_connect(path):
+def test_every_service_runs_on_fargate_in_the_private_subnets_the_agents_outside_service_connect(path):
     service = load(path)
     td = task_definitions()[service["taskDefinition"]]
     assert service["launchType"] == "FARGATE" and "FARGATE" in td["requiresCompatibilities"]
@@ -366,8 +385,12 @@ def test_every_service_runs_on_fargate_in_the_private_subnets_in_service_connect
         "subnets": [PLACEHOLDERS["SUBNET_A"], PLACEHOLDERS["SUBNET_B"]],
         "securityGroups": [PLACEHOLDERS["SECURITY_GROUP"]],
         "assignPublicIp": "DISABLED"}}
-    connect = service["serviceConnectConfiguration"]
-    assert connect["enabled"] is True and connect["namespace"] == NAMESPACE
+    if service["taskDefinition"] in agent_families():  # reached by Cloud Map DNS, a client of nothing
+        assert "serviceConnectConfiguration" not in service
+    else:
+        connect = service["serviceConnectConfiguration"]
+        assert connect["enabled"] is True and connect["namespace"] == NAMESPACE
+        assert "serviceRegistries" not in service
     assert {"key": "app", "value": "data-hurricane"} in service["tags"]
 
 
@@ -381,12 +404,12 @@ def test_every_published_port_is_a_port_mapping_of_the_task_definition(path):
         assert mappings[port_name] == port, (service["serviceName"], port_name)
 
 
-def test_the_code_servers_publish_the_workspace_hosts_and_the_agents_the_exchanges():
+def test_the_code_servers_publish_the_workspace_hosts_and_nothing_else_publishes():
     servers = {td["family"] for td, _ in code_servers().values()}
     by_service = {name: {(dns, port) for _, port, dns in published(s)} for name, s in services().items()}
     assert set().union(*(by_service[f] for f in servers)) == set(workspace_hosts().items())
-    assert set().union(*(by_service[f] for f in agent_families())) == set(agent_hosts().items())
-    assert all(len(by_service[f]) == 1 for f in servers | agent_families())  # each its own host
+    assert all(len(by_service[f]) == 1 for f in servers)  # each its own host
+    assert not [name for name in by_service.keys() - servers if by_service[name]]
     for location, (td, _) in code_servers().items():  # and its own location's
         (entry,) = [e["grpc_server"] for e in yaml.safe_load(WORKSPACE.read_text())["load_from"]
                     if e["grpc_server"]["location_name"] == location]
@@ -413,10 +436,92 @@ def test_the_daemon_and_each_agent_run_one_task_and_never_two():
 
 
 def test_the_docs_loop_creates_the_published_services_before_their_clients():
-    # a Service Connect client resolves only the endpoints that existed when its task started
+    # a Service Connect client resolves only the endpoints that existed when its task started; the
+    # agents are outside Service Connect (a run resolves their Cloud Map names when it calls), any order
     order = [load(p)["serviceName"] for p in SERVICES]  # the glob's order
-    publishers = [i for i, name in enumerate(order) if published(services()[name])]
-    clients_only = [i for i, name in enumerate(order) if not published(services()[name])]
-    assert max(publishers) < min(clients_only)
-    assert max(order.index(f) for f in agent_families()) < order.index(code_servers()["exchange"][0]["family"])
+    connected = [name for name in order if "serviceConnectConfiguration" in services()[name]]
+    publishers = [i for i, name in enumerate(connected) if published(services()[name])]
+    clients_only = [i for i, name in enumerate(connected) if not published(services()[name])]
+    assert publishers and clients_only and max(publishers) < min(clients_only)
     assert "aws ecs create-service --cli-input-json" in SCALE_DOC.read_text()
+
+
+# --- the agents in Cloud Map DNS (the exchange's runs are RunTask tasks, outside Service Connect) ---
+
+
+@pytest.mark.parametrize("domain", domains())
+def test_every_agent_service_registers_in_its_own_cloud_map_service_and_publishes_nothing(domain):
+    (service,) = [s for s in services().values() if s["taskDefinition"] == f"hurricane-agent-{domain}"]
+    td = task_definitions()[service["taskDefinition"]]
+    assert td["family"] in agent_families() and td["networkMode"] == "awsvpc"
+    # one registry (ECS takes one), its own: A records of the task's address, so no port (an SRV record
+    # would need one) and no container
+    assert service["serviceRegistries"] == [{"registryArn": PLACEHOLDERS[f"AGENT_REGISTRY_{domain.upper()}"]}]
+    arn = service["serviceRegistries"][0]["registryArn"].split(":")
+    assert arn[:3] == ["arn", "aws", "servicediscovery"] and re.fullmatch(r"service/srv-[a-z0-9]+", arn[5]), arn
+    assert arn[3:5] == [PLACEHOLDERS["AWS_REGION"], PLACEHOLDERS["AWS_ACCOUNT_ID"]]
+    registries = [PLACEHOLDERS[f"AGENT_REGISTRY_{d.upper()}"] for d in domains()]
+    assert len(set(registries)) == len(registries), "two agents in one Cloud Map service"
+    assert "serviceConnectConfiguration" not in service and not published(service)
+
+
+def test_the_exchange_and_its_runs_reach_every_agent_by_its_cloud_map_dns_name(monkeypatch, tmp_path):
+    """The exchange's negotiation runs are started by the EcsRunLauncher with RunTask (task definition
+    hurricane-run-exchange), not by an ECS service, and a task outside a service is outside Service
+    Connect: a Service Connect name (`hurricane-agent-<domain>.hurricane.local`) would not resolve there.
+    So the exchange's code server and its run task both name each agent by the A record its service
+    registers in Cloud Map (`hurricane-agent-<domain>.agents.hurricane.internal:8700`), plain VPC DNS,
+    and every other task definition that names agents does too."""
+    expected = {domain: agent_url(domain) for domain in domains()}
+    _, server = code_servers()["exchange"]
+    run_td, run, _ = run_task_of(server)
+    assert run_td["family"] == "hurricane-run-exchange"
+    for container in (server, run):
+        assert agents_of(environment(container)["HURRICANE_AGENTS"]) == expected
+    naming = [(family, c) for family, c in containers() if "HURRICANE_AGENTS" in environment(c)]
+    assert {family for family, _ in naming} >= {code_servers()["exchange"][0]["family"], run_td["family"]}
+    for family, container in naming:
+        assert agents_of(environment(container)["HURRICANE_AGENTS"]) == expected, family
+    # and the run's own code reads it so: one A2A agent per domain at exactly those URLs
+    monkeypatch.setenv("HURRICANE_HOME", str(tmp_path))
+    exchange = exchange_from_environment({"HURRICANE_AGENTS": environment(run)["HURRICANE_AGENTS"]})
+    assert not exchange.in_process and exchange.router.transport.urls == expected
+
+
+def servicediscovery_commands() -> list[tuple[str, dict[str, str], tuple[str, list[str]] | None]]:
+    """(operation, {option: value}, loop) of every `aws servicediscovery` command of the bash blocks of
+    docs/scale.md, loop being (variable, words) of the `for <variable> in <words>; do … done` the command
+    is in, if any."""
+    text = "\n".join(re.findall(r"^```bash\n(.*?)^```", SCALE_DOC.read_text(), re.M | re.S))
+    text = text.replace("\\\n", " ")  # continuation lines joined
+    found = []
+    for match in re.finditer(r"aws servicediscovery (.*)", text):
+        before = text[:match.start()]
+        loops = list(re.finditer(r"\bfor (\w+) in ([^;\n]*); do\b", before))
+        loop = loops[-1] if loops and not re.search(r"\bdone\b", before[loops[-1].end():]) else None
+        command = shlex.split(match.group(1).split(";")[0], comments=True)
+        options = dict(zip(command[1::2], command[2::2]))
+        assert all(o.startswith("--") for o in options) and len(command) % 2, command
+        found.append((command[0], {o[2:]: v for o, v in options.items()},
+                      (loop.group(1), loop.group(2).split()) if loop else None))
+    return found
+
+
+def test_the_docs_create_the_agents_namespace_and_one_cloud_map_service_per_agent():
+    model = botocore.session.get_session().get_service_model("servicediscovery")
+    commands = servicediscovery_commands()
+    ops = [op for op, _, _ in commands]
+    assert ops.count("create-private-dns-namespace") == 1 and ops.count("create-service") == 1, ops
+    for op, options, loop in commands:
+        shape = model.operation_model("".join(w.capitalize() for w in op.split("-"))).input_shape
+        members = {"".join(w.capitalize() for w in o.split("-")) for o in options} - {"Query", "Output"}
+        assert members <= shape.members.keys(), (op, members - shape.members.keys())
+        assert set(shape.required_members) <= members, op
+        if op == "create-private-dns-namespace":
+            assert options["name"] == AGENT_NAMESPACE
+        if op == "create-service":  # one per agent, named as its ECS service, A records (no port to register)
+            assert loop and sorted(loop[1]) == domains()
+            assert {re.sub(rf"\$\{{?{loop[0]}\b\}}?", d, options["name"]) for d in loop[1]} == {
+                s["serviceName"] for s in services().values() if s["taskDefinition"] in agent_families()}
+            assert "Type=A" in options["dns-config"] and "SRV" not in options["dns-config"]
+    assert all(f"AGENT_REGISTRY_{d.upper()}" in SCALE_DOC.read_text() for d in domains())
