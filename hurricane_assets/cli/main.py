@@ -9,6 +9,7 @@ from hurricane_assets.cli import approvers as _approvers
 from hurricane_assets.cli import catalog as _catalog
 from hurricane_assets.cli import contracts as _contracts
 from hurricane_assets.cli import demo as _demo
+from hurricane_assets.cli import erasure as _erasure
 from hurricane_assets.cli import keys as _keys
 from hurricane_assets.cli import ledger as _ledger
 from hurricane_assets.cli import lineage as _lineage
@@ -46,6 +47,7 @@ app.add_typer(_keys.app, name="keys")
 app.add_typer(_negotiations.app, name="negotiations")
 app.add_typer(_masking.app, name="masking")
 app.add_typer(_approvers.app, name="approvers")
+app.add_typer(_erasure.app, name="erasure")
 
 
 if __name__ == "__main__":

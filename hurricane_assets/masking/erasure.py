@@ -125,14 +125,23 @@ def request_erasure(entity: str, subject: str, *, reason: str, ledger: LedgerPor
         "request_id": request.request_id, "entity": entity, "subject": subject,
         "requested_at": now, "reason": reason}], schema=REGISTER_SCHEMA),
         mode="append", storage_options=storage_options(uri) or None)
-    ledger.append(
-        entry_type=EntryType.ERASURE,
-        actor="system:ledger",
-        payload={"stage": "requested", "request_id": request.request_id, "entity": entity,
-                 "requested_at": now.isoformat(), "reason": reason, "register_version": open_table(uri).version()},
-        entry_id=request.request_id,
-    )
+    try:
+        ledger.append(
+            entry_type=EntryType.ERASURE,
+            actor="system:ledger",
+            payload={"stage": "requested", "request_id": request.request_id, "entity": entity,
+                     "requested_at": now.isoformat(), "reason": reason, "register_version": open_table(uri).version()},
+            entry_id=request.request_id,
+        )
+    except BaseException:
+        # no request without its ledger entry: the row is withdrawn, so asking again starts afresh
+        open_table(uri).delete(f"request_id = '{_quoted(request.request_id)}'")
+        raise
     return request
+
+
+def _quoted(value: str) -> str:
+    return value.replace("'", "''")
 
 
 def erasable_entities(catalog: Catalog) -> set[str]:

@@ -1,0 +1,60 @@
+"""`hurricane erasure`: record a person's right to erasure, list the requests.
+
+What a request sets in motion is the platform's (docs/masking.md, Right to erasure): every masked
+copy and share drops the person's rows at its next run, the domains' model stores drop their
+reference rows, and a model that learnt from them is retrained. The person's id is read from the
+command line or, with `-`, from stdin (kept out of shell history) and is never printed.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from hurricane_assets.cli.errors import fail
+
+app = typer.Typer(help="Right to erasure: record a request, list them.", no_args_is_help=True)
+
+
+@app.command("request")
+def request(
+    entity: str = typer.Argument(..., help="what the id identifies, e.g. customer (an entity columns refer to)"),
+    subject: str = typer.Argument(..., help="the person's prod id; - reads it from stdin"),
+    reason: str = typer.Option(..., help="why, e.g. 'GDPR art. 17 request 2026-118'"),
+) -> None:
+    """Record that SUBJECT (a prod id of ENTITY) is erased: a row of the erasure register and an
+    ERASURE ledger entry. Asking again for the same person prints the first request."""
+    from hurricane_assets.clock import utc_now
+    from hurricane_assets.identity import TrustRootError
+    from hurricane_assets.ledger import Ledger
+    from hurricane_assets.masking.erasure import ErasureError, request_erasure
+
+    if subject == "-":
+        subject = sys.stdin.readline().rstrip("\r\n")
+    try:
+        made = request_erasure(entity, subject, reason=reason, ledger=Ledger(), now=utc_now())
+    except (ErasureError, TrustRootError) as exc:
+        fail(str(exc))
+    typer.echo(f"{made.request_id} {made.entity} requested {made.requested_at.isoformat()}: copies, shares and "
+               "model stores apply it at their next run")
+
+
+@app.command("list")
+def list_requests() -> None:
+    """The erasure register's requests, one tab-separated line each: id, entity, when, why (never the
+    person's id)."""
+    from deltalake.exceptions import TableNotFoundError
+
+    from hurricane_assets.masking.erasure import register_uri
+    from hurricane_assets.storage import open_table
+
+    try:
+        rows = open_table(register_uri()).to_pyarrow_dataset().to_table(
+            columns=["request_id", "entity", "requested_at", "reason"]).to_pylist()
+    except TableNotFoundError:
+        rows = []
+    if not rows:
+        typer.echo("no erasure requests")
+    for row in sorted(rows, key=lambda r: r["requested_at"]):  # one line each, tab-separated: greppable
+        typer.echo("\t".join([row["request_id"], row["entity"], row["requested_at"].isoformat(), row["reason"]]))
