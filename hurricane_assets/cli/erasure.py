@@ -58,3 +58,26 @@ def list_requests() -> None:
         typer.echo("no erasure requests")
     for row in sorted(rows, key=lambda r: r["requested_at"]):  # one line each, tab-separated: greppable
         typer.echo("\t".join([row["request_id"], row["entity"], row["requested_at"].isoformat(), row["reason"]]))
+
+
+@app.command("status")
+def status(request_id: str = typer.Argument(..., help="an id `erasure list` shows")) -> None:
+    """Where REQUEST_ID has reached: each masked copy below prod (applied, or pending until its next
+    run) and each share delivery that applied it. Exit 1 while a copy is pending."""
+    from hurricane_assets.catalog import load_catalog
+    from hurricane_assets.ledger import Ledger
+    from hurricane_assets.masking.erasure import ErasureError, erasure_status
+
+    try:
+        found = erasure_status(request_id, catalog=load_catalog(), ledger=Ledger())
+    except ErasureError as exc:
+        fail(str(exc))
+    for name, state in found.copies.items():
+        typer.echo(f"copy\t{name}\t{state}")
+    for share in found.shares:
+        typer.echo(f"share\t{share['contract_id']}\t{share['share_uri']}\tversion {share['table_version']}\t"
+                   f"{share['rows_removed']} row(s) removed")
+    typer.echo(f"{found.request_id} ({found.entity}): {len(found.copies) - len(found.pending)} of {len(found.copies)} "
+               f"copies applied it, {len(found.shares)} share deliveries")
+    if found.pending:
+        raise typer.Exit(code=1)

@@ -200,3 +200,59 @@ def masked_subjects(subjects: frozenset[str], spec: Dataset, column: str, keyrin
     values = pa.array(sorted(subjects), type=pa.string())
     masked = mask_column(values, rule, keyring.key, pa.table({column: values}))
     return [str(v) for v in masked.to_pylist() if v is not None]
+
+
+@dataclass(frozen=True)
+class ErasureStatus:
+    """Where one request has reached: each masked copy below prod (applied in its current version, or
+    pending until its next run) and each share delivery the ledger records as applied."""
+
+    request_id: str
+    entity: str
+    copies: dict[str, str]  # "<env>/<domain>/<dataset>" -> "applied" or "pending"
+    shares: list[dict]  # the ledger's "applied" entries: contract, share, table version, rows removed
+
+    @property
+    def pending(self) -> list[str]:
+        return [name for name, state in self.copies.items() if state != "applied"]
+
+
+def erasure_status(request_id: str, *, catalog: Catalog, ledger) -> ErasureStatus:
+    """`request_id`'s reach: the copies' privacy reports (which requests their current version
+    applied) and the ledger's ERASURE entries of share deliveries. Raises `ErasureError` for an
+    unknown request."""
+    import json
+
+    from hurricane_assets import object_files
+    from hurricane_assets.masking.copy import report_path
+
+    try:
+        rows = open_table(register_uri()).to_pyarrow_dataset().to_table(columns=["request_id", "entity"]).to_pylist()
+    except TableNotFoundError:
+        rows = []
+    entity = next((r["entity"] for r in rows if r["request_id"] == request_id), None)
+    if entity is None:
+        raise ErasureError(f"no erasure request {request_id[:80]!r} in the register ({len(rows)} request(s))")
+    paths = hurricane_paths()
+    copies: dict[str, str] = {}
+    for domain, product in sorted(catalog.products.items()):
+        for name, dataset in sorted(product.datasets.items()):
+            for env in (str(getattr(e, "value", e)) for e in dataset.allowed_environments):
+                if env == "prod":
+                    continue
+                uri = paths.table_uri(env, domain, name)
+                try:
+                    report = json.loads(object_files.read_text(report_path(uri, env, domain, name)))
+                except FileNotFoundError:
+                    continue  # no copy there yet: its first run applies the register
+                applied = (report.get("erasure") or {}).get("request_ids", [])
+                copies[f"{env}/{domain}/{name}"] = "applied" if request_id in applied else "pending"
+    shares = []
+    for entry in ledger.read().to_pylist():
+        if entry["entry_type"] != EntryType.ERASURE.value:
+            continue
+        payload = json.loads(entry["payload_json"])
+        if payload.get("stage") == "applied" and payload.get("request_id") == request_id:
+            shares.append({"contract_id": entry["contract_id"], "share_uri": payload.get("share_uri"),
+                           "table_version": payload.get("table_version"), "rows_removed": payload.get("rows_removed")})
+    return ErasureStatus(request_id, entity, copies, shares)

@@ -59,3 +59,42 @@ def test_without_a_trust_root_the_request_fails_before_anything_is_written():
     result = runner.invoke(app, ["erasure", "request", "customer", SUBJECT, "--reason", "GDPR art. 17"])
     assert result.exit_code == 2 and len(result.stderr.strip().splitlines()) == 1, result.output
     assert not load_erasures()
+
+
+def test_status_shows_each_copy_pending_until_its_next_run_then_applied():
+    import pyarrow as pa
+    from deltalake import write_deltalake
+
+    from hurricane_assets.catalog import load_catalog
+    from hurricane_assets.catalog.schema import arrow_schema
+    from hurricane_assets.ledger.entry import EntryType
+    from hurricane_assets.masking.copy import copy_masked
+    from hurricane_assets.synthetic import SyntheticConfig, generate_dataset
+
+    catalog = load_catalog()
+    frame = generate_dataset(SyntheticConfig(transactions=2000, seed=7), "payments", "chargebacks")
+    write_deltalake(hurricane_paths().table_uri("prod", "payments", "chargebacks"),
+                    pa.Table.from_pandas(frame, schema=arrow_schema(catalog.dataset("payments", "chargebacks")),
+                                         preserve_index=False))
+    copy_masked(catalog, "payments", "chargebacks", "preprod")
+    subject = str(frame["customer_id"].iloc[0])
+    made = runner.invoke(app, ["erasure", "request", "customer", "-", "--reason", "GDPR art. 17"], input=subject)
+    request_id = made.stdout.split()[0]
+
+    pending = runner.invoke(app, ["erasure", "status", request_id])
+    assert pending.exit_code == 1, pending.output
+    assert "copy\tpreprod/payments/chargebacks\tpending" in pending.stdout
+    assert "0 of 1 copies applied it, 0 share deliveries" in pending.stdout
+
+    copy_masked(catalog, "payments", "chargebacks", "preprod")
+    Ledger().append(entry_type=EntryType.ERASURE, actor="agent:payments/producer", contract_id="ctr-1",
+                    payload={"stage": "applied", "request_id": request_id, "share_uri": "envs/preprod/risk/x",
+                             "table_version": 3, "rows_removed": 2}, entry_id=f"ctr-1.erasure.{request_id}")
+    applied = runner.invoke(app, ["erasure", "status", request_id])
+    assert applied.exit_code == 0, applied.output
+    assert "copy\tpreprod/payments/chargebacks\tapplied" in applied.stdout
+    assert "share\tctr-1\tenvs/preprod/risk/x\tversion 3\t2 row(s) removed" in applied.stdout
+    assert subject not in applied.stdout + pending.stdout
+
+    unknown = runner.invoke(app, ["erasure", "status", "erasure-nope"])
+    assert unknown.exit_code == 2 and "no erasure request 'erasure-nope' in the register (1 request(s))" in unknown.stderr
