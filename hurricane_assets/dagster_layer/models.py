@@ -168,10 +168,6 @@ def build_model_asset(spec: ModelSpec, shares: Sequence[ShareInput]) -> dg.Asset
         automation_condition=retrain_condition(share_keys),
     )
     def _model(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        from hurricane_assets.catalog import load_catalog
-        from hurricane_assets.masking.erasure import load_erasures
-        from hurricane_assets.masking.keys import Keyring
-        from hurricane_assets.models.erasure import erase_from_models
         from hurricane_assets.models.store import forget_ended_shares, save_model
         from hurricane_assets.models.training import train_model
 
@@ -183,8 +179,7 @@ def build_model_asset(spec: ModelSpec, shares: Sequence[ShareInput]) -> dg.Asset
         forgotten = forget_ended_shares(spec.domain, spec.name, {s.contract_id for s in shares})
         # older versions may hold a person erased since they were stored, and one erased while this fit
         # ran is in the version just stored: the register reaches them now (and asks for a retrain)
-        erased = erase_from_models(spec.domain, Keyring.load(spec.training.environment), load_erasures(),
-                                   catalog=load_catalog())
+        erased = _apply_register(spec)
         # where the retrain's time went (read, features, fit, score, store): bench/time_to_data.py reports it
         seconds = {**trained.seconds, "store": time.perf_counter() - started}
         context.log.info(f"{spec.domain}.{spec.name} {stored.version}: holdout ROC AUC {trained.metrics.holdout.roc_auc:.4f}")
@@ -236,6 +231,15 @@ def build_share_uplift_asset(spec: ModelSpec, shares: Sequence[ShareInput]) -> d
     return _share_uplift
 
 
+def _apply_register(spec: ModelSpec):
+    from hurricane_assets.masking.erasure import load_erasures
+    from hurricane_assets.masking.keys import Keyring
+    from hurricane_assets.models.erasure import erase_from_models
+
+    return erase_from_models(spec.domain, Keyring.load(spec.training.environment), load_erasures(),
+                             catalog=load_catalog())
+
+
 def build_monitor_asset(spec: ModelSpec, shares: Sequence[ShareInput] = ()) -> dg.AssetsDefinition:
     key = monitor_key(spec)
     active = frozenset(s.contract_id for s in shares)
@@ -261,6 +265,13 @@ def build_monitor_asset(spec: ModelSpec, shares: Sequence[ShareInput] = ()) -> d
         from hurricane_assets.monitoring.monitor import StaleModel, run_monitor
         from hurricane_assets.monitoring.need import NeedError, build_data_need
 
+        if spec.training.environment == "prod":
+            # no masked copy applies the erasure register to a store of models trained in prod: the
+            # monitor does, before it reads the reference (and a version that learnt from an erased
+            # person is marked for the domain's erasure-retrain sensor)
+            erased = _apply_register(spec)
+            if erased.rows_removed or erased.dropped or erased.retrain:
+                context.log.info(f"erasure register applied to {spec.domain}'s prod-trained models: {erased.to_dict()}")
         try:
             result = run_monitor(spec, active_shares=active)
         except StaleModel as exc:

@@ -254,3 +254,38 @@ def test_a_model_reads_only_the_shares_agreed_for_its_purpose(share_parts, share
     assets, _ = build_model_definitions("risk", active_shares)
     model = next(a for a in assets if MODEL in a.keys)
     assert model.metadata_by_key[MODEL]["hurricane/shares"].data == [fraud.contract_id]
+
+
+def test_the_monitor_of_a_model_trained_in_prod_applies_the_erasure_register(install_world):
+    """No masked copy reaches the store of a model trained in prod: its monitor removes the erased
+    person's reference rows before reading them and marks the version that learnt from them."""
+    from datetime import datetime, timezone
+
+    from hurricane_assets.dagster_layer.models import build_model_asset, build_monitor_asset, own_data_keys
+    from hurricane_assets.ledger import Ledger
+    from hurricane_assets.masking.erasure import request_erasure
+    from hurricane_assets.masking.keys import Keyring
+    from hurricane_assets.models.spec import load_model_spec
+    from hurricane_assets.models.store import load_model, pending_retrain
+    from hurricane_assets.models.subjects import digests, subject_column
+    from hurricane_assets.models.training import load_training_data
+
+    install_world("calm")
+    declared = load_model_spec("marketing", "churn_model")
+    spec = declared.model_copy(update={"training": declared.training.model_copy(update={"environment": "prod"})})
+    model, monitor = build_model_asset(spec, []), build_monitor_asset(spec)
+    assets = [model, monitor, *(dg.AssetSpec(k) for k in own_data_keys(spec))]
+    with dg.instance_for_test() as instance:
+        assert dg.materialize(assets, instance=instance, selection=[model.key]).success
+        data = load_training_data(spec)
+        fit, holdout = data.window()
+        subject = str(data.rows.loc[fit[0], "customer_id"])  # a raw prod id: the model trained in prod
+        digest = digests([subject], Keyring.load("prod"), "customer")[0]
+        assert digest in set(load_model("marketing", "churn_model").reference()[subject_column("customer_id")])
+        request_erasure("customer", subject, reason="GDPR art. 17", ledger=Ledger(),
+                        now=datetime(2026, 3, 1, tzinfo=timezone.utc))
+        assert pending_retrain("marketing", "churn_model") is None
+        assert dg.materialize(assets, instance=instance, selection=[monitor.key]).success
+    assert digest not in set(load_model("marketing", "churn_model").reference()[subject_column("customer_id")])
+    assert pending_retrain("marketing", "churn_model") == {
+        "version": "v0001", "reason": "1 erased person(s) in its training window", "key": "v0001"}
