@@ -31,13 +31,26 @@ def request(
     from hurricane_assets.masking.erasure import ErasureError, request_erasure
 
     if subject == "-":
-        subject = sys.stdin.readline().rstrip("\r\n")
+        subject = _subject_from_stdin()
     try:
         made = request_erasure(entity, subject, reason=reason, ledger=Ledger(), now=utc_now())
     except (ErasureError, TrustRootError) as exc:
         fail(str(exc))
     typer.echo(f"{made.request_id} {made.entity} requested {made.requested_at.isoformat()}: copies, shares and "
                "model stores apply it at their next run")
+
+
+def _subject_from_stdin() -> str:
+    """Exactly one id on stdin (one line, a final newline allowed), valid UTF-8."""
+    raw = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        fail("erasure request: field 'subject' (stdin) is not valid UTF-8")
+    lines = text.removesuffix("\n").removesuffix("\r").split("\n")
+    if len(lines) != 1:
+        fail(f"erasure request: field 'subject' (stdin) must be one id on one line, not {len(lines)} lines")
+    return lines[0]
 
 
 @app.command("list")

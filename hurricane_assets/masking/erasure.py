@@ -14,9 +14,11 @@ by every domain); each share that applies it records its own `ERASURE` entry, on
 
 from __future__ import annotations
 
+import re
 import secrets
+import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -32,6 +34,7 @@ from hurricane_assets.masking.plans import default_plan
 from hurricane_assets.settings import hurricane_paths
 from hurricane_assets.storage import open_table, storage_options
 from negotiation_graph.ports import LedgerPort
+from negotiation_graph.terms import Environment
 
 REGISTER_SCHEMA = pa.schema([
     pa.field("request_id", pa.string(), nullable=False),
@@ -107,17 +110,23 @@ def request_erasure(entity: str, subject: str, *, reason: str, ledger: LedgerPor
     if now.tzinfo is None:
         raise ErasureError("erasure request: field 'now' needs a timezone")
     # a request that matches no column erases nobody, yet was listed as applied ('customers' for
-    # 'customer', an id with a space around it): refused instead
+    # 'customer', an id with a space around it): refused instead. The value is not quoted: swapped
+    # arguments would put the person's id in the message
     known = erasable_entities(catalog if catalog is not None else load_catalog())
     if entity not in known:
-        raise ErasureError(f"erasure request: field 'entity': {entity[:40]!r} is not an entity any column refers to "
+        raise ErasureError(f"erasure request: field 'entity' is not an entity any column refers to "
                            f"(known: {', '.join(sorted(known))})")
-    if subject != subject.strip():
-        raise ErasureError("erasure request: field 'subject' has leading or trailing whitespace; "
-                           "prod ids have none, so it would match no row")
+    _check_subject(subject)
+    if any(unicodedata.category(c) in ("Cc", "Cf") for c in reason) or subject in reason:
+        raise ErasureError("erasure request: field 'reason' must be one line of text without control characters "
+                           "and without the person's id (it goes into the ledger every domain reads)")
     existing = _existing(entity, subject)
     if existing is not None:
         return existing
+    if request_id is not None and not REQUEST_ID.fullmatch(request_id):
+        raise ErasureError(f"erasure request: field 'request_id' must match {REQUEST_ID.pattern}")
+    if request_id is not None and (_request_ids() & {request_id} or _ledger_holds(ledger, request_id)):
+        raise ErasureError(f"erasure request: field 'request_id': {request_id} is already taken")
     request = ErasureRequest(request_id=request_id or f"erasure-{secrets.token_hex(8)}", entity=entity,
                              subject=subject, requested_at=now, reason=reason)
     uri = register_uri()
@@ -134,14 +143,44 @@ def request_erasure(entity: str, subject: str, *, reason: str, ledger: LedgerPor
             entry_id=request.request_id,
         )
     except BaseException:
-        # no request without its ledger entry: the row is withdrawn, so asking again starts afresh
-        open_table(uri).delete(f"request_id = '{_quoted(request.request_id)}'")
+        # no request without its ledger entry: the row this call wrote is withdrawn (unless the entry
+        # was committed before the failure), so asking again starts afresh
+        if not _ledger_holds(ledger, request.request_id):
+            open_table(uri).delete(f"request_id = '{request.request_id}' AND requested_at = "
+                                   f"'{now.astimezone(timezone.utc).isoformat()}'")
         raise
     return request
 
 
-def _quoted(value: str) -> str:
-    return value.replace("'", "''")
+REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")  # a ledger entry id: it is the request's entry
+
+
+def _check_subject(subject: str) -> None:
+    """A prod id has no surrounding spaces, no control, format or separator characters inside (a BOM,
+    a zero-width space, a tab, a NUL: each would be recorded as another person and erase no one) and
+    is valid UTF-8."""
+    if subject != subject.strip():
+        raise ErasureError("erasure request: field 'subject' has leading or trailing whitespace; "
+                           "prod ids have none, so it would match no row")
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Cs", "Zl", "Zp", "Zs") for c in subject):
+        raise ErasureError("erasure request: field 'subject' holds a control, invisible or space character or "
+                           "bytes that are not UTF-8; prod ids hold none, so it would match no row")
+
+
+def _request_ids() -> set[str]:
+    try:
+        table = open_table(register_uri())
+    except TableNotFoundError:
+        return set()
+    return set(table.to_pyarrow_dataset().to_table(columns=["request_id"])["request_id"].to_pylist())
+
+
+def _ledger_holds(ledger: LedgerPort, entry_id: str) -> bool:
+    receipt = getattr(ledger, "receipt", None)
+    try:
+        return receipt is not None and receipt(entry_id) is not None
+    except Exception:  # noqa: BLE001 - an unreadable ledger holds nothing this call can rely on
+        return False
 
 
 def erasable_entities(catalog: Catalog) -> set[str]:
@@ -209,7 +248,7 @@ class ErasureStatus:
 
     request_id: str
     entity: str
-    copies: dict[str, str]  # "<env>/<domain>/<dataset>" -> "applied" or "pending"
+    copies: dict[str, str]  # "<env>/<domain>/<dataset>" -> "applied", "pending" or "unknown (...)"
     shares: list[dict]  # the ledger's "applied" entries: contract, share, table version, rows removed
 
     @property
@@ -233,20 +272,25 @@ def erasure_status(request_id: str, *, catalog: Catalog, ledger) -> ErasureStatu
     entity = next((r["entity"] for r in rows if r["request_id"] == request_id), None)
     if entity is None:
         raise ErasureError(f"no erasure request {request_id[:80]!r} in the register ({len(rows)} request(s))")
+    from hurricane_assets.masking.keys import masked_tables
+
     paths = hurricane_paths()
     copies: dict[str, str] = {}
-    for domain, product in sorted(catalog.products.items()):
-        for name, dataset in sorted(product.datasets.items()):
-            for env in (str(getattr(e, "value", e)) for e in dataset.allowed_environments):
-                if env == "prod":
-                    continue
-                uri = paths.table_uri(env, domain, name)
-                try:
-                    report = json.loads(object_files.read_text(report_path(uri, env, domain, name)))
-                except FileNotFoundError:
-                    continue  # no copy there yet: its first run applies the register
+    # the tables that are there, not those today's manifests allow: a copy made while an environment
+    # was allowed still holds its rows
+    for env in (e.value for e in Environment if e.value != "prod"):
+        for table in sorted(masked_tables(env)):
+            domain, name = table.split("/", 1)
+            if "__" in name:  # a share in its consumer's inbox: the ledger's entries below say
+                continue
+            uri = paths.table_uri(env, domain, name)
+            try:
+                report = json.loads(object_files.read_text(report_path(uri, env, domain, name)))
                 applied = (report.get("erasure") or {}).get("request_ids", [])
-                copies[f"{env}/{domain}/{name}"] = "applied" if request_id in applied else "pending"
+            except (FileNotFoundError, ValueError, AttributeError):
+                copies[f"{env}/{domain}/{name}"] = "unknown (no readable privacy report)"
+                continue
+            copies[f"{env}/{domain}/{name}"] = "applied" if request_id in applied else "pending"
     shares = []
     for entry in ledger.read().to_pylist():
         if entry["entry_type"] != EntryType.ERASURE.value:

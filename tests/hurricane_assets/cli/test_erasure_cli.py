@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -42,10 +43,18 @@ def test_an_empty_register_lists_nothing():
 
 def test_bad_requests_exit_2_with_one_line_naming_the_field_and_record_nothing():
     for args, stdin, message in (
-            (["customers", SUBJECT], None, "field 'entity': 'customers' is not an entity any column refers to"),
+            (["customers", SUBJECT], None, "field 'entity' is not an entity any column refers to"),
+            ([SUBJECT, "customer"], None, "field 'entity' is not an entity"),  # swapped: the id is not echoed
             (["customer", "-"], " cust_0004711\n", "field 'subject' has leading or trailing whitespace"),
             (["customer", "-"], "\n", "field 'subject' must be a non-empty string"),
-            (["customer", SUBJECT, "--reason", "  "], None, "field 'reason' must be a non-empty string")):
+            (["customer", "-"], "\ufeffcust_0004711\r\n", "field 'subject' holds a control, invisible or space"),
+            (["customer", "-"], "cust_\u200b0004711", "field 'subject' holds a control, invisible or space"),
+            (["customer", "-"], "cust_0004711\tx", "field 'subject' holds a control, invisible or space"),
+            (["customer", "-"], "cust_0004711\ncust_0004712\n", "field 'subject' (stdin) must be one id on one line"),
+            (["customer", "-"], b"cust_0004711\xe9\n", "field 'subject' (stdin) is not valid UTF-8"),
+            (["customer", SUBJECT, "--reason", "  "], None, "field 'reason' must be a non-empty string"),
+            (["customer", SUBJECT, "--reason", f"asked by {SUBJECT}"], None, "without the person's id"),
+            (["customer", SUBJECT, "--reason", "line\nbreak"], None, "one line of text without control characters")):
         result = runner.invoke(app, ["erasure", "request", *args, *([] if "--reason" in args else ["--reason", "x"])],
                                input=stdin)
         assert result.exit_code == 2, (args, result.output)
@@ -96,5 +105,46 @@ def test_status_shows_each_copy_pending_until_its_next_run_then_applied():
     assert "share\tctr-1\tenvs/preprod/risk/x\tversion 3\t2 row(s) removed" in applied.stdout
     assert subject not in applied.stdout + pending.stdout
 
+    # a copy whose report is gone cannot say: not counted as applied (it lists the tables that exist)
+    (Path(hurricane_paths().table_uri("preprod", "payments", "chargebacks")) / "_privacy_report.json").unlink()
+    blind = runner.invoke(app, ["erasure", "status", request_id])
+    assert blind.exit_code == 1 and "preprod/payments/chargebacks\tunknown (no readable privacy report)" in blind.stdout
+
     unknown = runner.invoke(app, ["erasure", "status", "erasure-nope"])
     assert unknown.exit_code == 2 and "no erasure request 'erasure-nope' in the register (1 request(s))" in unknown.stderr
+
+
+def test_a_request_id_already_taken_is_refused_and_the_first_person_stays_erased():
+    """Through the Python API a caller picks the request id: reusing one must not touch the first
+    request (the withdrawal after a failed ledger append once deleted it by id)."""
+    from hurricane_assets.clock import utc_now
+    from hurricane_assets.masking.erasure import ErasureError, request_erasure
+
+    request_erasure("customer", "cust_A", reason="GDPR 1", ledger=Ledger(), now=utc_now(), request_id="erasure-2026-118")
+    for taken in ("erasure-2026-118", "bad id'"):
+        try:
+            request_erasure("customer", "cust_B", reason="GDPR 2", ledger=Ledger(), now=utc_now(), request_id=taken)
+        except ErasureError as exc:
+            assert "field 'request_id'" in str(exc) and "cust_B" not in str(exc)
+        else:
+            raise AssertionError(f"request id {taken!r} accepted")
+    assert load_erasures().subjects == {"customer": frozenset({"cust_A"})}
+
+
+def test_a_ledger_that_commits_then_fails_keeps_the_register_row():
+    """The entry is in the ledger though the append raised (a witness copy failed after the commit):
+    the request stands, so copies apply what the ledger says was requested."""
+    from hurricane_assets.clock import utc_now
+    from hurricane_assets.masking.erasure import request_erasure
+
+    class CommitsThenFails(Ledger):
+        def append(self, *args, **kwargs):
+            super().append(*args, **kwargs)
+            raise OSError("witness copy could not be written")
+
+    try:
+        request_erasure("customer", SUBJECT, reason="GDPR", ledger=CommitsThenFails(), now=utc_now())
+    except OSError:
+        pass
+    assert load_erasures().subjects == {"customer": frozenset({SUBJECT})}
+    assert [e["entry_type"] for e in Ledger().read().to_pylist()] == ["ERASURE"]
