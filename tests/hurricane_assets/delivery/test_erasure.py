@@ -155,7 +155,7 @@ def test_an_erasure_request_that_would_match_no_row_is_refused(share_parts):
     """'customers' for 'customer', or an id with a space around it, erased nobody and was still listed
     as applied in every copy's report."""
     ledger = share_parts["ledger"]
-    with pytest.raises(ErasureError, match="'customers' is not an entity any column refers to .*customer"):
+    with pytest.raises(ErasureError, match="field 'entity' is not an entity any column refers to .*customer"):
         request_erasure("customers", "cust_0000003", reason="art. 17", ledger=ledger, now=NOW)
     with pytest.raises(ErasureError, match="field 'subject' has leading or trailing whitespace"):
         request_erasure("customer", " cust_0000004 ", reason="art. 17", ledger=ledger, now=NOW)
