@@ -190,7 +190,7 @@ def estimator_bytes(estimator: object, model: str) -> bytes:
     import skops.io as sio
 
     data = sio.dumps(estimator, compression=zipfile.ZIP_DEFLATED)
-    untrusted = sorted(set(sio.get_untrusted_types(data=data)) - set(TRUSTED_TYPES))
+    untrusted = _untrusted_types(data)
     if untrusted:
         raise StoredModelError(f"{model}: the estimator holds types a load would refuse ({', '.join(untrusted)}); "
                                "add them to models.store.TRUSTED_TYPES if they are safe to rebuild")
@@ -201,14 +201,14 @@ def estimator_from_bytes(data: bytes, file: Target, *, features: int | None = No
     """The estimator in `data` (a skops file), rebuilt only from trusted types: a file naming any other
     type (a function to call, a class with a hostile `__setstate__`) is refused before anything is built.
     Then what it built must be a classifier whose trees' indices stay inside their arrays
-    (`checked_estimator`): skops does not trust `TreePredictor` by default because compiled code
+    (`estimator_problem`): skops does not trust `TreePredictor` by default because compiled code
     follows its node indices unchecked. `features`: the plan's feature count it must expect."""
     import skops.io as sio
     from skops.io.exceptions import UntrustedTypesFoundException
 
     _check_unpacked_size(data, file)
     try:
-        untrusted = sorted(set(sio.get_untrusted_types(data=data)) - set(TRUSTED_TYPES))
+        untrusted = _untrusted_types(data)
         if untrusted:
             raise StoredModelError(f"{file}: names types a model does not hold ({', '.join(untrusted)[:300]}); "
                                    "refused, nothing was built from it")
@@ -218,8 +218,7 @@ def estimator_from_bytes(data: bytes, file: Target, *, features: int | None = No
     except UntrustedTypesFoundException as exc:
         raise StoredModelError(f"{file}: {exc}; refused, nothing was built from it") from None
     except Exception as exc:  # a truncated zip, a schema skops cannot read: not a model this store wrote
-        raise StoredModelError(f"{file}: not a model file this store can read: {type(exc).__name__}: "
-                               f"{str(exc)[:200]}") from None
+        raise _unreadable_model(file, exc) from None
     problem = estimator_problem(estimator, features)
     if problem:
         raise StoredModelError(f"{file}: {problem}; refused")
@@ -231,11 +230,21 @@ def _check_unpacked_size(data: bytes, file: Target) -> None:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             unpacked = sum(member.file_size for member in archive.infolist())
     except (zipfile.BadZipFile, ValueError, OSError) as exc:
-        raise StoredModelError(f"{file}: not a model file this store can read: {type(exc).__name__}: "
-                               f"{str(exc)[:200]}") from None
+        raise _unreadable_model(file, exc) from None
     if unpacked > MAX_MODEL_BYTES:
         raise StoredModelError(f"{file}: unpacks to {unpacked:,} bytes, more than the {MAX_MODEL_BYTES:,} a model "
                                "may hold; refused, nothing was built from it")
+
+
+def _untrusted_types(data: bytes) -> list[str]:
+    """The types the skops file `data` names beyond skops' defaults and `TRUSTED_TYPES`."""
+    import skops.io as sio
+
+    return sorted(set(sio.get_untrusted_types(data=data)) - set(TRUSTED_TYPES))
+
+
+def _unreadable_model(file: Target, exc: Exception) -> StoredModelError:
+    return StoredModelError(f"{file}: not a model file this store can read: {type(exc).__name__}: {str(exc)[:200]}")
 
 
 def estimator_problem(estimator: object, features: int | None = None) -> str | None:
