@@ -91,7 +91,8 @@ def own_data_keys(spec: ModelSpec) -> list[dg.AssetKey]:
 
 
 # What a stored version must hold (2: manifest.json with the model file's digest, the reference's person
-# digests; 3: the model in skops' format, never a pickle). Part of every model's code version, so a deploy that raises it retrains each model once:
+# digests; 3: the model in skops' format, never a pickle). Part of every model's code version, so a
+# deploy that raises it retrains each model once:
 # a version stored before would be refused at load, and its reference dropped at the next erasure.
 STORE_FORMAT = "store-3"
 

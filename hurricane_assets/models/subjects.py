@@ -86,10 +86,12 @@ def window_subjects(rows: pd.DataFrame, subjects: ReferenceSubjects, keyring: Ke
 
 
 def subject_hits(frame: pd.DataFrame, subjects: ReferenceSubjects, erased: dict[str, set[str]]) -> pd.Series:
-    """Which rows of a `window_subjects` frame are an erased person's digest."""
-    entity = frame["column"].map(subjects.columns)
-    return pd.Series([bool(erased.get(e)) and d in erased[e] for e, d in zip(entity, frame["digest"])],
-                     index=frame.index, dtype=bool)
+    """Which rows of a `window_subjects` frame are an erased person's digest (as `rows_of` for a reference)."""
+    hit = pd.Series(False, index=frame.index)
+    for column, entity in subjects.columns.items():
+        if erased.get(entity):
+            hit |= (frame["column"] == column) & frame["digest"].isin(erased[entity])
+    return hit
 
 
 def rows_of(reference: pd.DataFrame, subjects: ReferenceSubjects, erased: dict[str, set[str]]) -> pd.Series:
