@@ -163,11 +163,11 @@ class PhonePseudonym(MaskingOperator):
     def mask_distinct(self, values: list, params: dict) -> list:
         """The column's own values are the prod numbers a fake must never be: each is avoided.
 
-        Plain E.164 values (ASCII "+" and digits, the stored form) take their first candidate
-        column-wise: digests in one loop, digits and validity per (country, length) with numpy and
-        Arrow's RE2 (libphonenumber's patterns are written for RE2), and keep it when the per-value
-        path would (nearly always); every other value, and every value whose first candidate is
-        rejected, goes through the per-value path, so the output is the same."""
+        Plain E.164 values (ASCII "+" and digits, the stored form) take their candidate column-wise:
+        digests in one loop, digits and validity per (country, length) with numpy and Arrow's RE2
+        (libphonenumber's patterns are written for RE2), trying the attempts the first digest block
+        holds in the per-value path's order; every other value, and every value none of those
+        attempts settles, goes through the per-value path, so the output is the same."""
         region = params.get("region", DEFAULT_PHONE_REGION)
         groups, others = _plain_e164_groups(values)
         # Stored numbers are E.164 already ("+" and digits): only other layouts need the full parse.
@@ -190,8 +190,7 @@ class PhonePseudonym(MaskingOperator):
         for (country_code, code_digits, length), positions in groups.items():
             group = [values[i] for i in positions.tolist()]
             chars = np.frombuffer("".join(group).encode(), dtype=np.uint8).reshape(len(group), length)
-            candidates, ok = _first_candidate_column(country_code, 1 + code_digits, group, chars, digest)
-            ok &= np.fromiter((c not in avoid for c in candidates), dtype=bool, count=len(candidates))
+            candidates, ok = _candidate_column(country_code, 1 + code_digits, group, chars, digest, avoid)
             kept = np.empty(len(candidates), dtype=object)
             kept[:] = candidates
             out[positions[ok]] = kept[ok]
@@ -342,11 +341,11 @@ def _plain_e164_groups(values: list) -> tuple[dict[tuple[int, int, int], np.ndar
     return {group: np.concatenate(parts) for group, parts in groups.items()}, np.flatnonzero(~has_code).tolist()
 
 
-def _first_candidate_column(country_code: int, head: int, values: list[str], chars: np.ndarray,
-                            digest: KeyedDigest) -> tuple[list[str], np.ndarray]:
-    """The first candidate of each plain E.164 number of one country and length (`chars`: their
-    bytes, `head`: "+" and the country code's length) and whether the per-value path keeps it,
-    as far as the number itself decides (the caller checks the avoided numbers)."""
+def _candidate_column(country_code: int, head: int, values: list[str], chars: np.ndarray,
+                      digest: KeyedDigest, avoid: frozenset) -> tuple[list[str], np.ndarray]:
+    """The candidate the per-value path returns for each plain E.164 number of one country and
+    length (`chars`: their bytes, `head`: "+" and the country code's length), and whether it was
+    settled here (False: the caller takes the per-value path for that number)."""
     n, length = chars.shape
     candidate = np.full_like(chars, 48)
     candidate[:, :head] = chars[:, :head]
@@ -370,19 +369,46 @@ def _first_candidate_column(country_code: int, head: int, values: list[str], cha
                 ok[rows] = False
                 continue
             candidate[rows, head + len(prefix):] = seed[:, :width] % 10 + 48
+    fictional = np.flatnonzero(~ranged)
+    ok[fictional] &= (candidate[fictional] != chars[fictional]).any(axis=1)
     rows = np.flatnonzero(ranged)
     if len(rows):
-        blocks = digest.many([values[i] for i in rows.tolist()], 64, b"#2\0\0\0\0")  # `block(e164 + "#2", 0)`
-        block = np.frombuffer(b"".join(blocks), dtype=np.uint8).reshape(len(rows), 64)
-        candidate[rows, head:head + 2] = chars[rows, head:head + 2]
-        candidate[rows, head + 2:] = block[:, :length - head - 2] % 10 + 48
+        _settle_kept_prefix(country_code, head, values, chars, digest, avoid, rows, candidate, ok)
     text = candidate.tobytes().decode("ascii")
     candidates = [text[i:i + length] for i in range(0, n * length, length)]
-    ok &= (candidate != chars).any(axis=1)
-    if len(rows):
-        ok[rows] &= np.asarray(_valid_national_numbers(country_code, [candidates[i] for i in rows.tolist()], head),
-                               dtype=bool)
+    ok[fictional] &= np.fromiter((candidates[i] not in avoid for i in fictional.tolist()), dtype=bool,
+                                 count=len(fictional))
     return candidates, ok
+
+
+def _settle_kept_prefix(country_code: int, head: int, values: list[str], chars: np.ndarray, digest: KeyedDigest,
+                        avoid: frozenset, rows: np.ndarray, candidate: np.ndarray, ok: np.ndarray) -> None:
+    """`candidate[rows]` and `ok[rows]` for numbers outside a fiction range: the per-value path's
+    attempts that keep the first two digits, in its order, as far as the first digest block
+    (`block(e164 + "#2", 0)`, 64 digits) holds them. A first attempt is rejected for ~20% of German
+    numbers (invalid), so the next ones are tried here rather than per value."""
+    length = chars.shape[1]
+    width = length - head - 2
+    blocks = digest.many([values[i] for i in rows.tolist()], 64, b"#2\0\0\0\0")
+    digits = np.frombuffer(b"".join(blocks), dtype=np.uint8).reshape(len(rows), 64) % 10 + 48
+    candidate[rows, head:head + 2] = chars[rows, head:head + 2]
+    ok[rows] = False
+    pending = np.arange(len(rows))  # positions in `rows` not settled yet
+    for attempt in range(64 // width):
+        tried = candidate[rows[pending]]
+        tried[:, head + 2:] = digits[pending, attempt * width:(attempt + 1) * width]
+        text = tried.tobytes().decode("ascii")
+        numbers = [text[i:i + length] for i in range(0, len(pending) * length, length)]
+        good = (tried != chars[rows[pending]]).any(axis=1)
+        good &= np.fromiter((number not in avoid for number in numbers), dtype=bool, count=len(numbers))
+        good &= np.asarray(_valid_national_numbers(country_code, numbers, head), dtype=bool)
+        settled = rows[pending[good]]
+        candidate[settled] = tried[good]
+        ok[settled] = True
+        pending = pending[~good]
+        if not len(pending):
+            return
+    candidate[rows[pending], head + 2:] = digits[pending, :width]  # unsettled: the per-value path decides
 
 
 def _country_code(head: str) -> tuple[int, int] | None:
