@@ -52,11 +52,13 @@ class DistinctValues:
         encoded = pc.dictionary_encode(arr)
         return cls(encoded, encoded.dictionary.to_pylist())
 
-    def mapped(self, transformed: list, out_type: pa.DataType | None = None,
+    def mapped(self, transformed: list | pa.Array, out_type: pa.DataType | None = None,
                distinct_after: int | None = None) -> MaskedColumn:
-        """The column with each distinct value replaced by its transform; nulls stay null.
-        `distinct_after`: the transforms' distinct count, when the caller counted it already."""
-        out = pa.array(transformed, type=out_type or self.encoded.dictionary.type)
+        """The column with each distinct value replaced by its transform (a list, or an Arrow array of
+        the output type); nulls stay null. `distinct_after`: the transforms' distinct count, when the
+        caller counted it already."""
+        out = transformed if isinstance(transformed, pa.Array) else pa.array(
+            transformed, type=out_type or self.encoded.dictionary.type)
         # Every dictionary entry occurs in the column, so the mapped dictionary has the column's distinct values.
         return MaskedColumn(pc.take(out, self.encoded.indices), len(self.values),
                             _distinct(out) if distinct_after is None else distinct_after)
@@ -164,7 +166,7 @@ def masked_columns(table: pa.Table, rules: dict[str, ColumnRule], key: MaskingKe
     for name, (distinct, transform) in jobs.items():
         cache = caches.get(name) if caches is not None else None
         if cache is None:
-            tasks.append((_Counted(transform), len(distinct.values)))
+            tasks.append((_Counted(transform, distinct.encoded.dictionary.type), len(distinct.values)))
             continue
         found, missing = cache.lookup(distinct.values)
         known[name] = (found, missing)
@@ -222,17 +224,20 @@ def _transform_of(values: list, transform: Callable[[], list], todo: list) -> Ca
 
 
 class _Counted:
-    """A column's transform returning (transformed values, their distinct count): the count is taken
-    where the transform ran, so the helper process shares that work too."""
+    """A column's transform returning (transformed values as an Arrow array of `out_type`, their
+    distinct count): both are made where the transform ran, so the helper process shares that work,
+    and its result crosses the pipe as Arrow buffers (a list of a million strings took 0.35 s to
+    pickle and 0.14 s to unpickle, its Arrow array 0.03 s each)."""
 
-    def __init__(self, transform: Callable[[], list]):
-        self.transform = transform
+    def __init__(self, transform: Callable[[], list], out_type: pa.DataType):
+        self.transform, self.out_type = transform, out_type
 
-    def __call__(self) -> tuple[list, int]:
+    def __call__(self) -> tuple[pa.Array, int | None]:
         transformed = self.transform()
+        out = pa.array(transformed, type=self.out_type)
         if set(map(type, transformed)) <= {str}:  # strings: a set counts them as Arrow would
-            return transformed, len(set(transformed))
-        return transformed, None  # other types (NaN, 1 == 1.0 …): Arrow counts them
+            return out, len(set(transformed))
+        return out, None  # other types (NaN, 1 == 1.0 …): Arrow counts them
 
 
 class _DistinctTransform:

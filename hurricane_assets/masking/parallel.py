@@ -7,7 +7,8 @@ but the masked values crosses the pipe back: the key is never pickled or sent an
 Forking is only safe when no other thread can hold a lock the child might need, so the split runs
 only from the main thread of a process with no other Python threads, on a platform that forks;
 otherwise (and for small work, where the fork costs more than it saves) everything runs here.
-The child touches no Arrow memory: it gets Python lists and returns Python lists.
+The child reads no inherited Arrow memory: it gets Python lists; a column's result comes back as an
+Arrow array the child built (its buffers pickle as bytes, far cheaper than a list of strings).
 """
 
 from __future__ import annotations
