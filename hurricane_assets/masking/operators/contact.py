@@ -104,10 +104,14 @@ class EmailPseudonym(MaskingOperator):
         encoded = _b32_lower(b"".join(local_digest.many(addresses)), 32, 10)
         locals_ = pa.array(["u" + encoded[i:i + 16] for i in range(0, 16 * len(addresses), 16)], pa.string())
         # rpartition("@"): the domain is what follows the last "@" (all of it when there is none).
-        parts = pc.extract_regex(lowered, "^(?P<local>.*)@(?P<domain>[^@]*)$")
-        has_at = pc.is_valid(parts)
-        domain = pc.if_else(has_at, pc.struct_field(parts, "domain"), lowered)
-        local_nonempty = pc.and_(has_at, pc.not_equal(pc.utf8_length(pc.struct_field(parts, "local")), 0))
+        # Split once from the right: [local, domain], or [address] without "@" (a tenth of the cost
+        # of the equivalent extract_regex).
+        parts = pc.split_pattern(lowered, "@", max_splits=1, reverse=True)
+        starts, ends = parts.offsets[:-1], parts.offsets[1:]
+        pieces = parts.values
+        has_at = pc.equal(pc.subtract(ends, starts), 2)
+        domain = pc.take(pieces, pc.subtract(ends, 1))
+        local_nonempty = pc.and_(has_at, pc.not_equal(pc.utf8_length(pc.take(pieces, starts)), 0))
         encoded_domains = pc.dictionary_encode(domain)
         distinct = encoded_domains.dictionary.to_pylist()
         mapped = pc.take(pa.array([new_domain(d) for d in distinct], pa.string()), encoded_domains.indices)
