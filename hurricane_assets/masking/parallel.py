@@ -7,8 +7,11 @@ but the masked values crosses the pipe back: the key is never pickled or sent an
 Forking is only safe when no other thread can hold a lock the child might need, so the split runs
 only from the main thread of a process with no other Python threads, on a platform that forks;
 otherwise (and for small work, where the fork costs more than it saves) everything runs here.
-The child reads no inherited Arrow memory: it gets Python lists; a column's result comes back as an
-Arrow array the child built (its buffers pickle as bytes, far cheaper than a list of strings).
+The child reads the inherited Arrow buffers (a column's distinct values become Python objects
+there, not in this process before the fork) and sends each column's result back as an Arrow array
+it built (its buffers pickle as bytes, far cheaper than a list of strings). Arrow resets its
+thread pools and its allocator's locks at fork (`pthread_atfork`), and no other Python thread
+runs at the fork, so nothing the child needs can be held.
 """
 
 from __future__ import annotations
