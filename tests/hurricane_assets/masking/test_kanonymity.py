@@ -81,3 +81,14 @@ def test_group_sizes_match_a_count_of_value_tuples(cardinality, n_columns):
     by_person = Counter(key for key in set(zip(keys, persons)) for key in [key[0]])
     sizes, _ = group_sizes(table, list(columns), pa.array(persons))
     assert sizes.tolist() == [by_person[key] for key in keys]
+
+
+@pytest.mark.parametrize("small", [1, 4])
+def test_a_group_one_short_of_k_is_suppressed_when_rows_are_persons(key, small):
+    # the gate counts rows in small groups by sorting the group keys (no persons given): a group of
+    # k - 1 rows is as unsafe as a group of one
+    born = [dt.date(1980, 3, 3)] * 95 + [dt.date(1955, 1, 2)] * small
+    n = len(born)
+    out, outcome = run(pa.table({"born": born, "zip": ["AB12"] * n, "x": list(range(n))}), key, k=5)
+    assert outcome.suppressed_rows == small and outcome.smallest_group == 95
+    assert out.column("born").to_pylist()[95:] == [None] * small

@@ -72,3 +72,23 @@ def test_month_ladder_runs_into_year_bands():
 def test_bad_month_params_are_refused(params, message):
     with pytest.raises(InvalidParamError, match=message):
         DateGeneralisation().validate(params)
+
+
+@pytest.mark.parametrize("tz", ["UTC", "+00:00"])
+@pytest.mark.parametrize("params", [{"days": 1}, {"days": 7}, {"months": 1}, {"months": 3}, {"months": 6},
+                                    {"years": 1}, {"years": 5}, {"years": 10}])
+def test_the_column_path_floors_timestamps_as_the_per_value_path_does(tz, params):
+    # UTC columns take a shortcut (floored as naive timestamps); every band must land where `operate`
+    # puts it, before and after 1970, at day and year edges, nulls kept
+    import pyarrow as pa
+
+    zone = dt.timezone.utc
+    stamps = [dt.datetime(1987, 6, 15, 13, 5, tzinfo=zone), dt.datetime(1969, 12, 31, 23, 59, 59, tzinfo=zone),
+              dt.datetime(1955, 3, 1, 0, 0, tzinfo=zone), dt.datetime(2024, 12, 31, 23, 59, 59, 999999, tzinfo=zone),
+              dt.datetime(2025, 1, 1, tzinfo=zone), None]
+    arr = pa.array(stamps, type=pa.timestamp("us", tz=tz))
+    op = DateGeneralisation()
+    expected = [None if v is None else op.operate(v, params) for v in stamps]
+    out = op.mask_array(arr, params)
+    assert out.type == arr.type
+    assert out.to_pylist() == expected
