@@ -107,16 +107,18 @@ def _group_keys(rows: int, codes: list[tuple[np.ndarray, int]]) -> tuple[np.ndar
 
 
 def _rows_in_small_groups(rows: int, codes: list[tuple[np.ndarray, int]], person_ids: np.ndarray | None,
-                          k: int) -> int:
-    """How many rows `_sizes` puts in groups of fewer than `k`. The gate's steps need only this count:
-    sorting the group keys costs a fifth of the hashing `_sizes` needs for a million distinct keys to
-    give every row its group's size. Counted in persons, it is `_sizes`' count."""
+                          k: int) -> tuple[int, tuple[np.ndarray, np.ndarray] | None]:
+    """(How many rows `_sizes` puts in groups of fewer than `k`, `_sizes`' result when counting needed
+    it). The gate's steps need only the count: sorting the group keys costs a fifth of the hashing
+    `_sizes` needs for a million distinct keys to give every row its group's size. Counted in
+    persons, it is `_sizes`' count, and the sizes are kept for the step that suppresses."""
     if person_ids is not None or rows == 0:
-        return int(np.count_nonzero(_sizes(rows, codes, person_ids)[0] < k))
+        sized = _sizes(rows, codes, person_ids)
+        return int(np.count_nonzero(sized[0] < k)), sized
     ordered = np.sort(_group_keys(rows, codes)[0])
     starts = np.flatnonzero(ordered[1:] != ordered[:-1]) + 1
     runs = np.diff(np.concatenate(([0], starts, [rows])))
-    return int(runs[runs < k].sum())
+    return int(runs[runs < k].sum()), None
 
 
 def _sizes(rows: int, codes: list[tuple[np.ndarray, int]], person_ids: np.ndarray | None
@@ -193,7 +195,7 @@ def enforce_k_anonymity(
         return table, KAnonymityOutcome(k, tuple(qis), None, 0, 0, params, (), **common)
     codes = {q: _codes(table.column(q)) for q in qis}
     while True:
-        small_rows = _rows_in_small_groups(table.num_rows, [codes[q] for q in qis], by_persons, k)
+        small_rows, sized = _rows_in_small_groups(table.num_rows, [codes[q] for q in qis], by_persons, k)
         if not small_rows:
             break
         # The top of every ladder is "any value" (ARX's "*"): the whole column withheld (null).
@@ -201,7 +203,7 @@ def enforce_k_anonymity(
                    operator_class(rules[q].operator).coarser(params[q]) or {**params[q], WITHHELD: True} for q in qis}
         candidates = [q for q in qis if coarser[q] is not None]
         if small_rows / table.num_rows <= max_suppression:
-            sizes, _ = _sizes(table.num_rows, [codes[q] for q in qis], by_persons)
+            sizes, _ = sized or _sizes(table.num_rows, [codes[q] for q in qis], by_persons)
             small = sizes < k
             table = _suppress(table, qis, small)
             suppressed = small
@@ -209,7 +211,7 @@ def enforce_k_anonymity(
                            f"({len(sorted_unique(person_ids[small]))} persons) in groups smaller than {k}")
             break
         if not candidates:
-            sizes, groups = _sizes(table.num_rows, [codes[q] for q in qis], by_persons)
+            sizes, groups = sized or _sizes(table.num_rows, [codes[q] for q in qis], by_persons)
             outcome = KAnonymityOutcome(k, tuple(qis), int(sizes.min()), int(groups.max(initial=-1)) + 1, 0, params,
                                         tuple(actions), **common)
             raise KAnonymityError(dataset, outcome, small_rows)
