@@ -13,7 +13,6 @@ frozen models cannot change, and the bytes are exactly what LangGraph's encoder 
 
 from __future__ import annotations
 
-import sqlite3
 import typing
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,6 +28,7 @@ from psycopg.rows import dict_row
 from pydantic import BaseModel
 
 from negotiation_graph.state import NegotiationState, ProducerState
+from negotiation_graph.wal_database import connect_wal
 
 
 def state_types(*roots: type) -> set[type]:
@@ -90,11 +90,8 @@ def sqlite_checkpointer(path: str | Path) -> Iterator[SqliteSaver]:
     """A `SqliteSaver` on `path` (created with its folder), closed on exit."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(str(path), check_same_thread=False)
-    # WAL with synchronous=NORMAL: a committed checkpoint survives a killed process (the crash we
-    # resume from); only an OS crash or power loss may lose the last few, at a fraction of the fsyncs
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
+    # WAL with synchronous=NORMAL: a committed checkpoint survives a killed process (the crash we resume from)
+    conn = connect_wal(path, check_same_thread=False)
     try:
         yield SqliteSaver(conn, serde=strict_serializer())
     finally:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from hurricane_assets.identity.errors import ReplayedNonceError
 from hurricane_assets.settings import hurricane_paths
+from negotiation_graph.wal_database import connect_wal
 
 REPLAY_DB = "replay_cache.sqlite"
 PRUNE_EVERY = timedelta(minutes=1)  # of the verifier's clock; pruning is housekeeping, not a check
@@ -32,9 +33,7 @@ class ReplayCache:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._next_prune: datetime | None = None
-        self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db = connect_wal(self.path, isolation_level=None, check_same_thread=False)
         self._db.execute("CREATE TABLE IF NOT EXISTS nonces (nonce TEXT PRIMARY KEY, signer TEXT, expires_at TEXT)")
         self._db.execute("CREATE INDEX IF NOT EXISTS nonces_expiry ON nonces (expires_at)")
 

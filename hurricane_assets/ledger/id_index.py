@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
 from negotiation_graph.ports import LedgerReceipt
+from negotiation_graph.wal_database import connect_wal
 
 LOOKUP_CHUNK = 500  # ids per query (SQLite's variable limit is far above; keeps statements small)
 
@@ -27,9 +27,7 @@ class IdIndex:
         folder.mkdir(parents=True, exist_ok=True)
         name = hashlib.sha256(ledger_uri.encode()).hexdigest()[:16]
         self.path = folder / f"ledger-ids-{name}.sqlite"
-        self._conn = sqlite3.connect(str(self.path), check_same_thread=False)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn = connect_wal(self.path, check_same_thread=False)
         self._conn.execute(
             "CREATE TABLE IF NOT EXISTS ids (entry_id TEXT PRIMARY KEY, seq INTEGER, entry_hash TEXT, content TEXT)"
         )
