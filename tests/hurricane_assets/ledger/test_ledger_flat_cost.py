@@ -4,6 +4,7 @@ small files one commit per negotiation leaves."""
 
 import contextlib
 
+import pytest
 from deltalake import DeltaTable
 
 import hurricane_assets.ledger.ledger as ledger_module
@@ -38,6 +39,27 @@ def test_writers_taking_turns_each_see_the_others_tip(monkeypatch):
     rows = first.read(["seq", "prev_hash", "entry_hash"]).to_pylist()
     assert all(rows[i]["prev_hash"] == rows[i - 1]["entry_hash"] for i in range(1, 5))
     assert verify_ledger().ok
+
+
+def test_writers_taking_turns_across_compactions_chain_on_the_others_tip(monkeypatch):
+    """Each writer keeps its table open and updates it with the other's commits; some of those are
+    compactions, which carry no tip in their metadata, so the tip is read from the rows."""
+    monkeypatch.setattr(ledger_module, "COMPACT_EVERY", 3)
+    first, second = Ledger(), Ledger()
+    order = [first, second, second, first, second, first, first, second, first, second, second, first]
+    assert [append(writer, i).seq for i, writer in enumerate(order)] == list(range(len(order)))
+    history = DeltaTable(hurricane_paths().ledger).history()
+    assert any(commit.get("operation") == "OPTIMIZE" for commit in history)  # compactions did happen
+    rows = second.read(["seq", "prev_hash", "entry_hash"]).to_pylist()
+    assert all(rows[i]["prev_hash"] == rows[i - 1]["entry_hash"] for i in range(1, len(order)))
+    assert verify_ledger().ok
+
+
+def test_reading_a_column_the_ledger_does_not_have_names_it():
+    ledger = Ledger()
+    append(ledger, 0)
+    with pytest.raises(ValueError, match="no column 'signatures'"):
+        ledger.read(["seq", "signatures"])
 
 
 def test_a_writer_that_missed_a_commit_re_reads_the_log(monkeypatch):
