@@ -36,7 +36,7 @@ import pyarrow as pa
 import rfc8785
 import uuid6
 from deltalake import CommitProperties, DeltaTable, QueryBuilder, Transaction, write_deltalake
-from deltalake.exceptions import CommitFailedError, TableNotFoundError
+from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
 from pydantic import BaseModel, ConfigDict, Field
 
 from hurricane_assets.clock import utc_now
@@ -446,14 +446,22 @@ class Ledger:
             app_transactions=[Transaction(app_id=APP_ID, version=last["seq"])],
         )
         if table is None:
-            write_deltalake(
-                self.uri,
-                data,
-                mode="append",
-                configuration={"delta.appendOnly": "true"},
-                commit_properties=properties,
-                storage_options=storage_options(self.uri) or None,
-            )
+            # Create, never append: a writer that found no table chained its entries from the genesis
+            # hash, so if another host created the table meanwhile, appending would put a second
+            # entry at seq 0 without any conflict. Losing the creation race is a lost commit like any other.
+            try:
+                write_deltalake(
+                    self.uri,
+                    data,
+                    mode="error",
+                    configuration={"delta.appendOnly": "true"},
+                    commit_properties=properties,
+                    storage_options=storage_options(self.uri) or None,
+                )
+            except DeltaError as exc:
+                if "already exists" not in str(exc):
+                    raise
+                raise CommitFailedError(f"ledger {self.uri} was created by another writer first") from exc
         else:
             write_deltalake(table, data, mode="append", commit_properties=properties)
 

@@ -36,13 +36,17 @@ def test_the_storage_options_use_conditional_writes_never_unsafe_rename(s3_root)
     assert options["AWS_ALLOW_HTTP"] == "true" and options["AWS_ENDPOINT_URL"].startswith("http://127.0.0.1:")
 
 
-def race_two_hosts(tmp_path: Path) -> int:
+def race_two_hosts(tmp_path: Path, *, ledger_exists: bool = True) -> int:
     """Two writer processes, each with its own HURRICANE_HOME (no shared file lock, as on two hosts),
     append to the ledger under HURRICANE_STORAGE_ROOT at once; asserts one valid chain and returns how
-    many of their commits lost a race and were re-chained."""
-    Ledger().append(entry_type=EntryType.NEGOTIATION_STARTED, actor="system:ledger", payload={"genesis": True})
-    for actor in WRITERS:  # one entry each before the race
-        Ledger().append(entry_type=EntryType.NEGOTIATION_STARTED, actor=actor, payload={"register": True})
+    many of their commits lost a race and were re-chained. Without `ledger_exists` they race to
+    create it too."""
+    before = 0
+    if ledger_exists:
+        Ledger().append(entry_type=EntryType.NEGOTIATION_STARTED, actor="system:ledger", payload={"genesis": True})
+        for actor in WRITERS:  # one entry each before the race
+            Ledger().append(entry_type=EntryType.NEGOTIATION_STARTED, actor=actor, payload={"register": True})
+        before = 1 + len(WRITERS)
     go = tmp_path / "go"
     children = []
     for n, (actor, count) in enumerate(WRITERS.items()):
@@ -56,10 +60,10 @@ def race_two_hosts(tmp_path: Path) -> int:
     outputs = [child.communicate(timeout=240)[0] for child in children]
     assert [child.returncode for child in children] == [0, 0]
     rows = Ledger().read(columns=["seq", "actor", "payload_json", "entry_id"]).to_pylist()
-    assert [r["seq"] for r in rows] == list(range(1 + len(WRITERS) + sum(WRITERS.values()))), "the chain forked"
+    assert [r["seq"] for r in rows] == list(range(before + sum(WRITERS.values()))), "the chain forked"
     for actor, count in WRITERS.items():
         written = sorted(json.loads(r["payload_json"]).get("i", -1) for r in rows if r["actor"] == actor)
-        assert written == [-1, *range(count)], f"{actor}'s entries were lost or doubled"
+        assert written == [-1] * ledger_exists + list(range(count)), f"{actor}'s entries were lost or doubled"
     assert len({r["entry_id"] for r in rows}) == len(rows)
     result = verify_ledger()
     assert result.ok, result.problem
@@ -76,6 +80,17 @@ def test_two_hosts_appending_to_one_shared_folder_ledger_at_once_make_one_valid_
 def test_two_hosts_appending_to_one_s3_ledger_at_once_make_one_valid_chain(s3_root, hurricane_home, tmp_path):
     """The same race on the S3 API: only S3's conditional put keeps the writers from forking the chain."""
     assert race_two_hosts(tmp_path) >= 1
+
+
+@pytest.mark.parametrize("storage", ["shared folder", "s3"])
+def test_two_hosts_creating_the_ledger_at_once_make_one_valid_chain(storage, request, hurricane_home, tmp_path, monkeypatch):
+    """Both find no ledger and chain their first entry from the genesis hash: the second to commit must
+    lose and re-chain, not append a second seq 0 to the table the first created (it did, 5 runs in 6)."""
+    if storage == "s3":
+        request.getfixturevalue("s3_root")
+    else:
+        monkeypatch.setenv("HURRICANE_STORAGE_ROOT", str(tmp_path / "shared"))
+    race_two_hosts(tmp_path, ledger_exists=False)
 
 
 def test_a_domain_job_writes_its_tables_and_masked_copies_under_its_own_s3_prefix_and_nothing_locally(
