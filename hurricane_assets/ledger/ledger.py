@@ -143,11 +143,10 @@ class Ledger:
 
     def _table(self) -> DeltaTable | None:
         # Kept open and brought up to date incrementally, also after another writer's commits:
-        # re-opening replays the Delta log from its last checkpoint (25-45 ms at a few dozen commits,
-        # paid at nearly every append when two exchanges share the ledger). The updated snapshot's app
-        # transaction is the other writer's tip (deltalake 1.6; an earlier note here said it could
-        # lag): a stale tip would chain a second entry under an existing seq, which the interleaved-
-        # writers tests in tests/hurricane_assets/ledger/test_ledger_flat_cost.py and the race tests catch.
+        # re-opening replays the Delta log (25-45 ms at a few dozen commits, at nearly every append
+        # when two exchanges share the ledger). The updated snapshot's app transaction is the other
+        # writer's tip; were it stale, a second entry would chain under an existing seq, which the
+        # interleaved-writers tests (test_ledger_flat_cost.py) and the race tests catch.
         if self._delta is not None and self._delta_uri == self.uri:
             if self._log_moved(self._delta):
                 self._delta.update_incremental()
