@@ -16,7 +16,10 @@ keys (provisioned as `hurricane keys init` does) and SQLite checkpoints, sequent
 worker process per core sharing the ledger. Its ratio between ledger sizes shows whether the cost
 grows with the ledger. The host may be shared, so besides wall time each case records the process's
 CPU milliseconds per negotiation and the load average: 2 cores x 1000 / CPU ms is the ceiling of
-negotiations per second whatever the neighbours do.
+negotiations per second whatever the neighbours do. `platform.floors` measures, in the same run, what
+the parts the platform requires cost with no negotiation logic: the graph's SQLite checkpoints (the
+same shape doing nothing), one ledger commit of a negotiation's entries, one signature and one
+verification per protocol message.
 
 Run: `.venv/bin/python bench/negotiation.py [--runs 200] [--runs-50 40] [--platform-runs 30]`
 Writes bench/results/negotiation.json.
@@ -323,6 +326,46 @@ def platform_case(folder: Path, size: int, runs: int, workers: int) -> dict:
     return result
 
 
+def platform_floors(home: Path, runs: int) -> dict:
+    """CPU ms per negotiation of the parts the issue requires and no negotiation logic can avoid, on
+    the platform's own home after its runs: one ledger commit of a negotiation's entries (the same
+    payloads and actors, fresh ids, into the same Delta ledger: chain, signature, commit, index) and
+    one Ed25519 signature and one verification per protocol message with the sending domain's key."""
+    from hurricane_assets.identity.keyring import KeyRing
+    from hurricane_assets.ledger import Ledger, LedgerAppend
+    from negotiation_graph.canonical import canonical_json
+
+    os.environ["HURRICANE_HOME"] = str(home)
+    ledger = Ledger()
+    rows = ledger.read(["entry_id", "entry_type", "actor", "negotiation_id", "payload_json"]).to_pylist()
+    last = next(r["negotiation_id"] for r in reversed(rows) if r["negotiation_id"])
+    entries = [r for r in rows if r["negotiation_id"] == last]
+    # the protocol messages among them, each signed by its sending domain (the payload holds its signature)
+    signed = [json.loads(r["payload_json"]) for r in entries]
+    signed = [(m.pop("signature")["signer"], m) for m in signed if isinstance(m.get("signature"), dict)]
+    keyring = KeyRing()
+    keys = {signer: keyring.key(signer) for signer in {signer for signer, _ in signed}}
+    messages = [(keys[signer], keys[signer].public_key, canonical_json(m)) for signer, m in signed]
+    commit_cpu, signature_cpu = [], []
+    for i in range(runs + 2):
+        batch = [LedgerAppend(entry_type=r["entry_type"], actor=r["actor"], negotiation_id=f"floor-{i}",
+                              payload=json.loads(r["payload_json"]), entry_id=f"floor-{i}-{n}")
+                 for n, r in enumerate(entries)]
+        started = time.process_time()
+        ledger.append_batch(batch)
+        commit_cpu.append((time.process_time() - started) * 1000)
+        started = time.process_time()
+        for key, public, message in messages:
+            public.verify(key.sign(message), message)
+        signature_cpu.append((time.process_time() - started) * 1000)
+    return {
+        "entries_per_negotiation": len(entries),
+        "messages_per_negotiation": len(messages),
+        "ledger_commit_cpu_p50_ms": round(statistics.median(commit_cpu[2:]), 2),
+        "one_signature_and_verification_per_message_cpu_p50_ms": round(statistics.median(signature_cpu[2:]), 2),
+    }
+
+
 def checkpoint_floor(runs: int, folder: Path) -> dict:
     """CPU ms of a graph with the negotiation's shape and no work (open, a 6-way Send, award, 7
     rounds, close, deliver): without a checkpointer, and with SQLite checkpoints under
@@ -384,8 +427,14 @@ def main() -> None:
     sizes = [int(x) for x in args.ledger_sizes.split(",")]
     platform_cases = {str(size): platform_case(folder, size, args.platform_runs, args.workers) for size in sizes}
     largest = platform_cases[str(max(sizes))]
+    floors = platform_floors(folder / f"platform-{max(sizes)}", 15)
     cases = {"5": case(5, args.runs, folder, args.workers), "50": case(50, args.runs_50, folder, args.workers)}
     floor = checkpoint_floor(40, folder)
+    floors["langgraph_sqlite_sync_cpu_p50_ms"] = floor["sqlite_sync_cpu_p50_ms"]
+    floors["sum_cpu_ms"] = round(floors["ledger_commit_cpu_p50_ms"] + floors["langgraph_sqlite_sync_cpu_p50_ms"]
+                                 + floors["one_signature_and_verification_per_message_cpu_p50_ms"], 1)
+    # 50/s on `workers` cores leaves workers * 1000 / 50 ms of CPU per negotiation
+    floors["cpu_budget_for_target_ms"] = round(args.workers * 1000 / 50, 1)
     five = cases["5"]
     result = {
         # the headline: what users run (Cedar gate, Delta ledger, domain keys, SQLite checkpoints)
@@ -405,6 +454,9 @@ def main() -> None:
             "ledger_commits": "one Delta commit per negotiation; small files compacted every 50 commits",
             # the same graph shape doing nothing: LangGraph's own cost per negotiation, same run
             "langgraph_floor": floor,
+            # what the required parts alone cost (same run): SQLite checkpoints of the graph's steps, one
+            # ledger commit, one signature and one verification per message; no negotiation logic
+            "floors": floors,
             "cases": platform_cases,
         },
         # the second line: the graph alone (in-bench table gate, in-memory ledger)
