@@ -185,23 +185,32 @@ def parallel_worker(domains: int, runs: int, offset: int, path: str, ready, star
         results.put((began, time.time()))
 
 
-def parallel_throughput(domains: int, runs: int, folder: Path, workers: int) -> dict:
-    """Negotiations per second with `workers` processes, each on its own SQLite file and needs."""
+def run_workers(target, args_of, workers: int, timeout: float) -> list[tuple]:
+    """Start `workers` spawned processes of `target(*args_of(w), ready, start, results)`, release them
+    together once all are warm, and return what each put on `results` (its first two fields: the wall
+    clock when it began and ended)."""
     spawn = multiprocessing.get_context("spawn")
     ready, start, results = spawn.Barrier(workers + 1), spawn.Barrier(workers + 1), spawn.Queue()
-    procs = [
-        spawn.Process(target=parallel_worker, args=(domains, runs, 100_000 * (w + 1), str(folder / f"parallel-{domains}-{w}.sqlite"),
-                                                    ready, start, results))
-        for w in range(workers)
-    ]
+    procs = [spawn.Process(target=target, args=(*args_of(w), ready, start, results)) for w in range(workers)]
     for proc in procs:
         proc.start()
     ready.wait()
     start.wait()
-    spans = [results.get(timeout=600) for _ in procs]
+    spans = [results.get(timeout=timeout) for _ in procs]
     for proc in procs:
         proc.join()
-    wall = max(end for _, end in spans) - min(began for began, _ in spans)
+    return spans
+
+
+def wall_of(spans: list[tuple]) -> float:
+    return max(span[1] for span in spans) - min(span[0] for span in spans)
+
+
+def parallel_throughput(domains: int, runs: int, folder: Path, workers: int) -> dict:
+    """Negotiations per second with `workers` processes, each on its own SQLite file and needs."""
+    spans = run_workers(parallel_worker, lambda w: (domains, runs, 100_000 * (w + 1),
+                                                    str(folder / f"parallel-{domains}-{w}.sqlite")), workers, 600)
+    wall = wall_of(spans)
     return {"workers": workers, "runs": workers * runs, "per_second": round(workers * runs / wall, 1)}
 
 
@@ -289,18 +298,8 @@ def platform_worker(home: str, runs: int, tag: str, ready, start, results) -> No
 
 def platform_parallel(home: Path, runs: int, workers: int, size: int) -> dict:
     """Negotiations per second with `workers` processes sharing one ledger (each its own checkpoints)."""
-    spawn = multiprocessing.get_context("spawn")
-    ready, start, results = spawn.Barrier(workers + 1), spawn.Barrier(workers + 1), spawn.Queue()
-    procs = [spawn.Process(target=platform_worker, args=(str(home), runs, f"{size}-w{w}", ready, start, results))
-             for w in range(workers)]
-    for proc in procs:
-        proc.start()
-    ready.wait()
-    start.wait()
-    spans = [results.get(timeout=1200) for _ in procs]
-    for proc in procs:
-        proc.join()
-    wall = max(end for _, end, _ in spans) - min(began for began, _, _ in spans)
+    spans = run_workers(platform_worker, lambda w: (str(home), runs, f"{size}-w{w}"), workers, 1200)
+    wall = wall_of(spans)
     cpu = [ms for _, _, worker_cpu in spans for ms in worker_cpu]
     return {"workers": workers, "runs": workers * runs, "per_second": round(workers * runs / wall, 1),
             "cpu_p50_ms": round(statistics.median(cpu), 2)}
