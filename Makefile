@@ -11,7 +11,7 @@ export HURRICANE_HOME
 
 .PHONY: install demo demo-services test ui bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py hurricane_assets/masking/operators/_keyed_many.c
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install -q --upgrade pip
 	$(VENV)/bin/python -m pip install -q -e '.[dev,deploy]'

@@ -10,6 +10,8 @@ import string
 
 import numpy as np
 
+from hurricane_assets.masking.checksums import luhn_check_digits
+
 DIGITS = np.array(list(string.digits))
 LETTERS = np.array(list(string.ascii_uppercase))
 
@@ -22,15 +24,6 @@ def _digit_strings(rng: np.random.Generator, n: int, width: int) -> np.ndarray:
 # --- payment cards ----------------------------------------------------------------------------
 
 CARD_PREFIXES = ("4", "51", "52", "53", "54", "55")  # Visa, Mastercard
-
-
-def luhn_check_digits(body: np.ndarray) -> np.ndarray:
-    """Check digit for each row of `body` (n x k digits, most significant first)."""
-    reversed_digits = body[:, ::-1]
-    doubled = reversed_digits.copy()
-    doubled[:, 0::2] *= 2  # the digit next to the check digit is doubled
-    doubled[doubled > 9] -= 9
-    return (10 - doubled.sum(axis=1) % 10) % 10
 
 
 def card_numbers(rng: np.random.Generator, n: int) -> np.ndarray:

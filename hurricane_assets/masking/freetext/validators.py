@@ -5,6 +5,8 @@ Each takes the compact form (separators removed, upper case) and answers True or
 
 from __future__ import annotations
 
+from hurricane_assets.masking.checksums import luhn_valid
+
 DNI_LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
 NIE_PREFIX = {"X": "0", "Y": "1", "Z": "2"}
 NINO_FIRST_INVALID = frozenset("DFIQUV")
@@ -19,15 +21,8 @@ IBAN_LENGTHS = {
 
 
 def luhn(digits: str) -> bool:
-    if not 12 <= len(digits) <= 19 or not digits.isdigit():
-        return False
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = ord(ch) - 48
-        if i % 2:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
+    """A card number's length (12 to 19 ASCII digits) and Luhn check digit."""
+    return 12 <= len(digits) <= 19 and digits.isascii() and digits.isdigit() and luhn_valid(digits)
 
 
 def iban(compact: str) -> bool:

@@ -92,7 +92,7 @@ class EmailPseudonym(MaskingOperator):
         plain = pc.match_substring_regex(arr, "^[!-~]+$")  # `strip` is a no-op, `lower` is ASCII's
         if not pc.all(plain).as_py():
             addresses = [normalise_email(v) for v in values]
-            encoded = _b32_lower(b"".join(local_digest.many(addresses)), 32, 10)
+            encoded = _b32_lower(local_digest.joined(addresses), 32, 10)
             out = []
             for i, address in enumerate(addresses):
                 local, _, domain = address.rpartition("@")
@@ -101,7 +101,7 @@ class EmailPseudonym(MaskingOperator):
             return out
         lowered = pc.ascii_lower(arr)
         addresses = lowered.to_pylist()
-        encoded = _b32_lower(b"".join(local_digest.many(addresses)), 32, 10)
+        encoded = _b32_lower(local_digest.joined(addresses), 32, 10)
         locals_ = pa.array(["u" + encoded[i:i + 16] for i in range(0, 16 * len(addresses), 16)], pa.string())
         # rpartition("@"): the domain is what follows the last "@" (all of it when there is none).
         # Split once from the right: [local, domain], or [address] without "@" (a tenth of the cost
@@ -366,8 +366,8 @@ def _candidate_column(country_code: int, head: int, values: list[str], chars: np
                 continue
             ranged[rows] = False
             width = length - head - len(prefix)
-            seeds = digest.many([values[i] for i in rows.tolist()], 32, b"#fiction#0")
-            seed = np.frombuffer(b"".join(seeds), dtype=np.uint8).reshape(len(rows), 32)
+            seeds = digest.joined([values[i] for i in rows.tolist()], 32, b"#fiction#0")
+            seed = np.frombuffer(seeds, dtype=np.uint8).reshape(len(rows), 32)
             candidate[rows, head:head + len(prefix)] = np.frombuffer(prefix.encode(), dtype=np.uint8)
             if width > 32:  # beyond one digest: the per-value path
                 ok[rows] = False
@@ -393,8 +393,8 @@ def _settle_kept_prefix(country_code: int, head: int, values: list[str], chars: 
     numbers (invalid), so the next ones are tried here rather than per value."""
     length = chars.shape[1]
     width = length - head - 2
-    blocks = digest.many([values[i] for i in rows.tolist()], 64, b"#2\0\0\0\0")
-    digits = np.frombuffer(b"".join(blocks), dtype=np.uint8).reshape(len(rows), 64) % 10 + 48
+    blocks = digest.joined([values[i] for i in rows.tolist()], 64, b"#2\0\0\0\0")
+    digits = np.frombuffer(blocks, dtype=np.uint8).reshape(len(rows), 64) % 10 + 48
     candidate[rows, head:head + 2] = chars[rows, head:head + 2]
     ok[rows] = False
     pending = np.arange(len(rows))  # positions in `rows` not settled yet

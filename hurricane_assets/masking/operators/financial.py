@@ -14,6 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from hurricane_assets.masking.checksums import luhn_check_digit, luhn_check_digits
 from hurricane_assets.masking.normalise import alnum_upper, digits_only
 from hurricane_assets.masking.operators.base import (
     KeyedDigest,
@@ -23,24 +24,6 @@ from hurricane_assets.masking.operators.base import (
 )
 from hurricane_assets.masking.operators.identifiers import keyed_characters
 from negotiation_graph.terms import MaskingMethod
-
-_LUHN_DOUBLED = str.maketrans("0123456789", "0246813579")  # digit sum of 2d
-
-
-def luhn_check_digit(payload: str) -> str:
-    """The digit that makes `payload + digit` pass the Luhn check."""
-    if not payload.isascii():  # digits of other scripts (int() reads them) count like their ASCII twins
-        payload = "".join(str(int(ch)) for ch in payload)
-    backwards = payload[::-1]
-    # Every other digit from the right is doubled; summing the ASCII bytes sums the digits (+48 each).
-    total = sum(backwards[::2].translate(_LUHN_DOUBLED).encode()) + sum(backwards[1::2].encode()) - 48 * len(payload)
-    return str((10 - total % 10) % 10)
-
-
-def luhn_valid(number: str) -> bool:
-    digits = digits_only(number)
-    return len(digits) >= 2 and luhn_check_digit(digits[:-1]) == digits[-1]
-
 
 _BASE36 = str.maketrans({ch: str(int(ch, 36)) for ch in string.ascii_uppercase})
 
@@ -63,6 +46,7 @@ def iban_valid(iban: str) -> bool:
 # digit without a known test range gets 9999 99 (ISO/IEC 7812 major industry 9: national use).
 TEST_IIN = {"4": "400000", "5": "555555", "2": "222300", "3": "378282", "6": "601111"}
 FALLBACK_TEST_IIN = "999999"
+MAX_COLUMN_CARD_DIGITS = 33  # the column path draws the keyed body from one 32-byte digest
 
 
 def test_iin(first_digit: str) -> str:
@@ -77,6 +61,45 @@ class CardPseudonym(MaskingOperator):
     method = MaskingMethod.format_preserving
     cost_per_value = 2.8
     params_allowed = frozenset({"entity"})
+
+    def mask_distinct(self, values: list, params: dict) -> list:
+        """Stored card numbers (ASCII digits only) in numpy, by length: the first attempt's digests in
+        one loop, test IIN, keyed body and Luhn digit column-wise. A number whose first attempt gives
+        it back, and any other value, takes the per-value path."""
+        self.validate(params)
+        digest = KeyedDigest(params["key"], "card", params.get("entity", "card"))
+        out: list = [None] * len(values)
+        by_length: dict[int, list[int]] = {}
+        rest = []
+        for i, v in enumerate(values):
+            if v.__class__ is str and 2 <= len(v) <= MAX_COLUMN_CARD_DIGITS and v.isascii() and v.isdigit():
+                by_length.setdefault(len(v), []).append(i)
+            else:
+                rest.append(i)
+        for length, positions in by_length.items():
+            numbers = [values[i] for i in positions]
+            chars = np.frombuffer("".join(numbers).encode(), dtype=np.uint8).reshape(len(numbers), length)
+            iin_length = min(len(FALLBACK_TEST_IIN), max(length - 2, 1))  # as `pseudonym` slices it
+            iins = np.frombuffer("".join(test_iin(str(d)) for d in range(10)).encode(), dtype=np.uint8)
+            body = np.empty((len(numbers), length - 1), dtype=np.uint8)
+            body[:, :iin_length] = iins.reshape(10, -1)[chars[:, 0] - 48, :iin_length]
+            seeds = digest.joined([f"{n}#0" for n in numbers], 32)
+            keyed = np.frombuffer(seeds, dtype=np.uint8).reshape(len(numbers), 32)[:, :length - 1 - iin_length]
+            body[:, iin_length:] = keyed % 10 + 48
+            candidate = np.concatenate([body, (luhn_check_digits(body - 48) + 48).astype(np.uint8)[:, None]], axis=1)
+            text = candidate.tobytes().decode("ascii")
+            same = (candidate == chars).all(axis=1)  # the first attempt gave the number back: try again per value
+            for j, i in enumerate(positions):
+                if same[j]:
+                    rest.append(i)
+                else:
+                    out[i] = text[j * length:(j + 1) * length]
+        if rest:
+            one = self.masker(params)
+            for i in rest:
+                v = values[i]
+                out[i] = v if v is None or (v.__class__ is str and not v.strip()) else one(v)
+        return out
 
     def masker(self, params: dict) -> Callable[[Any], Any]:
         digest = KeyedDigest(params["key"], "card", params.get("entity", "card"))
@@ -139,7 +162,7 @@ class IbanPseudonym(MaskingOperator):
                 rest.append(i)
         for length, positions in by_length.items():
             compact = compact_of[length] if length in compact_of else [values[i].upper() for i in positions]
-            for i, masked in zip(positions, _ibans(compact, digest.many(compact, max(32, length)), length)):
+            for i, masked in zip(positions, _ibans(compact, digest.joined(compact, max(32, length)), length)):
                 out[i] = masked
         if rest:
             one = self.masker(params)
@@ -166,11 +189,11 @@ class IbanPseudonym(MaskingOperator):
 _LETTER_OF_BYTE = bytes(ord(string.ascii_uppercase[b % 26]) for b in range(256))
 
 
-def _ibans(compact: list[str], seeds: list[bytes], length: int) -> list[str]:
+def _ibans(compact: list[str], seeds: bytes, length: int) -> list[str]:
     """`pseudonym` of compact upper-case IBANs of one `length`, column-wise (same characters)."""
     n = len(compact)
     chars = np.frombuffer("".join(compact).encode(), dtype=np.uint8).reshape(n, length)
-    seed = np.frombuffer(b"".join(seeds), dtype=np.uint8).reshape(n, -1)[:, : length - 4]
+    seed = np.frombuffer(seeds, dtype=np.uint8).reshape(n, -1)[:, : length - 4]
     bban = chars[:, 4:]
     is_digit = (bban >= 48) & (bban <= 57)
     new = np.where(is_digit, 48 + seed % 10, 65 + seed % 26).astype(np.uint8)  # digits stay digits

@@ -55,7 +55,7 @@ class KeyedToken(MaskingOperator):
         if not all_non_blank_strings(values):
             return super().mask_distinct(values, params)
         length = params.get("length", 24)
-        hexed = b"".join(self._digest(params).many(normalise_texts(values))).hex()  # 32-byte digests
+        hexed = self._digest(params).joined(normalise_texts(values)).hex()  # 32-byte digests
         return [hexed[i:i + length] for i in range(0, 64 * len(values), 64)]
 
     def masker(self, params: dict) -> Callable[[Any], Any]:

@@ -13,12 +13,13 @@ import pyarrow.parquet as pq
 import pytest
 from deltalake import DeltaTable, write_deltalake
 
+from hurricane_assets.masking.checksums import luhn_valid
 from hurricane_assets.masking.copy import REPORT_NAME, copy_masked
 from hurricane_assets.masking.engine import SchemaDriftError
 from hurricane_assets.masking.freetext.gazetteer import PARTICLES
 from hurricane_assets.masking.keys import Keyring
 from hurricane_assets.masking.operators.contact import in_fiction_range
-from hurricane_assets.masking.operators.financial import iban_valid, luhn_valid
+from hurricane_assets.masking.operators.financial import iban_valid
 from hurricane_assets.masking.plans import ColumnRule, PlanError, default_plan
 from hurricane_assets.settings import hurricane_paths
 from hurricane_assets.storage import read_table, table_exists

@@ -9,7 +9,8 @@ import phonenumbers
 import pytest
 from presidio_analyzer.predefined_recognizers import CreditCardRecognizer, IbanRecognizer
 
-from hurricane_assets.synthetic.identifiers import card_numbers, ibans, luhn_check_digits, mobile_numbers, national_ids
+from hurricane_assets.masking.checksums import luhn_check_digits
+from hurricane_assets.synthetic.identifiers import card_numbers, ibans, mobile_numbers, national_ids
 
 IBAN_LENGTHS = {"GB": 22, "DE": 22, "FR": 27, "NL": 18, "ES": 24, "IT": 27}
 

@@ -1,0 +1,90 @@
+"""The C loops of `_keyed_many.c` give the bytes of the per-value Python digests (RFC 2104 HMAC-SHA-256,
+keyed BLAKE2b), and `make install` builds them."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hurricane_assets.masking.keys import MaskingKey
+from hurricane_assets.masking.operators import base
+from hurricane_assets.masking.operators.base import FIELD_SEPARATOR, KeyedDigest, KeyedHmacSha256
+
+KEY = MaskingKey(bytes(range(32)), source="test")
+# ASCII ids, accents, non-BMP, empty, NUL, and values past one and two SHA-256 / BLAKE2b blocks
+ODD_VALUES = ["cust_0000001", "", "Ærøskøbing", "名前", "😀 emoji", "a\x00b", "x" * 55, "y" * 56, "z" * 64,
+              "é" * 100, "w" * 300]
+
+
+def test_the_extension_is_built():
+    assert base.native is not None, (
+        "hurricane_assets/masking/operators/_keyed_many.c was not built: `make install` needs a C compiler "
+        "and OpenSSL's headers (Debian: gcc, libssl-dev); without it masking runs the slower Python loops")
+
+
+@pytest.fixture(params=["native", "python"])
+def path(request, monkeypatch):
+    if request.param == "python":
+        monkeypatch.setattr(base, "native", None)
+    elif base.native is None:
+        pytest.fail("the extension is not built (see test_the_extension_is_built)")
+    return request.param
+
+
+@settings(max_examples=100, deadline=None)
+@given(entity=st.text(max_size=12), values=st.lists(st.text(max_size=150), max_size=20))
+def test_native_hmac_column_equals_the_per_value_hmac(entity, values):
+    digest = KeyedHmacSha256(KEY, "token-hmac", entity)
+    assert base.native is not None
+    assert digest.joined(values) == b"".join(digest(v) for v in values)
+
+
+@settings(max_examples=100, deadline=None)
+@given(values=st.lists(st.text(max_size=150), max_size=20), size=st.integers(min_value=1, max_value=64),
+       suffix=st.sampled_from([b"", b"\0\0\0\0", b"#fiction#0", b"#2\0\0\0\0"]))
+def test_native_blake2b_column_equals_the_per_value_digest(values, size, suffix):
+    digest = KeyedDigest(KEY, "phone", "phone")
+    assert base.native is not None
+    assert digest.joined(values, size, suffix) == b"".join(
+        digest(v.encode() + suffix, size) for v in values)
+
+
+def test_both_paths_give_the_per_value_bytes(path):
+    hmac_digest = KeyedHmacSha256(KEY, "token-hmac", "customer")
+    assert hmac_digest.many(ODD_VALUES) == [hmac_digest(v) for v in ODD_VALUES]
+    blake = KeyedDigest(KEY, "email-local", "email")
+    for size in (1, 16, 20, 32, 34, 64):
+        assert blake.many(ODD_VALUES, size) == [blake(v, size) for v in ODD_VALUES]
+    assert blake.many(ODD_VALUES, 64, b"\0\0\0\0") == [blake.block(v, 0) for v in ODD_VALUES]
+    # against the standard library's own constructions, so a change made to both paths fails too
+    sub_key = KEY.derive("token-hmac")
+    assert hmac_digest.joined(ODD_VALUES) == b"".join(
+        hmac.digest(sub_key, b"customer" + FIELD_SEPARATOR + v.encode(), "sha256") for v in ODD_VALUES)
+    assert blake.joined(ODD_VALUES, 20, b"#2") == b"".join(
+        hashlib.blake2b(b"email" + FIELD_SEPARATOR + v.encode() + b"#2", key=KEY.derive("email-local", 64),
+                        digest_size=20).digest() for v in ODD_VALUES)
+
+
+def test_an_unencodable_or_non_text_value_raises_on_both_paths(path):
+    with pytest.raises(UnicodeEncodeError):
+        KeyedHmacSha256(KEY, "token-hmac", "customer").joined(["ok", "\ud800"])
+    with pytest.raises(UnicodeEncodeError):
+        KeyedDigest(KEY, "phone", "phone").joined(["ok", "\udfff"])
+    with pytest.raises((TypeError, AttributeError)):
+        KeyedHmacSha256(KEY, "token-hmac", "customer").joined(["ok", 7])
+
+
+def test_the_native_loops_refuse_bad_sizes_and_keys():
+    if base.native is None:
+        pytest.fail("the extension is not built (see test_the_extension_is_built)")
+    with pytest.raises(ValueError, match="64 bytes"):
+        base.native.hmac_sha256_many(b"short", b"p", ["v"])
+    for size in (0, 65):
+        with pytest.raises(ValueError, match="1..64"):
+            base.native.blake2b_many(bytes(64), b"p", size, ["v"], b"")
+    with pytest.raises(TypeError, match="sequence"):
+        base.native.hmac_sha256_many(bytes(64), b"p", 5)
