@@ -31,6 +31,15 @@ static int utf8_of(PyObject *value, const char **data, Py_ssize_t *size) {
     return *data == NULL ? -1 : 0;
 }
 
+/* The values as a fast sequence and the output bytes for `digest_size` bytes each: 0, or -1 with an error set. */
+static int column_buffers(PyObject *values, Py_ssize_t digest_size, PyObject **seq, PyObject **result) {
+    *seq = PySequence_Fast(values, "values must be a sequence of str");
+    if (*seq == NULL)
+        return -1;
+    *result = PyBytes_FromStringAndSize(NULL, PySequence_Fast_GET_SIZE(*seq) * digest_size);
+    return *result == NULL ? -1 : 0;
+}
+
 static PyObject *hmac_sha256_many(PyObject *self, PyObject *args) {
     Py_buffer block, prefix;
     PyObject *values;
@@ -43,13 +52,9 @@ static PyObject *hmac_sha256_many(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "the HMAC key block must be 64 bytes");
         goto done;
     }
-    seq = PySequence_Fast(values, "values must be a sequence of str");
-    if (seq == NULL)
+    if (column_buffers(values, SHA256_DIGEST_LENGTH, &seq, &result) < 0)
         goto done;
     Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
-    result = PyBytes_FromStringAndSize(NULL, n * SHA256_DIGEST_LENGTH);
-    if (result == NULL)
-        goto done;
     const unsigned char *key = block.buf;
     for (int i = 0; i < SHA256_CBLOCK; i++)
         pad[i] = key[i] ^ 0x36;
@@ -101,13 +106,9 @@ static PyObject *blake2b_many(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "BLAKE2b: size and key length must be 1..64 bytes");
         goto done;
     }
-    seq = PySequence_Fast(values, "values must be a sequence of str");
-    if (seq == NULL)
+    if (column_buffers(values, digest_size, &seq, &result) < 0)
         goto done;
     Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
-    result = PyBytes_FromStringAndSize(NULL, n * digest_size);
-    if (result == NULL)
-        goto done;
     size_t size_param = (size_t)digest_size;
     OSSL_PARAM params[] = {OSSL_PARAM_construct_size_t(OSSL_MAC_PARAM_SIZE, &size_param), OSSL_PARAM_construct_end()};
     mac = EVP_MAC_fetch(NULL, "BLAKE2BMAC", NULL);
