@@ -43,13 +43,16 @@ def normalise_phone(value: str, region: str = DEFAULT_PHONE_REGION) -> str:
 
 
 def normalise_texts(values: list[str]) -> list[str]:
-    """`normalise_text` of each string, the printable ASCII ones without spaces (stored identifiers)
-    lower-cased by Arrow at once (there casefold is lower), the others one by one."""
+    """`normalise_text` of each string: the printable ASCII ones (stored identifiers, most names) by
+    Arrow at once, where the only whitespace is the space and casefold is lower; the others one by one."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     arr = pa.array(values, pa.string())
-    plain = pc.match_substring_regex(arr, "^[!-~]*$")
+    plain = pc.match_substring_regex(arr, "^[ -~]*$")
+    spaced = pc.match_substring(arr, " ")
+    if pc.any(spaced).as_py():
+        arr = pc.if_else(spaced, pc.utf8_trim(pc.replace_substring_regex(arr, " +", " "), " "), arr)
     out = pc.ascii_lower(arr).to_pylist()
     if not pc.all(plain).as_py():
         for i in pc.indices_nonzero(pc.invert(plain)).to_pylist():

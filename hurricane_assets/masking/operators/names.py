@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+import numpy as np
+
 from hurricane_assets.masking.normalise import normalise_text, normalise_texts
 from hurricane_assets.masking.operators.base import (
     KeyedDigest,
@@ -30,6 +32,12 @@ MAX_NAME_PARTS = 3
 _ONSET_OF_BYTE = tuple(_ONSETS[b % len(_ONSETS)] for b in range(256))
 _VOWEL_OF_BYTE = tuple(_VOWELS[b % len(_VOWELS)] for b in range(256))
 _CODA_OF_BYTE = tuple(_CODAS[b % len(_CODAS)] for b in range(256))
+# The same tables as numpy object arrays for a column of seeds; the first onset capitalised, as
+# `str.capitalize` leaves a word of lower-case ASCII parts.
+_ONSET_ARRAY = np.array(_ONSET_OF_BYTE, dtype=object)
+_FIRST_ONSET_ARRAY = np.array([o.capitalize() for o in _ONSET_OF_BYTE], dtype=object)
+_VOWEL_ARRAY = np.array(_VOWEL_OF_BYTE, dtype=object)
+_CODA_ARRAY = np.array(_CODA_OF_BYTE, dtype=object)
 
 
 def _syllable_word(seed: bytes) -> str:
@@ -41,6 +49,16 @@ def _syllable_word(seed: bytes) -> str:
     else:
         word += coda[seed[6]]
     return word.capitalize()
+
+
+def _syllable_words(seeds: np.ndarray) -> np.ndarray:
+    """`_syllable_word` of each row of `seeds` (n x 16 bytes), as an object array of str."""
+    short = _FIRST_ONSET_ARRAY[seeds[:, 1]] + _VOWEL_ARRAY[seeds[:, 2]] + _ONSET_ARRAY[seeds[:, 4]] + \
+        _VOWEL_ARRAY[seeds[:, 5]]
+    three = seeds[:, 0] % 2 == 1
+    tail = np.where(three, _ONSET_ARRAY[seeds[:, 7]] + _VOWEL_ARRAY[seeds[:, 8]] + _CODA_ARRAY[seeds[:, 9]],
+                    _CODA_ARRAY[seeds[:, 6]])
+    return short + tail
 
 
 def fake_name(key, entity: str, name: str) -> str:
@@ -62,7 +80,8 @@ class FakeName(MaskingOperator):
     params_allowed: ClassVar[frozenset[str]] = frozenset({"entity"})
 
     def mask_distinct(self, values: list, params: dict) -> list:
-        """A column at once: names grouped by their number of parts, each group's digests in one loop."""
+        """A column at once: names grouped by their number of parts, each group's digests in one call and
+        its words from the syllable tables column-wise."""
         self.validate(params)
         if not all_non_blank_strings(values):
             return super().mask_distinct(values, params)
@@ -71,13 +90,15 @@ class FakeName(MaskingOperator):
         by_parts: dict[int, list[int]] = {}
         for i, name in enumerate(normalised):
             by_parts.setdefault(min(name.count(" ") + 1, MAX_NAME_PARTS), []).append(i)
-        out: list = [None] * len(values)
-        word = _syllable_word
+        out = np.empty(len(values), dtype=object)
         for parts, positions in by_parts.items():
-            seeds = digest.many([normalised[i] for i in positions], 16 * parts)
-            for i, seed in zip(positions, seeds):
-                out[i] = word(seed) if parts == 1 else " ".join([word(seed[16 * j:16 * j + 16]) for j in range(parts)])
-        return out
+            seeds = digest.joined([normalised[i] for i in positions], 16 * parts)
+            words = _syllable_words(np.frombuffer(seeds, dtype=np.uint8).reshape(-1, 16)).reshape(-1, parts)
+            names = words[:, 0]
+            for j in range(1, parts):
+                names = names + " " + words[:, j]
+            out[positions] = names
+        return out.tolist()
 
     def masker(self, params: dict) -> Callable[[Any], Any]:
         digest = KeyedDigest(params["key"], "fake-name", params.get("entity", "person"))
