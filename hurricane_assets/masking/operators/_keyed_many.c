@@ -1,7 +1,7 @@
 /* A column's keyed digests in one C loop, with OpenSSL's own primitives (libcrypto).
 
-The Python loops in `operators/base.py` (KeyedHmacSha256.many, KeyedDigest.many) cost about a
-microsecond per value in interpreter overhead around two or three hash calls; for a column where
+The Python loops of `operators/base.py` (`KeyedHmacSha256.joined`, `KeyedDigest.joined`) cost about
+a microsecond per value in interpreter overhead around two or three hash calls; for a column where
 every row is a different person that overhead is the masking's floor. These functions compute the
 same bytes: the Python classes stay the reference (`__call__`), and
 tests/hurricane_assets/masking/operators/test_keyed_many.py checks both paths give equal output.

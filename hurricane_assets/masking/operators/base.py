@@ -125,14 +125,10 @@ class KeyedDigest:
             return state.digest()
         return b"".join(self.block(value, i) for i in range(-(-size // 64)))[:size]
 
-    def many(self, values, size: int = 32, suffix: bytes = b"") -> list[bytes]:
-        """`self(v, size)` for each of `values` (str): a column's digests at once. With `suffix`
-        b"\\0\\0\\0\\0" and size 64 these are `block(v, 0)`."""
-        joined = self.joined(values, size, suffix)
-        return [joined[i:i + size] for i in range(0, len(joined), size)]
-
     def joined(self, values, size: int = 32, suffix: bytes = b"") -> bytes:
-        """`many(values, size, suffix)` concatenated, computed in C where the extension is built."""
+        """`self(v.encode() + suffix, size)` for each of `values` (str), concatenated: a column's digests
+        at once, in C where the extension is built. With `suffix` b"\\0\\0\\0\\0" and size 64 these are
+        `block(v, 0)`."""
         if native is not None and size <= 64:
             return native.blake2b_many(self._sub_key, self._prefix, size, values, suffix)
         copy = self._primed_state(size).copy
@@ -176,13 +172,9 @@ class KeyedHmacSha256:
         self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
         self._inner.update(self._prefix)
 
-    def many(self, values) -> list[bytes]:
-        """`self(v)` for each of `values` (str): a column's digests at once."""
-        joined = self.joined(values)
-        return [joined[i:i + 32] for i in range(0, len(joined), 32)]
-
     def joined(self, values) -> bytes:
-        """`many(values)` concatenated, computed in C where the extension is built."""
+        """`self(v)` for each of `values` (str), concatenated: a column's digests at once, in C where the
+        extension is built."""
         if native is not None:
             return native.hmac_sha256_many(self._block, self._prefix, values)
         inner_copy, outer_copy = self._inner.copy, self._outer.copy

@@ -53,6 +53,10 @@ def test_iin(first_digit: str) -> str:
     return TEST_IIN.get(first_digit, FALLBACK_TEST_IIN)
 
 
+# `test_iin` of each first digit 0-9 as a 10 x 6 byte matrix, for the column path
+_TEST_IIN_BYTES = np.frombuffer("".join(test_iin(str(d)) for d in range(10)).encode(), dtype=np.uint8).reshape(10, -1)
+
+
 class CardPseudonym(MaskingOperator):
     """Keeps the length, the separators and the card network (first digit); the issuer becomes the
     network's published test range, then a keyed body and a valid Luhn digit."""
@@ -68,21 +72,20 @@ class CardPseudonym(MaskingOperator):
         it back, and any other value, takes the per-value path."""
         self.validate(params)
         digest = KeyedDigest(params["key"], "card", params.get("entity", "card"))
-        out: list = [None] * len(values)
+        out = list(values)  # None and blanks stay as they are
         by_length: dict[int, list[int]] = {}
         rest = []
         for i, v in enumerate(values):
             if v.__class__ is str and 2 <= len(v) <= MAX_COLUMN_CARD_DIGITS and v.isascii() and v.isdigit():
                 by_length.setdefault(len(v), []).append(i)
-            else:
+            elif v is not None and not (v.__class__ is str and not v.strip()):
                 rest.append(i)
         for length, positions in by_length.items():
             numbers = [values[i] for i in positions]
             chars = np.frombuffer("".join(numbers).encode(), dtype=np.uint8).reshape(len(numbers), length)
             iin_length = min(len(FALLBACK_TEST_IIN), max(length - 2, 1))  # as `pseudonym` slices it
-            iins = np.frombuffer("".join(test_iin(str(d)) for d in range(10)).encode(), dtype=np.uint8)
             body = np.empty((len(numbers), length - 1), dtype=np.uint8)
-            body[:, :iin_length] = iins.reshape(10, -1)[chars[:, 0] - 48, :iin_length]
+            body[:, :iin_length] = _TEST_IIN_BYTES[chars[:, 0] - 48, :iin_length]
             seeds = digest.joined([f"{n}#0" for n in numbers], 32)
             keyed = np.frombuffer(seeds, dtype=np.uint8).reshape(len(numbers), 32)[:, :length - 1 - iin_length]
             body[:, iin_length:] = keyed % 10 + 48
@@ -97,8 +100,7 @@ class CardPseudonym(MaskingOperator):
         if rest:
             one = self.masker(params)
             for i in rest:
-                v = values[i]
-                out[i] = v if v is None or (v.__class__ is str and not v.strip()) else one(v)
+                out[i] = one(values[i])
         return out
 
     def masker(self, params: dict) -> Callable[[Any], Any]:

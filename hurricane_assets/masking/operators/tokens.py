@@ -50,7 +50,7 @@ class KeyedToken(MaskingOperator):
         return KeyedHmacSha256(params["key"], "token-hmac", entity)
 
     def mask_distinct(self, values: list, params: dict) -> list:
-        """The column's string values digested in one loop (`KeyedDigest.many`); the rest per value."""
+        """The column's string values digested at once (`joined`); the rest per value."""
         self.validate(params)
         if not all_non_blank_strings(values):
             return super().mask_distinct(values, params)
