@@ -196,17 +196,24 @@ def masked_columns(table: pa.Table, rules: dict[str, ColumnRule], key: MaskingKe
         distinct, transform = jobs[names[split_at]]
         heavy, total = weights[split_at], sum(weights)
         cut = round(distinct.count * total / 2 / heavy)
-        runnable[split_at] = lambda: transform.mask_values(distinct.part(0, cut))
-        runnable.append(lambda: transform.mask_values(distinct.part(cut)))
+        runnable[split_at] = lambda: transform.part(0, cut)
+        runnable.append(lambda: transform.part(cut))
         run_weights[split_at] = total / 2
         run_weights.append(heavy - total / 2)
     results = run_split(runnable, run_weights, split=split, alongside=count_kept)
     if split_at is not None:  # the split column's two parts, in order
-        joined = results[split_at] + results.pop()
-        results[split_at] = (joined, len(set(joined)) if set(map(type, joined)) <= {str} else None)
+        parts = [results[split_at], results.pop()]
+        if all(isinstance(p, pa.Array) for p in parts):
+            joined = pa.concat_arrays(parts)
+            results[split_at] = (joined, _distinct(joined))
+        else:
+            joined = [v for p in parts for v in (p.to_pylist() if isinstance(p, pa.Array) else p)]
+            results[split_at] = (joined, len(set(joined)) if set(map(type, joined)) <= {str} else None)
     for (name, (distinct, _)), transformed in zip(jobs.items(), results):
         if name in known:
             found, missing = known[name]
+            if isinstance(transformed, pa.Array):  # the whole column went through `mask_strings`
+                transformed = transformed.to_pylist()
             caches[name].store([distinct.values[i] for i in missing], transformed)
             for i, value in zip(missing, transformed):
                 found[i] = value
@@ -248,6 +255,9 @@ class _Counted:
 
     def __call__(self) -> tuple[pa.Array, int | None]:
         transformed = self.transform()
+        if isinstance(transformed, pa.Array):  # an operator's Arrow path: counted by Arrow, no Python set
+            out = transformed.cast(self.out_type)
+            return out, _distinct(out)
         out = pa.array(transformed, type=self.out_type)
         if set(map(type, transformed)) <= {str}:  # strings: a set counts them as Arrow would
             return out, len(set(transformed))
@@ -255,13 +265,25 @@ class _Counted:
 
 
 class _DistinctTransform:
-    """The operator over a column's distinct values, callable (all of them) or over any list."""
+    """The operator over a column's distinct values, callable (all of them: an Arrow array where the
+    operator masks strings in Arrow, `mask_strings`, else a list) or over any list."""
 
     def __init__(self, operator, distinct: DistinctValues, params: dict):
         self.operator, self.distinct, self.params = operator, distinct, params
 
-    def __call__(self) -> list:
-        return self.operator.mask_distinct(self.distinct.values, self.params)
+    def __call__(self) -> list | pa.Array:
+        return self.part(0)
+
+    def part(self, start: int, stop: int | None = None) -> list | pa.Array:
+        """The transforms of the distinct values `start:stop` (a column split between two processes)."""
+        dictionary = self.distinct.encoded.dictionary
+        stop = len(dictionary) if stop is None else stop
+        if dictionary.type == pa.string():
+            masked = self.operator.mask_strings(dictionary.slice(start, max(stop - start, 0)), self.params)
+            if masked is not None:
+                return masked
+        whole = start == 0 and stop == len(dictionary)
+        return self.mask_values(self.distinct.values if whole else self.distinct.part(start, stop))
 
     def mask_values(self, values: list) -> list:
         return self.operator.mask_distinct(values, self.params) if values else []

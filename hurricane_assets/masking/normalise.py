@@ -46,18 +46,45 @@ def normalise_texts(values: list[str]) -> list[str]:
     """`normalise_text` of each string: the printable ASCII ones (stored identifiers, most names) by
     Arrow at once, where the only whitespace is the space and casefold is lower; the others one by one."""
     import pyarrow as pa
+
+    lowered, others = _lowered_plain(pa.array(values, pa.string()))
+    out = lowered.to_pylist()
+    for i in others:
+        out[i] = normalise_text(values[i])
+    return out
+
+
+def normalise_strings(arr):
+    """`normalise_texts` of an Arrow string array, as an Arrow string array."""
+    import pyarrow as pa
+
+    lowered, others = _lowered_plain(arr)
+    if not others:
+        return lowered
+    out = lowered.to_pylist()
+    for i in others:
+        out[i] = normalise_text(arr[i].as_py())
+    return pa.array(out, pa.string())
+
+
+def _lowered_plain(arr):
+    """`arr` with the printable ASCII strings normalised (runs of spaces as one, trimmed, lower case),
+    and the positions of the other strings, which need `normalise_text`."""
     import pyarrow.compute as pc
 
-    arr = pa.array(values, pa.string())
-    plain = pc.match_substring_regex(arr, "^[ -~]*$")
-    spaced = pc.match_substring(arr, " ")
-    if pc.any(spaced).as_py():
+    from hurricane_assets.masking.strings import printable_ascii_bytes
+
+    raw = printable_ascii_bytes(arr) if arr.null_count == 0 else None
+    if raw is not None:  # all printable ASCII (one pass over the bytes): no string needs the per-value path
+        others = []
+        spaced = bool((raw == 32).any()) and pc.match_substring(arr, " ")
+    else:
+        plain = pc.match_substring_regex(arr, "^[ -~]*$")
+        others = [] if pc.all(plain).as_py() else pc.indices_nonzero(pc.invert(plain)).to_pylist()
+        spaced = pc.match_substring(arr, " ")
+    if spaced is not False and pc.any(spaced).as_py():
         arr = pc.if_else(spaced, pc.utf8_trim(pc.replace_substring_regex(arr, " +", " "), " "), arr)
-    out = pc.ascii_lower(arr).to_pylist()
-    if not pc.all(plain).as_py():
-        for i in pc.indices_nonzero(pc.invert(plain)).to_pylist():
-            out[i] = normalise_text(values[i])
-    return out
+    return pc.ascii_lower(arr), others
 
 
 _NON_DIGITS = re.compile(r"\D+")

@@ -13,6 +13,11 @@ hmac_sha256_many(block, prefix, values) -> bytes
 blake2b_many(key, prefix, size, values, suffix) -> bytes
     Keyed BLAKE2b (RFC 7693; OpenSSL's BLAKE2BMAC) with output size `size` (1..64) over
     `prefix + value + suffix` for each value (str), the digests concatenated.
+
+hmac_sha256_arrow(block, prefix, data, offsets), blake2b_arrow(key, prefix, size, data, offsets, suffix)
+    The same over an Arrow string column's buffers (UTF-8 `data`, n + 1 int32 `offsets`), so a column
+    masked in Arrow never becomes Python strings. The offsets are checked before any byte is read:
+    ascending, within `data`.
 */
 #define PY_SSIZE_T_CLEAN
 #define OPENSSL_SUPPRESS_DEPRECATED /* SHA256_CTX: the copyable state the pads are primed into */
@@ -20,6 +25,7 @@ blake2b_many(key, prefix, size, values, suffix) -> bytes
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
+#include <stdint.h>
 #include <string.h>
 
 static int utf8_of(PyObject *value, const char **data, Py_ssize_t *size) {
@@ -31,48 +37,92 @@ static int utf8_of(PyObject *value, const char **data, Py_ssize_t *size) {
     return *data == NULL ? -1 : 0;
 }
 
-/* The values as a fast sequence and the output bytes for `digest_size` bytes each: 0, or -1 with an error set. */
-static int column_buffers(PyObject *values, Py_ssize_t digest_size, PyObject **seq, PyObject **result) {
-    *seq = PySequence_Fast(values, "values must be a sequence of str");
-    if (*seq == NULL)
+/* A column's values: a fast sequence of str (`seq`), or Arrow's UTF-8 bytes and int32 offsets. */
+typedef struct {
+    PyObject *seq;
+    Py_buffer data, offsets;
+    const int32_t *off;
+    Py_ssize_t n;
+} column;
+
+static int column_of_sequence(PyObject *values, column *c) {
+    memset(c, 0, sizeof *c);
+    c->seq = PySequence_Fast(values, "values must be a sequence of str");
+    if (c->seq == NULL)
         return -1;
-    *result = PyBytes_FromStringAndSize(NULL, PySequence_Fast_GET_SIZE(*seq) * digest_size);
-    return *result == NULL ? -1 : 0;
+    c->n = PySequence_Fast_GET_SIZE(c->seq);
+    return 0;
 }
 
-static PyObject *hmac_sha256_many(PyObject *self, PyObject *args) {
-    Py_buffer block, prefix;
-    PyObject *values;
-    if (!PyArg_ParseTuple(args, "y*y*O", &block, &prefix, &values))
-        return NULL;
-    PyObject *result = NULL, *seq = NULL;
+static void column_release(column *c) {
+    Py_CLEAR(c->seq);
+    if (c->data.obj != NULL)
+        PyBuffer_Release(&c->data);
+    if (c->offsets.obj != NULL)
+        PyBuffer_Release(&c->offsets);
+}
+
+/* Any offsets that would read outside `data` are refused here, before the loop reads a byte. */
+static int column_of_arrow(PyObject *data, PyObject *offsets, column *c) {
+    memset(c, 0, sizeof *c);
+    if (PyObject_GetBuffer(data, &c->data, PyBUF_SIMPLE) < 0 || PyObject_GetBuffer(offsets, &c->offsets, PyBUF_SIMPLE) < 0)
+        return -1;
+    if (c->offsets.len < (Py_ssize_t)sizeof(int32_t) || c->offsets.len % sizeof(int32_t) != 0 ||
+        (uintptr_t)c->offsets.buf % sizeof(int32_t) != 0) {
+        PyErr_SetString(PyExc_ValueError, "offsets must be n + 1 aligned int32 values");
+        return -1;
+    }
+    c->off = c->offsets.buf;
+    c->n = c->offsets.len / (Py_ssize_t)sizeof(int32_t) - 1;
+    if (c->off[0] < 0 || c->off[c->n] > c->data.len) {
+        PyErr_SetString(PyExc_ValueError, "offsets point outside the data");
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < c->n; i++)
+        if (c->off[i + 1] < c->off[i]) {
+            PyErr_SetString(PyExc_ValueError, "offsets must not decrease");
+            return -1;
+        }
+    return 0;
+}
+
+static int column_item(const column *c, Py_ssize_t i, const char **data, Py_ssize_t *size) {
+    if (c->seq != NULL)
+        return utf8_of(PySequence_Fast_ITEMS(c->seq)[i], data, size);
+    *data = (const char *)c->data.buf + c->off[i];
+    *size = c->off[i + 1] - c->off[i];
+    return 0;
+}
+
+/* HMAC-SHA-256 of prefix + each value of `c`, concatenated; NULL with an error set. */
+static PyObject *hmac_column(Py_buffer *block, Py_buffer *prefix, const column *c) {
+    PyObject *result = NULL;
     unsigned char pad[SHA256_CBLOCK];
     SHA256_CTX inner, outer, work;
-    if (block.len != SHA256_CBLOCK) {
+    if (block->len != SHA256_CBLOCK) {
         PyErr_SetString(PyExc_ValueError, "the HMAC key block must be 64 bytes");
-        goto done;
+        return NULL;
     }
-    if (column_buffers(values, SHA256_DIGEST_LENGTH, &seq, &result) < 0)
-        goto done;
-    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
-    const unsigned char *key = block.buf;
+    result = PyBytes_FromStringAndSize(NULL, c->n * SHA256_DIGEST_LENGTH);
+    if (result == NULL)
+        return NULL;
+    const unsigned char *key = block->buf;
     for (int i = 0; i < SHA256_CBLOCK; i++)
         pad[i] = key[i] ^ 0x36;
     SHA256_Init(&inner);
     SHA256_Update(&inner, pad, SHA256_CBLOCK);
-    SHA256_Update(&inner, prefix.buf, prefix.len);
+    SHA256_Update(&inner, prefix->buf, prefix->len);
     for (int i = 0; i < SHA256_CBLOCK; i++)
         pad[i] = key[i] ^ 0x5c;
     SHA256_Init(&outer);
     SHA256_Update(&outer, pad, SHA256_CBLOCK);
     unsigned char *out = (unsigned char *)PyBytes_AS_STRING(result);
-    PyObject **items = PySequence_Fast_ITEMS(seq);
-    for (Py_ssize_t i = 0; i < n; i++) {
+    for (Py_ssize_t i = 0; i < c->n; i++) {
         const char *data;
         Py_ssize_t size;
-        if (utf8_of(items[i], &data, &size) < 0) {
+        if (column_item(c, i, &data, &size) < 0) {
             Py_CLEAR(result);
-            goto done;
+            break;
         }
         unsigned char digest[SHA256_DIGEST_LENGTH];
         work = inner;
@@ -82,56 +132,77 @@ static PyObject *hmac_sha256_many(PyObject *self, PyObject *args) {
         SHA256_Update(&work, digest, SHA256_DIGEST_LENGTH);
         SHA256_Final(out + i * SHA256_DIGEST_LENGTH, &work);
     }
-done:  /* no key material left on the stack, whichever way out */
+    /* no key material left on the stack, whichever way out */
     OPENSSL_cleanse(pad, sizeof pad);
     OPENSSL_cleanse(&inner, sizeof inner);
     OPENSSL_cleanse(&outer, sizeof outer);
     OPENSSL_cleanse(&work, sizeof work);
-    Py_XDECREF(seq);
+    return result;
+}
+
+static PyObject *hmac_sha256_many(PyObject *self, PyObject *args) {
+    Py_buffer block, prefix;
+    PyObject *values, *result = NULL;
+    column c;
+    if (!PyArg_ParseTuple(args, "y*y*O", &block, &prefix, &values))
+        return NULL;
+    if (column_of_sequence(values, &c) == 0)
+        result = hmac_column(&block, &prefix, &c);
+    column_release(&c);
     PyBuffer_Release(&block);
     PyBuffer_Release(&prefix);
     return result;
 }
 
-static PyObject *blake2b_many(PyObject *self, PyObject *args) {
-    Py_buffer key, prefix, suffix;
-    Py_ssize_t digest_size;
-    PyObject *values;
-    if (!PyArg_ParseTuple(args, "y*y*nOy*", &key, &prefix, &digest_size, &values, &suffix))
+static PyObject *hmac_sha256_arrow(PyObject *self, PyObject *args) {
+    Py_buffer block, prefix;
+    PyObject *data, *offsets, *result = NULL;
+    column c;
+    if (!PyArg_ParseTuple(args, "y*y*OO", &block, &prefix, &data, &offsets))
         return NULL;
-    PyObject *result = NULL, *seq = NULL;
+    if (column_of_arrow(data, offsets, &c) == 0)
+        result = hmac_column(&block, &prefix, &c);
+    column_release(&c);
+    PyBuffer_Release(&block);
+    PyBuffer_Release(&prefix);
+    return result;
+}
+
+/* Keyed BLAKE2b of prefix + each value of `c` + suffix, concatenated; NULL with an error set. */
+static PyObject *blake2b_column(Py_buffer *key, Py_buffer *prefix, Py_ssize_t digest_size, const column *c,
+                                Py_buffer *suffix) {
+    PyObject *result = NULL;
     EVP_MAC *mac = NULL;
     EVP_MAC_CTX *primed = NULL, *work = NULL;
-    if (digest_size < 1 || digest_size > 64 || key.len < 1 || key.len > 64) {
+    if (digest_size < 1 || digest_size > 64 || key->len < 1 || key->len > 64) {
         PyErr_SetString(PyExc_ValueError, "BLAKE2b: size and key length must be 1..64 bytes");
-        goto done;
+        return NULL;
     }
-    if (column_buffers(values, digest_size, &seq, &result) < 0)
-        goto done;
-    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    result = PyBytes_FromStringAndSize(NULL, c->n * digest_size);
+    if (result == NULL)
+        return NULL;
     size_t size_param = (size_t)digest_size;
     OSSL_PARAM params[] = {OSSL_PARAM_construct_size_t(OSSL_MAC_PARAM_SIZE, &size_param), OSSL_PARAM_construct_end()};
     mac = EVP_MAC_fetch(NULL, "BLAKE2BMAC", NULL);
     primed = mac ? EVP_MAC_CTX_new(mac) : NULL;
-    if (primed == NULL || !EVP_MAC_init(primed, key.buf, key.len, params) ||
-        !EVP_MAC_update(primed, prefix.buf, prefix.len)) {
+    if (primed == NULL || !EVP_MAC_init(primed, key->buf, key->len, params) ||
+        !EVP_MAC_update(primed, prefix->buf, prefix->len)) {
         PyErr_SetString(PyExc_RuntimeError, "OpenSSL has no usable BLAKE2BMAC");
         Py_CLEAR(result);
         goto done;
     }
     unsigned char *out = (unsigned char *)PyBytes_AS_STRING(result);
-    PyObject **items = PySequence_Fast_ITEMS(seq);
-    for (Py_ssize_t i = 0; i < n; i++) {
+    for (Py_ssize_t i = 0; i < c->n; i++) {
         const char *data;
         Py_ssize_t size;
         size_t written = 0;
-        if (utf8_of(items[i], &data, &size) < 0) {
+        if (column_item(c, i, &data, &size) < 0) {
             Py_CLEAR(result);
             goto done;
         }
         work = EVP_MAC_CTX_dup(primed);
         if (work == NULL || !EVP_MAC_update(work, (const unsigned char *)data, size) ||
-            !EVP_MAC_update(work, suffix.buf, suffix.len) ||
+            !EVP_MAC_update(work, suffix->buf, suffix->len) ||
             !EVP_MAC_final(work, out + i * digest_size, &written, digest_size) || written != (size_t)digest_size) {
             PyErr_SetString(PyExc_RuntimeError, "BLAKE2BMAC failed");
             Py_CLEAR(result);
@@ -144,7 +215,35 @@ done:
     EVP_MAC_CTX_free(work);
     EVP_MAC_CTX_free(primed);
     EVP_MAC_free(mac);
-    Py_XDECREF(seq);
+    return result;
+}
+
+static PyObject *blake2b_many(PyObject *self, PyObject *args) {
+    Py_buffer key, prefix, suffix;
+    Py_ssize_t digest_size;
+    PyObject *values, *result = NULL;
+    column c;
+    if (!PyArg_ParseTuple(args, "y*y*nOy*", &key, &prefix, &digest_size, &values, &suffix))
+        return NULL;
+    if (column_of_sequence(values, &c) == 0)
+        result = blake2b_column(&key, &prefix, digest_size, &c, &suffix);
+    column_release(&c);
+    PyBuffer_Release(&key);
+    PyBuffer_Release(&prefix);
+    PyBuffer_Release(&suffix);
+    return result;
+}
+
+static PyObject *blake2b_arrow(PyObject *self, PyObject *args) {
+    Py_buffer key, prefix, suffix;
+    Py_ssize_t digest_size;
+    PyObject *data, *offsets, *result = NULL;
+    column c;
+    if (!PyArg_ParseTuple(args, "y*y*nOOy*", &key, &prefix, &digest_size, &data, &offsets, &suffix))
+        return NULL;
+    if (column_of_arrow(data, offsets, &c) == 0)
+        result = blake2b_column(&key, &prefix, digest_size, &c, &suffix);
+    column_release(&c);
     PyBuffer_Release(&key);
     PyBuffer_Release(&prefix);
     PyBuffer_Release(&suffix);
@@ -154,6 +253,8 @@ done:
 static PyMethodDef methods[] = {
     {"hmac_sha256_many", hmac_sha256_many, METH_VARARGS, "HMAC-SHA-256 of prefix + value for each value, concatenated."},
     {"blake2b_many", blake2b_many, METH_VARARGS, "Keyed BLAKE2b of prefix + value + suffix for each value, concatenated."},
+    {"hmac_sha256_arrow", hmac_sha256_arrow, METH_VARARGS, "hmac_sha256_many over Arrow string buffers (data, int32 offsets)."},
+    {"blake2b_arrow", blake2b_arrow, METH_VARARGS, "blake2b_many over Arrow string buffers (data, int32 offsets)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -15,10 +15,13 @@ import hashlib
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+import numpy as np
+import pyarrow as pa
 from presidio_anonymizer.entities import InvalidParamError
 from presidio_anonymizer.operators import Operator, OperatorType
 
 from hurricane_assets.masking.keys import MaskingKey
+from hurricane_assets.masking.strings import string_buffers
 from negotiation_graph.terms import MaskingMethod
 
 try:  # the C loops over a column (OpenSSL's SHA-256 and BLAKE2b); built by `pip install`, see _keyed_many.c
@@ -88,6 +91,13 @@ class MaskingOperator(Operator):
         one = self.masker(params)
         return [v if v is None or (v.__class__ is str and not v.strip()) else one(v) for v in values]
 
+    def mask_strings(self, strings: pa.Array, params: dict) -> pa.Array | None:
+        """`mask_distinct` of a column's distinct strings (an Arrow string array without nulls), as an
+        Arrow string array, for operators that mask in Arrow and numpy throughout: a million values then
+        never become Python strings, in or out. None (the default, or for values this path does not
+        take) sends the column to `mask_distinct`."""
+        return None
+
     def mask_array(self, arr, params: dict):
         """The whole Arrow column at once, where a vectorised kernel gives the same result as the
         per-value path (nulls stay null); None to let the engine map distinct values instead."""
@@ -126,9 +136,14 @@ class KeyedDigest:
         return b"".join(self.block(value, i) for i in range(-(-size // 64)))[:size]
 
     def joined(self, values, size: int = 32, suffix: bytes = b"") -> bytes:
-        """`self(v.encode() + suffix, size)` for each of `values` (str), concatenated: a column's digests
-        at once, in C where the extension is built. With `suffix` b"\\0\\0\\0\\0" and size 64 these are
-        `block(v, 0)`."""
+        """`self(v.encode() + suffix, size)` for each of `values` (str, or an Arrow string array without
+        nulls), concatenated: a column's digests at once, in C where the extension is built. With `suffix`
+        b"\\0\\0\\0\\0" and size 64 these are `block(v, 0)`."""
+        if isinstance(values, pa.Array):
+            data, offsets = string_buffers(values)  # refuses nulls and other types, on both paths
+            if native is not None and size <= 64:
+                return native.blake2b_arrow(self._sub_key, self._prefix, size, data, offsets, suffix)
+            values = values.to_pylist()
         if native is not None and size <= 64:
             return native.blake2b_many(self._sub_key, self._prefix, size, values, suffix)
         copy = self._primed_state(size).copy
@@ -173,8 +188,13 @@ class KeyedHmacSha256:
         self._inner.update(self._prefix)
 
     def joined(self, values) -> bytes:
-        """`self(v)` for each of `values` (str), concatenated: a column's digests at once, in C where the
-        extension is built."""
+        """`self(v)` for each of `values` (str, or an Arrow string array without nulls), concatenated: a
+        column's digests at once, in C where the extension is built."""
+        if isinstance(values, pa.Array):
+            data, offsets = string_buffers(values)  # refuses nulls and other types, on both paths
+            if native is not None:
+                return native.hmac_sha256_arrow(self._block, self._prefix, data, offsets)
+            values = values.to_pylist()
         if native is not None:
             return native.hmac_sha256_many(self._block, self._prefix, values)
         inner_copy, outer_copy = self._inner.copy, self._outer.copy
@@ -194,6 +214,16 @@ class KeyedHmacSha256:
         outer = self._outer.copy()
         outer.update(inner.digest())
         return outer.digest()
+
+
+# Each byte's two lowercase hex characters as one little-endian uint16: one gather per byte.
+_HEX_PAIRS = np.frombuffer(b"".join(f"{b:02x}".encode() for b in range(256)), np.uint16)
+
+
+def hex_chars(digests: np.ndarray, width: int) -> np.ndarray:
+    """The first `width` lowercase hex characters of each row of `digests` (n × bytes), as n × width bytes."""
+    pairs = _HEX_PAIRS[digests[:, : (width + 1) // 2]]
+    return pairs.view(np.uint8)[:, :width]
 
 
 _DIGIT_OF_BYTE = bytes(48 + b % 10 for b in range(256))

@@ -40,3 +40,14 @@ def test_primed_states_are_not_shared_between_values():
     first = digest("a@example.com")
     digest("b@example.com")
     assert digest("a@example.com") == first != digest("b@example.com")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.binary(min_size=32, max_size=32), min_size=1, max_size=8), st.integers(1, 64))
+def test_hex_chars_are_the_digests_hex(digests, width):
+    import numpy as np
+
+    from hurricane_assets.masking.operators.base import hex_chars
+
+    rows = np.frombuffer(b"".join(digests), np.uint8).reshape(len(digests), 32)
+    assert [bytes(r).decode() for r in hex_chars(rows, width)] == [d.hex()[:width] for d in digests]

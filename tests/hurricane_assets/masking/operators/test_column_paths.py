@@ -80,3 +80,53 @@ def test_card_column_path_equals_per_value_path(key):
     assert column_path == [op.operate(v, full) for v in values]
     assert column_path == MaskingOperator.mask_distinct(op, values, full)
     assert all(len(m) == len(v) for m, v in zip(column_path[:2000], stored))
+
+
+ARROW_CASES = [c for c in CASES if operator_class(c[0])().mask_strings.__func__ is not MaskingOperator.mask_strings]
+
+
+@pytest.mark.parametrize(("operator", "params", "column", "extra"), ARROW_CASES,
+                         ids=[f"{c[0]}-{i}" for i, c in enumerate(ARROW_CASES)])
+def test_arrow_column_path_equals_per_value_path(key, profiles, operator, params, column, extra):
+    """`mask_strings` (Arrow in, Arrow out) gives what `operate` gives, on a slice too; values it does
+    not take (blanks, a spaced IBAN) send the whole column to the list path (None)."""
+    import pyarrow as pa
+
+    op = operator_class(operator)()
+    full = {**params, "key": key}
+    values = list(dict.fromkeys(v for v in profiles[column] if v is not None))
+    masked = op.mask_strings(pa.array(values, pa.string()).slice(3), full)
+    assert masked is not None and masked.type == pa.string()
+    assert masked.to_pylist() == [op.operate(v, full) for v in values[3:]]
+    assert op.mask_strings(pa.array([values[0], "  "]), full) is None
+    if operator == "iban":
+        assert op.mask_strings(pa.array(["DE89 3704 0044 0532 0130 00"]), full) is None
+    else:  # any other non-blank string is a token's input
+        others = [v for v in extra if v.strip()]
+        assert op.mask_strings(pa.array(others), full).to_pylist() == [op.operate(v, full) for v in others]
+
+
+def test_the_engine_masks_token_and_iban_columns_in_arrow(key, profiles, monkeypatch):
+    """A column of stored values never reaches the list path (`mask_distinct`), and its nulls stay null."""
+    import pyarrow as pa
+
+    from hurricane_assets.masking.columns import masked_columns
+    from hurricane_assets.masking.plans import ColumnRule
+
+    table = pa.table({"customer_id": pa.array(list(profiles["customer_id"]) + [None]),
+                      "iban": pa.array(list(profiles["iban"]) + [None])})
+    rules = {"customer_id": ColumnRule(operator="hmac_token", params={"entity": "customer"}),
+             "iban": ColumnRule(operator="iban", params={})}
+    expected = {c: [None if v is None else operator_class(r.operator)().operate(v, {**r.params, "key": key})
+                    for v in table.column(c).to_pylist()] for c, r in rules.items()}
+    for name in ("hmac_token", "iban"):
+        monkeypatch.setattr(operator_class(name), "mask_distinct", lambda *a, **k: pytest.fail("took the list path"))
+    out = masked_columns(table, rules, key, split=False)
+    for column in rules:
+        assert out[column].values.to_pylist() == expected[column]
+        assert out[column].distinct_after == len({v for v in expected[column] if v is not None})
+    # alone, the token column outweighs the rest and is masked in two parts (two processes where
+    # they are available), each through `mask_strings`, joined in order
+    alone = masked_columns(table.select(["customer_id"]), rules, key, split=False)["customer_id"]
+    assert alone.values.to_pylist() == expected["customer_id"]
+    assert alone.distinct_after == len(set(expected["customer_id"]) - {None})

@@ -1,11 +1,14 @@
 """The C loops of `_keyed_many.c` give the bytes of the per-value Python digests (RFC 2104 HMAC-SHA-256,
-keyed BLAKE2b), and `make install` builds them."""
+keyed BLAKE2b), over a list of str or an Arrow string array's buffers, and `make install` builds them.
+Buffers that would make C read outside the data are refused, whoever passes them."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 
+import numpy as np
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -51,6 +54,42 @@ def test_native_blake2b_column_equals_the_per_value_digest(values, size, suffix)
     assert base.native is not None
     assert digest.joined(values, size, suffix) == b"".join(
         digest(v.encode() + suffix, size) for v in values)
+
+
+@settings(max_examples=100, deadline=None)
+@given(values=st.lists(st.text(max_size=150), max_size=20), start=st.integers(0, 5), size=st.integers(1, 64))
+def test_an_arrow_column_gives_the_bytes_of_its_python_strings(values, start, size):
+    """Also for a slice (its offsets start inside the buffer): the digests of exactly its own values."""
+    arrow = pa.array(values, pa.string()).slice(min(start, len(values)))
+    own = values[min(start, len(values)):]
+    hmac_digest, blake = KeyedHmacSha256(KEY, "token-hmac", "c"), KeyedDigest(KEY, "iban", "iban")
+    assert hmac_digest.joined(arrow) == hmac_digest.joined(own) == b"".join(hmac_digest(v) for v in own)
+    assert blake.joined(arrow, size, b"#1") == b"".join(blake(v.encode() + b"#1", size) for v in own)
+
+
+def test_an_arrow_column_with_nulls_or_of_another_type_is_refused(path):
+    with pytest.raises(TypeError, match="without nulls"):
+        KeyedHmacSha256(KEY, "token-hmac", "c").joined(pa.array(["a", None]))
+    with pytest.raises(TypeError, match="large_string"):
+        KeyedDigest(KEY, "iban", "iban").joined(pa.array(["a"], pa.large_string()))
+
+
+@pytest.mark.parametrize(("data", "offsets", "message"), [
+    (b"abc", [0, 2, 9], "outside"),        # past the end of the data: would read other memory
+    (b"abc", [-1, 2], "outside"),          # before it
+    (b"abc", [0, 3, 1], "decrease"),       # a negative length
+    (b"abc", [], "n \\+ 1"),              # not even one offset
+])
+def test_the_arrow_loops_refuse_offsets_outside_the_data(data, offsets, message):
+    if base.native is None:
+        pytest.fail("the extension is not built (see test_the_extension_is_built)")
+    offsets = np.array(offsets, np.int32)
+    with pytest.raises(ValueError, match=message):
+        base.native.hmac_sha256_arrow(bytes(64), b"p", data, offsets)
+    with pytest.raises(ValueError, match=message):
+        base.native.blake2b_arrow(bytes(64), b"p", 32, data, offsets, b"")
+    with pytest.raises(ValueError, match="n \\+ 1"):  # a length that is no whole number of int32 offsets
+        base.native.hmac_sha256_arrow(bytes(64), b"p", data, np.array([0, 1], np.int32).tobytes()[:7])
 
 
 def test_both_paths_give_the_per_value_bytes(path):
