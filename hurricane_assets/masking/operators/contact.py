@@ -32,6 +32,7 @@ from hurricane_assets.masking.operators.base import (
     replace_positions,
     require,
 )
+from hurricane_assets.masking.strings import fixed_width_strings, printable_ascii_bytes, string_buffers
 from negotiation_graph.terms import MaskingMethod
 
 # Mailbox providers shared by millions. Keeping them (`keep_domains=PUBLIC_MAIL_DOMAINS`, an option)
@@ -53,10 +54,15 @@ _B32_ALPHABET = np.frombuffer(b"abcdefghijklmnopqrstuvwxyz234567", dtype=np.uint
 def _b32_lower(digests: bytes, size: int, prefix: int) -> str:
     """`base64.b32encode(d[:prefix]).decode().lower()` of each `size`-byte digest in `digests`,
     joined, with numpy (`prefix` a multiple of 5: whole groups, no padding)."""
+    return _b32_chars(digests, size, prefix).tobytes().decode("ascii")
+
+
+def _b32_chars(digests: bytes, size: int, prefix: int) -> np.ndarray:
+    """`_b32_lower`'s characters as n × (prefix · 8/5) bytes, one row per digest."""
     groups = np.frombuffer(digests, dtype=np.uint8).reshape(-1, size)[:, :prefix].reshape(-1, 5).astype(np.uint64)
     bits = ((groups[:, 0] << 32) | (groups[:, 1] << 24) | (groups[:, 2] << 16) | (groups[:, 3] << 8) | groups[:, 4])
     shifts = np.arange(35, -1, -5, dtype=np.uint64)
-    return _B32_ALPHABET[(bits[:, None] >> shifts) & 31].tobytes().decode("ascii")
+    return _B32_ALPHABET[(bits[:, None] >> shifts) & 31].reshape(-1, prefix * 8 // 5)
 
 
 def _b32(digest: bytes, chars: int) -> str:
@@ -71,7 +77,7 @@ class EmailPseudonym(MaskingOperator):
 
     name = "email"
     method = MaskingMethod.format_preserving
-    cost_per_value = 2.9
+    cost_per_value = 1.5
     params_allowed: ClassVar[frozenset[str]] = frozenset({"entity", "keep_domains"})
 
     def check_params(self, params: dict) -> None:
@@ -79,30 +85,19 @@ class EmailPseudonym(MaskingOperator):
         require(isinstance(domains, (list, tuple)) and all(isinstance(d, str) for d in domains),
                 self.name, "keep_domains must be a list of domain names")
 
-    def mask_distinct(self, values: list, params: dict) -> list:
-        """A column at once: the local parts' digests in one loop, base32-encoded column-wise (each
-        10-byte prefix is two whole 5-byte groups, so the joined encoding is the per-value ones
-        side by side); addresses that are printable ASCII without spaces (stored addresses) are
-        lower-cased, split at their last "@" and reassembled with Arrow, each domain mapped once."""
+    def mask_strings(self, strings: pa.Array, params: dict) -> pa.Array | None:
+        """Stored addresses (printable ASCII, no spaces, none empty) in Arrow: lower-cased, the local
+        parts' digests from the Arrow buffers, base32-encoded column-wise (each 10-byte prefix is two
+        whole 5-byte groups, so the joined encoding is the per-value ones side by side), split at
+        their last "@" and reassembled, each domain mapped once. None for any other column."""
         self.validate(params)
-        if not all_non_blank_strings(values):
-            return super().mask_distinct(values, params)
+        raw = printable_ascii_bytes(strings)
+        if raw is None or (raw == 32).any() or (np.diff(string_buffers(strings)[1]) == 0).any():
+            return None  # `strip` and `lower` would not be ASCII's no-op and lower: the list path
         local_digest, new_domain, keep = self._parts(params)
-        arr = pa.array(values, pa.string())
-        plain = pc.match_substring_regex(arr, "^[!-~]+$")  # `strip` is a no-op, `lower` is ASCII's
-        if not pc.all(plain).as_py():
-            addresses = [normalise_email(v) for v in values]
-            encoded = _b32_lower(local_digest.joined(addresses), 32, 10)
-            out = []
-            for i, address in enumerate(addresses):
-                local, _, domain = address.rpartition("@")
-                new_local = "u" + encoded[16 * i:16 * i + 16]
-                out.append(f"{new_local}@{domain}" if domain in keep and local else f"{new_local}@{new_domain(domain)}")
-            return out
-        lowered = pc.ascii_lower(arr)
-        addresses = lowered.to_pylist()
-        encoded = _b32_lower(local_digest.joined(addresses), 32, 10)
-        locals_ = pa.array(["u" + encoded[i:i + 16] for i in range(0, 16 * len(addresses), 16)], pa.string())
+        lowered = pc.ascii_lower(strings)
+        chars = _b32_chars(local_digest.joined(lowered), 32, 10)
+        locals_ = fixed_width_strings(np.concatenate([np.full((len(chars), 1), ord("u"), np.uint8), chars], axis=1))
         # rpartition("@"): the domain is what follows the last "@" (all of it when there is none).
         # Split once from the right: [local, domain], or [address] without "@" (a tenth of the cost
         # of the equivalent extract_regex).
@@ -118,7 +113,26 @@ class EmailPseudonym(MaskingOperator):
         if keep:
             kept = pc.and_(pc.fill_null(local_nonempty, False), pc.is_in(domain, value_set=pa.array(sorted(keep))))
             mapped = pc.if_else(kept, domain, mapped)
-        return pc.binary_join_element_wise(locals_, mapped, "@").to_pylist()
+        return pc.binary_join_element_wise(locals_, mapped, "@")
+
+    def mask_distinct(self, values: list, params: dict) -> list:
+        """`mask_strings` for stored addresses (a column's usual case); any other column's addresses
+        normalised one by one, their local parts' digests still in one loop."""
+        self.validate(params)
+        if not all_non_blank_strings(values):
+            return super().mask_distinct(values, params)
+        masked = self.mask_strings(pa.array(values, pa.string()), params)
+        if masked is not None:
+            return masked.to_pylist()
+        local_digest, new_domain, keep = self._parts(params)
+        addresses = [normalise_email(v) for v in values]
+        encoded = _b32_lower(local_digest.joined(addresses), 32, 10)
+        out = []
+        for i, address in enumerate(addresses):
+            local, _, domain = address.rpartition("@")
+            new_local = "u" + encoded[16 * i:16 * i + 16]
+            out.append(f"{new_local}@{domain}" if domain in keep and local else f"{new_local}@{new_domain(domain)}")
+        return out
 
     @staticmethod
     def _parts(params: dict) -> tuple[KeyedDigest, Callable[[str], str], frozenset]:

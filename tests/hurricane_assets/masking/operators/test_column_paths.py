@@ -7,6 +7,8 @@ that take the per-value fallback inside the column path."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from hurricane_assets.masking.operators.base import MaskingOperator
@@ -99,27 +101,29 @@ def test_arrow_column_path_equals_per_value_path(key, profiles, operator, params
     assert masked is not None and masked.type == pa.string()
     assert masked.to_pylist() == [op.operate(v, full) for v in values[3:]]
     assert op.mask_strings(pa.array([values[0], "  "]), full) is None
-    if operator == "iban":
-        assert op.mask_strings(pa.array(["DE89 3704 0044 0532 0130 00"]), full) is None
-    else:  # any other non-blank string is a token's input
-        others = [v for v in extra if v.strip()]
-        assert op.mask_strings(pa.array(others), full).to_pylist() == [op.operate(v, full) for v in others]
+    assert op.mask_strings(pa.array([values[0], ""]), full) is None
+    refused = {"iban": ["DE89 3704 0044 0532 0130 00"], "email": [" Jane.Doe@Gmail.com"], "hmac_token": []}[operator]
+    for value in refused:  # a layout the Arrow path does not take: the whole column goes to the list path
+        assert op.mask_strings(pa.array([values[0], value]), full) is None
+    stored = {"iban": r"[A-Za-z]{2}[A-Za-z0-9]{3,62}", "email": r"[!-~]+", "hmac_token": r"(?s).*\S.*"}[operator]
+    taken = [v for v in extra if re.fullmatch(stored, v)]
+    assert taken
+    assert op.mask_strings(pa.array(taken, pa.string()), full).to_pylist() == [op.operate(v, full) for v in taken]
 
 
-def test_the_engine_masks_token_and_iban_columns_in_arrow(key, profiles, monkeypatch):
+def test_the_engine_masks_token_iban_and_email_columns_in_arrow(key, profiles, monkeypatch):
     """A column of stored values never reaches the list path (`mask_distinct`), and its nulls stay null."""
     import pyarrow as pa
 
     from hurricane_assets.masking.columns import masked_columns
     from hurricane_assets.masking.plans import ColumnRule
 
-    table = pa.table({"customer_id": pa.array(list(profiles["customer_id"]) + [None]),
-                      "iban": pa.array(list(profiles["iban"]) + [None])})
+    table = pa.table({c: pa.array(list(profiles[c]) + [None]) for c in ("customer_id", "iban", "email")})
     rules = {"customer_id": ColumnRule(operator="hmac_token", params={"entity": "customer"}),
-             "iban": ColumnRule(operator="iban", params={})}
+             "iban": ColumnRule(operator="iban", params={}), "email": ColumnRule(operator="email", params={})}
     expected = {c: [None if v is None else operator_class(r.operator)().operate(v, {**r.params, "key": key})
                     for v in table.column(c).to_pylist()] for c, r in rules.items()}
-    for name in ("hmac_token", "iban"):
+    for name in ("hmac_token", "iban", "email"):
         monkeypatch.setattr(operator_class(name), "mask_distinct", lambda *a, **k: pytest.fail("took the list path"))
     out = masked_columns(table, rules, key, split=False)
     for column in rules:
