@@ -10,6 +10,8 @@ from hurricane_assets.masking.normalise import alnum_upper, digits_only, normali
 # Whitespace of every kind Python knows (ASCII controls, NBSP, ideographic space, line separators).
 SPACES = " \t\n\v\f\r\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2007\u200a\u2028\u2029\u202f\u205f\u3000"
 TEXT = st.text(alphabet=st.one_of(st.sampled_from(SPACES), st.characters()), max_size=40)
+# What an Arrow column can hold: no lone surrogates.
+UTF8_TEXT = st.text(alphabet=st.one_of(st.sampled_from(SPACES), st.characters(exclude_categories=("Cs",))), max_size=40)
 
 
 @settings(max_examples=500, deadline=None)
@@ -42,7 +44,7 @@ def test_normalise_texts_equals_normalise_text_per_value():
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.one_of(TEXT, st.text(alphabet="Ab 1_-.~", max_size=12)), max_size=12), st.integers(0, 3))
+@given(st.lists(st.one_of(UTF8_TEXT, st.text(alphabet="Ab 1_-.~", max_size=12)), max_size=12), st.integers(0, 3))
 def test_normalise_strings_is_normalise_text_of_each_arrow_string(values, start):
     """The Arrow path (one pass over the bytes when all are printable ASCII, a regex per string
     otherwise), also on a slice, gives `normalise_text` of each value; so does the list path."""

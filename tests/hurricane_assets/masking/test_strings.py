@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 from hurricane_assets.masking.strings import fixed_width_strings, has_blank, printable_ascii_bytes, string_buffers
 
 SPACES = " \t\n\v\f\r\x1c\x1d\x1e\x1f\x85\xa0\u2003\u3000"
-VALUES = st.lists(st.text(alphabet=st.one_of(st.sampled_from(SPACES), st.sampled_from("ab1~"), st.characters()),
+# Arrow holds UTF-8: no lone surrogates (a column with one fails to build long before masking).
+VALUES = st.lists(st.text(alphabet=st.one_of(st.sampled_from(SPACES), st.sampled_from("ab1~"),
+                                             st.characters(exclude_categories=("Cs",))),
                           max_size=6), max_size=10)
 
 
