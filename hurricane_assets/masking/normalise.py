@@ -56,15 +56,16 @@ def normalise_texts(values: list[str]) -> list[str]:
 
 def normalise_strings(arr):
     """`normalise_texts` of an Arrow string array, as an Arrow string array."""
+    import numpy as np
     import pyarrow as pa
 
     lowered, others = _lowered_plain(arr)
     if not others:
         return lowered
-    out = lowered.to_pylist()
-    for i in others:
-        out[i] = normalise_text(arr[i].as_py())
-    return pa.array(out, pa.string())
+    fixed = pa.array([normalise_text(v) for v in arr.take(others).to_pylist()], pa.string())
+    index = np.arange(len(arr))
+    index[others] = len(arr) + np.arange(len(others))  # the others from `fixed`, in place
+    return pa.concat_arrays([lowered, fixed]).take(index)
 
 
 def _lowered_plain(arr):

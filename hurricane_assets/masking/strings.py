@@ -52,3 +52,11 @@ def has_blank(strings: pa.Array) -> bool:
         return True
     other = pc.invert(pc.match_substring_regex(strings, "^[ -~]*$"))
     return bool(pc.any(other).as_py()) and any(not v.strip() for v in pc.filter(strings, other).to_pylist())
+
+
+def in_column_order(groups: list[pa.Array], positions: list[np.ndarray]) -> pa.Array:
+    """One array from groups of a column's values masked apart (`groups[k]` holds the values at
+    `positions[k]`), each value back at its position."""
+    if not groups:
+        return pa.array([], pa.string())
+    return pa.concat_arrays(groups).take(np.argsort(np.concatenate(positions), kind="stable"))

@@ -23,7 +23,7 @@ from hurricane_assets.masking.operators.base import (
     replace_positions,
 )
 from hurricane_assets.masking.operators.identifiers import keyed_characters
-from hurricane_assets.masking.strings import fixed_width_strings, string_buffers
+from hurricane_assets.masking.strings import fixed_width_strings, in_column_order, string_buffers
 from negotiation_graph.terms import MaskingMethod
 
 _BASE36 = str.maketrans({ch: str(int(ch, 36)) for ch in string.ascii_uppercase})
@@ -153,8 +153,7 @@ class IbanPseudonym(MaskingOperator):
             chars = np.frombuffer(data, np.uint8)[offsets[0]:offsets[-1]].reshape(-1, length)
             parts.append(fixed_width_strings(_iban_bytes(chars, digest.joined(compact, max(32, length)))))
             order.append(positions)
-        # the groups' values back in the column's order
-        return pa.concat_arrays(parts).take(np.argsort(np.concatenate(order), kind="stable"))
+        return in_column_order(parts, order)
 
     def mask_distinct(self, values: list, params: dict) -> list:
         """`mask_strings` when every value is a stored IBAN (a column's usual case); otherwise the

@@ -12,13 +12,16 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from hurricane_assets.masking.normalise import normalise_text, normalise_texts
+from hurricane_assets.masking.normalise import normalise_strings, normalise_text
 from hurricane_assets.masking.operators.base import (
     KeyedDigest,
     MaskingOperator,
     all_non_blank_strings,
 )
+from hurricane_assets.masking.strings import has_blank, in_column_order
 from negotiation_graph.terms import MaskingMethod
 
 _ONSETS = ("b", "br", "c", "ch", "d", "dr", "f", "g", "gr", "h", "j", "k", "l", "m", "n", "p", "r",
@@ -32,12 +35,12 @@ MAX_NAME_PARTS = 3
 _ONSET_OF_BYTE = tuple(_ONSETS[b % len(_ONSETS)] for b in range(256))
 _VOWEL_OF_BYTE = tuple(_VOWELS[b % len(_VOWELS)] for b in range(256))
 _CODA_OF_BYTE = tuple(_CODAS[b % len(_CODAS)] for b in range(256))
-# The same tables as numpy object arrays for a column of seeds; the first onset capitalised, as
-# `str.capitalize` leaves a word of lower-case ASCII parts.
-_ONSET_ARRAY = np.array(_ONSET_OF_BYTE, dtype=object)
-_FIRST_ONSET_ARRAY = np.array([o.capitalize() for o in _ONSET_OF_BYTE], dtype=object)
-_VOWEL_ARRAY = np.array(_VOWEL_OF_BYTE, dtype=object)
-_CODA_ARRAY = np.array(_CODA_OF_BYTE, dtype=object)
+# The same tables as Arrow arrays for a column of seeds (`take` by seed byte); the first onset
+# capitalised, as `str.capitalize` leaves a word of lower-case ASCII parts.
+_ONSET_ARROW = pa.array(_ONSET_OF_BYTE, pa.string())
+_FIRST_ONSET_ARROW = pa.array([o.capitalize() for o in _ONSET_OF_BYTE], pa.string())
+_VOWEL_ARROW = pa.array(_VOWEL_OF_BYTE, pa.string())
+_CODA_ARROW = pa.array(_CODA_OF_BYTE, pa.string())
 
 
 def _syllable_word(seed: bytes) -> str:
@@ -51,14 +54,16 @@ def _syllable_word(seed: bytes) -> str:
     return word.capitalize()
 
 
-def _syllable_words(seeds: np.ndarray) -> np.ndarray:
-    """`_syllable_word` of each row of `seeds` (n x 16 bytes), as an object array of str."""
-    short = _FIRST_ONSET_ARRAY[seeds[:, 1]] + _VOWEL_ARRAY[seeds[:, 2]] + _ONSET_ARRAY[seeds[:, 4]] + \
-        _VOWEL_ARRAY[seeds[:, 5]]
+def _syllable_words(seeds: np.ndarray) -> pa.Array:
+    """`_syllable_word` of each row of `seeds` (n x 16 bytes), as an Arrow string array."""
+    def part(table: pa.Array, byte: int) -> pa.Array:
+        return table.take(seeds[:, byte])
+
     three = seeds[:, 0] % 2 == 1
-    tail = np.where(three, _ONSET_ARRAY[seeds[:, 7]] + _VOWEL_ARRAY[seeds[:, 8]] + _CODA_ARRAY[seeds[:, 9]],
-                    _CODA_ARRAY[seeds[:, 6]])
-    return short + tail
+    tail = pc.if_else(three, pc.binary_join_element_wise(part(_ONSET_ARROW, 7), part(_VOWEL_ARROW, 8),
+                                                         part(_CODA_ARROW, 9), ""), part(_CODA_ARROW, 6))
+    return pc.binary_join_element_wise(part(_FIRST_ONSET_ARROW, 1), part(_VOWEL_ARROW, 2), part(_ONSET_ARROW, 4),
+                                       part(_VOWEL_ARROW, 5), tail, "")
 
 
 def fake_name(key, entity: str, name: str) -> str:
@@ -76,29 +81,35 @@ def _fake_name(digest: KeyedDigest, name: str) -> str:
 class FakeName(MaskingOperator):
     name = "fake_name"
     method = MaskingMethod.format_preserving
-    cost_per_value = 5.1
+    cost_per_value = 2.8
     params_allowed: ClassVar[frozenset[str]] = frozenset({"entity"})
 
+    def mask_strings(self, strings: pa.Array, params: dict) -> pa.Array | None:
+        """A column at once: names normalised and grouped by their number of parts in Arrow, each
+        group's digests from the Arrow buffers in one call, its words joined from the syllable
+        tables by Arrow. None when a name is blank."""
+        self.validate(params)
+        if has_blank(strings):
+            return None
+        digest = KeyedDigest(params["key"], "fake-name", params.get("entity", "person"))
+        normalised = normalise_strings(strings)
+        parts_of = np.minimum(pc.count_substring(normalised, " ").to_numpy(zero_copy_only=False) + 1, MAX_NAME_PARTS)
+        groups, order = [], []
+        for parts in np.unique(parts_of).tolist():
+            positions = np.flatnonzero(parts_of == parts)
+            seeds = digest.joined(normalised.take(positions), 16 * parts)
+            words = _syllable_words(np.frombuffer(seeds, dtype=np.uint8).reshape(-1, 16))
+            first = np.arange(len(positions)) * parts  # word j of name i is words[i * parts + j]
+            groups.append(pc.binary_join_element_wise(*(words.take(first + j) for j in range(parts)), " "))
+            order.append(positions)
+        return in_column_order(groups, order)
+
     def mask_distinct(self, values: list, params: dict) -> list:
-        """A column at once: names grouped by their number of parts, each group's digests in one call and
-        its words from the syllable tables column-wise."""
+        """`mask_strings` of the column; blanks per value."""
         self.validate(params)
         if not all_non_blank_strings(values):
             return super().mask_distinct(values, params)
-        digest = KeyedDigest(params["key"], "fake-name", params.get("entity", "person"))
-        normalised = normalise_texts(values)
-        by_parts: dict[int, list[int]] = {}
-        for i, name in enumerate(normalised):
-            by_parts.setdefault(min(name.count(" ") + 1, MAX_NAME_PARTS), []).append(i)
-        out = np.empty(len(values), dtype=object)
-        for parts, positions in by_parts.items():
-            seeds = digest.joined([normalised[i] for i in positions], 16 * parts)
-            words = _syllable_words(np.frombuffer(seeds, dtype=np.uint8).reshape(-1, 16)).reshape(-1, parts)
-            names = words[:, 0]
-            for j in range(1, parts):
-                names = names + " " + words[:, j]
-            out[positions] = names
-        return out.tolist()
+        return self.mask_strings(pa.array(values, pa.string()), params).to_pylist()
 
     def masker(self, params: dict) -> Callable[[Any], Any]:
         digest = KeyedDigest(params["key"], "fake-name", params.get("entity", "person"))

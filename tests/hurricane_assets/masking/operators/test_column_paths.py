@@ -102,10 +102,11 @@ def test_arrow_column_path_equals_per_value_path(key, profiles, operator, params
     assert masked.to_pylist() == [op.operate(v, full) for v in values[3:]]
     assert op.mask_strings(pa.array([values[0], "  "]), full) is None
     assert op.mask_strings(pa.array([values[0], ""]), full) is None
-    refused = {"iban": ["DE89 3704 0044 0532 0130 00"], "email": [" Jane.Doe@Gmail.com"], "hmac_token": []}[operator]
+    refused = {"iban": ["DE89 3704 0044 0532 0130 00"], "email": [" Jane.Doe@Gmail.com"]}.get(operator, [])
     for value in refused:  # a layout the Arrow path does not take: the whole column goes to the list path
         assert op.mask_strings(pa.array([values[0], value]), full) is None
-    stored = {"iban": r"[A-Za-z]{2}[A-Za-z0-9]{3,62}", "email": r"[!-~]+", "hmac_token": r"(?s).*\S.*"}[operator]
+    # what each Arrow path takes; tokens and fake names take any string that is not blank
+    stored = {"iban": r"[A-Za-z]{2}[A-Za-z0-9]{3,62}", "email": r"[!-~]+"}.get(operator, r"(?s).*\S.*")
     taken = [v for v in extra if re.fullmatch(stored, v)]
     assert taken
     assert op.mask_strings(pa.array(taken, pa.string()), full).to_pylist() == [op.operate(v, full) for v in taken]
