@@ -223,7 +223,7 @@ def _l_diversity(column, groups: np.ndarray, published: np.ndarray) -> int:
     values, _ = _ids(column)
     rows = np.flatnonzero(published)
     pairs = np.unique(np.stack([groups[rows], values[rows]], axis=1), axis=0)
-    return int(np.bincount(pairs[:, 0])[np.unique(pairs[:, 0])].min())
+    return int(np.bincount(pairs[:, 0])[sorted_unique(pairs[:, 0])].min())
 
 
 def _inference(prod_column, masked_column, groups: np.ndarray, targets: np.ndarray, published: np.ndarray) -> float:
@@ -233,7 +233,7 @@ def _inference(prod_column, masked_column, groups: np.ndarray, targets: np.ndarr
     rows = np.flatnonzero(published)
     overall = _majority(published_values[rows])
     majority_of: dict[int, object] = {}
-    for g in np.unique(groups[targets]):
+    for g in sorted_unique(groups[targets]):
         majority_of[int(g)] = _majority(published_values[rows[groups[rows] == g]])
     hits = np.mean([majority_of[int(groups[t])] == truth[t] for t in targets])
     base = np.mean([overall == truth[t] for t in targets])

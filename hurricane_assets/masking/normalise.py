@@ -56,16 +56,14 @@ def normalise_texts(values: list[str]) -> list[str]:
 
 def normalise_strings(arr):
     """`normalise_texts` of an Arrow string array, as an Arrow string array."""
-    import numpy as np
     import pyarrow as pa
+
+    from hurricane_assets.masking.strings import replaced_at
 
     lowered, others = _lowered_plain(arr)
     if not others:
         return lowered
-    fixed = pa.array([normalise_text(v) for v in arr.take(others).to_pylist()], pa.string())
-    index = np.arange(len(arr))
-    index[others] = len(arr) + np.arange(len(others))  # the others from `fixed`, in place
-    return pa.concat_arrays([lowered, fixed]).take(index)
+    return replaced_at(lowered, others, pa.array([normalise_text(v) for v in arr.take(others).to_pylist()], pa.string()))
 
 
 def _lowered_plain(arr):

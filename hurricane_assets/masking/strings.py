@@ -29,6 +29,14 @@ def fixed_width_strings(chars: np.ndarray) -> pa.Array:
     return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(chars))])
 
 
+def fixed_width_bytes(strings: pa.Array, width: int) -> np.ndarray:
+    """The bytes of `strings`, every one `width` bytes long, as n × width (a view of Arrow's buffer)."""
+    data, offsets = string_buffers(strings)
+    if offsets[-1] - offsets[0] != len(strings) * width:
+        raise ValueError(f"expected {len(strings)} strings of {width} bytes each")
+    return np.frombuffer(data, np.uint8)[offsets[0]:offsets[-1]].reshape(len(strings), width)
+
+
 def printable_ascii_bytes(strings: pa.Array) -> np.ndarray | None:
     """The UTF-8 bytes of `strings` (an Arrow string array without nulls) when every one is printable
     ASCII (space to "~", a stored identifier's usual form), else None: one pass over the bytes instead
@@ -60,3 +68,10 @@ def in_column_order(groups: list[pa.Array], positions: list[np.ndarray]) -> pa.A
     if not groups:
         return pa.array([], pa.string())
     return pa.concat_arrays(groups).take(np.argsort(np.concatenate(positions), kind="stable"))
+
+
+def replaced_at(arr: pa.Array, positions: np.ndarray, values: pa.Array) -> pa.Array:
+    """`arr` with the values at `positions` replaced by `values` (in that order)."""
+    index = np.arange(len(arr))
+    index[positions] = len(arr) + np.arange(len(positions))
+    return pa.concat_arrays([arr, values]).take(index)

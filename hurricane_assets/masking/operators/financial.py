@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from hurricane_assets.masking.checksums import luhn_check_digit, luhn_check_digits
+from hurricane_assets.masking.distinct import sorted_unique
 from hurricane_assets.masking.normalise import alnum_upper, digits_only
 from hurricane_assets.masking.operators.base import (
     KeyedDigest,
@@ -23,7 +24,7 @@ from hurricane_assets.masking.operators.base import (
     replace_positions,
 )
 from hurricane_assets.masking.operators.identifiers import keyed_characters
-from hurricane_assets.masking.strings import fixed_width_strings, in_column_order, string_buffers
+from hurricane_assets.masking.strings import fixed_width_bytes, fixed_width_strings, in_column_order
 from negotiation_graph.terms import MaskingMethod
 
 _BASE36 = str.maketrans({ch: str(int(ch, 36)) for ch in string.ascii_uppercase})
@@ -146,11 +147,10 @@ class IbanPseudonym(MaskingOperator):
         digest = KeyedDigest(params["key"], "iban", params.get("entity", "iban"))
         lengths = pc.utf8_length(strings).to_numpy(zero_copy_only=False)
         parts, order = [], []
-        for length in np.unique(lengths).tolist():
+        for length in sorted_unique(lengths).tolist():
             positions = np.flatnonzero(lengths == length)
             compact = pc.ascii_upper(pc.take(strings, positions))
-            data, offsets = string_buffers(compact)
-            chars = np.frombuffer(data, np.uint8)[offsets[0]:offsets[-1]].reshape(-1, length)
+            chars = fixed_width_bytes(compact, length)
             parts.append(fixed_width_strings(_iban_bytes(chars, digest.joined(compact, max(32, length)))))
             order.append(positions)
         return in_column_order(parts, order)

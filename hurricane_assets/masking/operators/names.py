@@ -15,6 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from hurricane_assets.masking.distinct import sorted_unique
 from hurricane_assets.masking.normalise import normalise_strings, normalise_text
 from hurricane_assets.masking.operators.base import (
     KeyedDigest,
@@ -95,7 +96,7 @@ class FakeName(MaskingOperator):
         normalised = normalise_strings(strings)
         parts_of = np.minimum(pc.count_substring(normalised, " ").to_numpy(zero_copy_only=False) + 1, MAX_NAME_PARTS)
         groups, order = [], []
-        for parts in np.unique(parts_of).tolist():
+        for parts in sorted_unique(parts_of).tolist():
             positions = np.flatnonzero(parts_of == parts)
             seeds = digest.joined(normalised.take(positions), 16 * parts)
             words = _syllable_words(np.frombuffer(seeds, dtype=np.uint8).reshape(-1, 16))

@@ -99,32 +99,43 @@ def test_arrow_column_path_equals_per_value_path(key, profiles, operator, params
     values = list(dict.fromkeys(v for v in profiles[column] if v is not None))
     masked = op.mask_strings(pa.array(values, pa.string()).slice(3), full)
     assert masked is not None and masked.type == pa.string()
-    assert masked.to_pylist() == [op.operate(v, full) for v in values[3:]]
+    assert masked.to_pylist() == [op.operate(v, _per_value(operator, full, values[3:])) for v in values[3:]]
     assert op.mask_strings(pa.array([values[0], "  "]), full) is None
     assert op.mask_strings(pa.array([values[0], ""]), full) is None
-    refused = {"iban": ["DE89 3704 0044 0532 0130 00"], "email": [" Jane.Doe@Gmail.com"]}.get(operator, [])
+    refused = {"iban": ["DE89 3704 0044 0532 0130 00"], "email": [" Jane.Doe@Gmail.com"],
+               "phone": ["(020) 7946 0018", "+0712345678"]}.get(operator, [])
     for value in refused:  # a layout the Arrow path does not take: the whole column goes to the list path
         assert op.mask_strings(pa.array([values[0], value]), full) is None
     # what each Arrow path takes; tokens and fake names take any string that is not blank
-    stored = {"iban": r"[A-Za-z]{2}[A-Za-z0-9]{3,62}", "email": r"[!-~]+"}.get(operator, r"(?s).*\S.*")
+    stored = {"iban": r"[A-Za-z]{2}[A-Za-z0-9]{3,62}", "email": r"[!-~]+",
+              "phone": r"\+[1-9][0-9]{6,14}"}.get(operator, r"(?s).*\S.*")
     taken = [v for v in extra if re.fullmatch(stored, v)]
     assert taken
-    assert op.mask_strings(pa.array(taken, pa.string()), full).to_pylist() == [op.operate(v, full) for v in taken]
+    assert op.mask_strings(pa.array(taken, pa.string()), full).to_pylist() == [
+        op.operate(v, _per_value(operator, full, taken)) for v in taken]
 
 
-def test_the_engine_masks_token_iban_and_email_columns_in_arrow(key, profiles, monkeypatch):
+def _per_value(operator: str, params: dict, column: list) -> dict:
+    """The per-value path's params for a value of `column`: a phone fake avoids the column's numbers."""
+    return {**params, "avoid": frozenset(column)} if operator == "phone" else params
+
+
+def test_the_engine_masks_stored_values_in_arrow(key, profiles, monkeypatch):
     """A column of stored values never reaches the list path (`mask_distinct`), and its nulls stay null."""
     import pyarrow as pa
 
     from hurricane_assets.masking.columns import masked_columns
     from hurricane_assets.masking.plans import ColumnRule
 
-    table = pa.table({c: pa.array(list(profiles[c]) + [None]) for c in ("customer_id", "iban", "email")})
+    table = pa.table({c: pa.array(list(profiles[c]) + [None]) for c in ("customer_id", "iban", "email", "phone")})
     rules = {"customer_id": ColumnRule(operator="hmac_token", params={"entity": "customer"}),
-             "iban": ColumnRule(operator="iban", params={}), "email": ColumnRule(operator="email", params={})}
-    expected = {c: [None if v is None else operator_class(r.operator)().operate(v, {**r.params, "key": key})
-                    for v in table.column(c).to_pylist()] for c, r in rules.items()}
-    for name in ("hmac_token", "iban", "email"):
+             "iban": ColumnRule(operator="iban", params={}), "email": ColumnRule(operator="email", params={}),
+             "phone": ColumnRule(operator="phone", params={})}
+    column = {c: [v for v in table.column(c).to_pylist() if v is not None] for c in rules}
+    expected = {c: [None if v is None else operator_class(r.operator)().operate(
+        v, _per_value(r.operator, {**r.params, "key": key}, column[c])) for v in table.column(c).to_pylist()]
+        for c, r in rules.items()}
+    for name in ("hmac_token", "iban", "email", "phone"):
         monkeypatch.setattr(operator_class(name), "mask_distinct", lambda *a, **k: pytest.fail("took the list path"))
     out = masked_columns(table, rules, key, split=False)
     for column in rules:

@@ -76,3 +76,23 @@ def test_phone_layouts_mask_consistently_with_e164(key):
 def test_unparseable_phone_is_still_keyed_and_same_shape(key):
     masked = PhonePseudonym().operate("ext. 12-34", {"key": key})
     assert re.fullmatch(r"ext\. \d\d-\d\d", masked) and masked != "ext. 12-34"
+
+
+@pytest.mark.parametrize("layout", [[], ["(020) 7946 0018"]], ids=["arrow-path", "list-path"])
+def test_a_fake_is_never_a_number_of_its_column(key, layout):
+    """An attacker's column: every fake of a first run is put back as a prod number. The next run
+    must give each value a number that is none of the column's (on the Arrow path for stored numbers,
+    and on the list path a written-out number sends the column to), as the per-value path does."""
+    from hurricane_assets.masking.normalise import normalise_phone
+    from hurricane_assets.masking.registry import operator_class
+
+    op = operator_class("phone")()
+    params = {"key": key}
+    numbers = ["+447400137732", "+4915112345678", "+33612345678", "+12025550143", "+61412345678", "+31612345678"]
+    first = op.mask_distinct(numbers, params)
+    column = numbers + first + layout
+    again = op.mask_distinct(column, params)
+    assert not set(again) & set(column)
+    assert again[:len(numbers)] != first
+    avoid = frozenset(column) | {normalise_phone(v, "GB") for v in layout}  # as the list path normalises them
+    assert again == [op.operate(v, {**params, "avoid": avoid}) for v in column]
