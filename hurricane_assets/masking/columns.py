@@ -8,6 +8,7 @@ date (Delta enforces the schema).
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -153,6 +154,7 @@ def masked_columns(table: pa.Table, rules: dict[str, ColumnRule], key: MaskingKe
     out: dict[str, MaskedColumn] = {}
     kept: dict[str, pa.Array] = {}
     jobs: dict[str, tuple[DistinctValues, Callable[[], list]]] = {}
+    wanted: dict[str, tuple[pa.Array, object, dict]] = {}  # columns to encode, with their operator and params
     for name in table.column_names:
         rule = rules[name]
         if rule.drops:
@@ -162,13 +164,16 @@ def masked_columns(table: pa.Table, rules: dict[str, ColumnRule], key: MaskingKe
         if vectorised is not None:
             out[name] = vectorised
             continue
-        job = _distinct_job(arr, rule, key)
-        if job is not None:
-            jobs[name] = job
+        prepared = _distinct_operator(arr, rule, key)
+        if prepared is not None:
+            wanted[name] = (arr, *prepared)
         elif rule.operator == "keep":
             kept[name] = arr
         else:
             out[name] = masked_column(arr, rule, key, table, split=split)
+    encoded = _encoded([arr for arr, _, _ in wanted.values()])
+    for (name, (_, operator, params)), distinct in zip(wanted.items(), encoded):
+        jobs[name] = (distinct, _DistinctTransform(operator, distinct, params))
 
     def count_kept() -> None:
         for name, arr in kept.items():
@@ -292,14 +297,36 @@ class _DistinctTransform:
 def _distinct_job(arr: pa.Array, rule: ColumnRule, key: MaskingKey) -> tuple[DistinctValues, Callable[[], list]] | None:
     """The column's distinct values and their transform, for operators that need nothing but the
     value; None for keep and for operators that read other columns of the row."""
+    prepared = _distinct_operator(arr, rule, key)
+    if prepared is None:
+        return None
+    distinct = DistinctValues.of(arr)
+    operator, params = prepared
+    return distinct, _DistinctTransform(operator, distinct, params)
+
+
+def _distinct_operator(arr: pa.Array, rule: ColumnRule, key: MaskingKey) -> tuple[object, dict] | None:
+    """`_distinct_job`'s operator and params, before the column is encoded; None as there."""
     operator = operator_class(rule.operator)()
     params = {**resolved_params(arr, rule), "key": key}
     operator.validate(params)
     if rule.operator == "keep" or operator.row_context == "entity_column" or (
             operator.row_context == "row_columns" and params.get("row_columns")):
         return None
-    distinct = DistinctValues.of(arr)
-    return distinct, _DistinctTransform(operator, distinct, params)
+    return operator, params
+
+
+ENCODE_IN_THREADS_ABOVE = 200_000  # values in all columns: below, two threads cost more than they save
+
+
+def _encoded(arrays: list[pa.Array]) -> list[DistinctValues]:
+    """`DistinctValues.of` each array, two at a time where there is much to encode: Arrow's hashing
+    releases the GIL (a million distinct strings take ~0.2 s each). The threads end before anything
+    forks (`parallel.run_split` forks only where no other Python thread runs)."""
+    if len(arrays) < 2 or sum(len(a) for a in arrays) < ENCODE_IN_THREADS_ABOVE:
+        return [DistinctValues.of(a) for a in arrays]
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="hurricane-encode") as pool:
+        return list(pool.map(DistinctValues.of, arrays))
 
 
 def _shift_by_entity(arr: pa.Array, params: dict, table: pa.Table) -> pa.Array:

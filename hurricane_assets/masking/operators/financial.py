@@ -134,7 +134,7 @@ class IbanPseudonym(MaskingOperator):
 
     name = "iban"
     method = MaskingMethod.format_preserving
-    cost_per_value = 1.6
+    cost_per_value = 1.8
     params_allowed = frozenset({"entity"})
 
     def mask_strings(self, strings: pa.Array, params: dict) -> pa.Array | None:
