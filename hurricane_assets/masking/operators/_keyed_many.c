@@ -94,6 +94,16 @@ static int column_item(const column *c, Py_ssize_t i, const char **data, Py_ssiz
     return 0;
 }
 
+/* `result`, after the column and the argument buffers (`last` may be NULL) are released. */
+static PyObject *released(PyObject *result, column *c, Py_buffer *first, Py_buffer *second, Py_buffer *last) {
+    column_release(c);
+    PyBuffer_Release(first);
+    PyBuffer_Release(second);
+    if (last != NULL)
+        PyBuffer_Release(last);
+    return result;
+}
+
 /* HMAC-SHA-256 of prefix + each value of `c`, concatenated; NULL with an error set. */
 static PyObject *hmac_column(Py_buffer *block, Py_buffer *prefix, const column *c) {
     PyObject *result = NULL;
@@ -148,10 +158,7 @@ static PyObject *hmac_sha256_many(PyObject *self, PyObject *args) {
         return NULL;
     if (column_of_sequence(values, &c) == 0)
         result = hmac_column(&block, &prefix, &c);
-    column_release(&c);
-    PyBuffer_Release(&block);
-    PyBuffer_Release(&prefix);
-    return result;
+    return released(result, &c, &block, &prefix, NULL);
 }
 
 static PyObject *hmac_sha256_arrow(PyObject *self, PyObject *args) {
@@ -162,10 +169,7 @@ static PyObject *hmac_sha256_arrow(PyObject *self, PyObject *args) {
         return NULL;
     if (column_of_arrow(data, offsets, &c) == 0)
         result = hmac_column(&block, &prefix, &c);
-    column_release(&c);
-    PyBuffer_Release(&block);
-    PyBuffer_Release(&prefix);
-    return result;
+    return released(result, &c, &block, &prefix, NULL);
 }
 
 /* Keyed BLAKE2b of prefix + each value of `c` + suffix, concatenated; NULL with an error set. */
@@ -227,11 +231,7 @@ static PyObject *blake2b_many(PyObject *self, PyObject *args) {
         return NULL;
     if (column_of_sequence(values, &c) == 0)
         result = blake2b_column(&key, &prefix, digest_size, &c, &suffix);
-    column_release(&c);
-    PyBuffer_Release(&key);
-    PyBuffer_Release(&prefix);
-    PyBuffer_Release(&suffix);
-    return result;
+    return released(result, &c, &key, &prefix, &suffix);
 }
 
 static PyObject *blake2b_arrow(PyObject *self, PyObject *args) {
@@ -243,11 +243,7 @@ static PyObject *blake2b_arrow(PyObject *self, PyObject *args) {
         return NULL;
     if (column_of_arrow(data, offsets, &c) == 0)
         result = blake2b_column(&key, &prefix, digest_size, &c, &suffix);
-    column_release(&c);
-    PyBuffer_Release(&key);
-    PyBuffer_Release(&prefix);
-    PyBuffer_Release(&suffix);
-    return result;
+    return released(result, &c, &key, &prefix, &suffix);
 }
 
 static PyMethodDef methods[] = {

@@ -98,6 +98,16 @@ class MaskingOperator(Operator):
         take) sends the column to `mask_distinct`."""
         return None
 
+    def masked_as_strings(self, values: list, params: dict) -> list | None:
+        """`mask_strings` of `values` as a list, when they are strings (no None) that the Arrow path
+        takes; None otherwise (the caller's list path then masks them)."""
+        try:
+            arr = pa.array(values, pa.string())
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            return None
+        masked = self.mask_strings(arr, params) if arr.null_count == 0 else None
+        return None if masked is None else masked.to_pylist()
+
     def mask_array(self, arr, params: dict):
         """The whole Arrow column at once, where a vectorised kernel gives the same result as the
         per-value path (nulls stay null); None to let the engine map distinct values instead."""

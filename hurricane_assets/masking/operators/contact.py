@@ -129,9 +129,9 @@ class EmailPseudonym(MaskingOperator):
         self.validate(params)
         if not all_non_blank_strings(values):
             return super().mask_distinct(values, params)
-        masked = self.mask_strings(pa.array(values, pa.string()), params)
+        masked = self.masked_as_strings(values, params)
         if masked is not None:
-            return masked.to_pylist()
+            return masked
         local_digest, new_domain, keep = self._parts(params)
         addresses = [normalise_email(v) for v in values]
         encoded = _b32_lower(local_digest.joined(addresses), 32, 10)
@@ -221,14 +221,10 @@ class PhonePseudonym(MaskingOperator):
         holds in the per-value path's order; every other value, and every value none of those
         attempts settles, goes through the per-value path, so the output is the same. A column of
         stored numbers alone goes through `mask_strings`."""
-        try:
-            arr = pa.array(values, pa.string())
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
-            arr = None
-        if arr is not None and arr.null_count == 0:
-            masked = self.mask_strings(arr, params)
-            if masked is not None:
-                return masked.to_pylist()
+        masked = self.masked_as_strings(values, params)
+        if masked is not None:
+            return masked
+        arr = _string_array(values)
         region = params.get("region", DEFAULT_PHONE_REGION)
         groups, others = _plain_e164_groups(arr) if arr is not None else ({}, list(range(len(values))))
         # Stored numbers are E.164 already ("+" and digits): only other layouts need the full parse.
@@ -368,6 +364,14 @@ def in_fiction_range(e164: str) -> bool:
     fiction = FICTION_RANGES.get(split[0])
     prefix = fiction(split[1]) if fiction is not None else None
     return prefix is not None and split[1].startswith(prefix)
+
+
+def _string_array(values: list) -> pa.Array | None:
+    """`values` as an Arrow string array (None stays null), or None when some value is no string."""
+    try:
+        return pa.array(values, pa.string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
 
 
 def _split_e164(value: str) -> tuple[int, str] | None:

@@ -160,14 +160,9 @@ class IbanPseudonym(MaskingOperator):
         compact ones column-wise by length and any other value through the per-value path. The output
         is the same."""
         self.validate(params)
-        try:
-            arr = pa.array(values, pa.string())
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
-            arr = None
-        if arr is not None and arr.null_count == 0:
-            masked = self.mask_strings(arr, params)
-            if masked is not None:
-                return masked.to_pylist()
+        masked = self.masked_as_strings(values, params)
+        if masked is not None:
+            return masked
         digest = KeyedDigest(params["key"], "iban", params.get("entity", "iban"))
         out = list(values)
         by_length: dict[int, list[int]] = {}

@@ -110,7 +110,7 @@ class FakeName(MaskingOperator):
         self.validate(params)
         if not all_non_blank_strings(values):
             return super().mask_distinct(values, params)
-        return self.mask_strings(pa.array(values, pa.string()), params).to_pylist()
+        return self.masked_as_strings(values, params)
 
     def masker(self, params: dict) -> Callable[[Any], Any]:
         digest = KeyedDigest(params["key"], "fake-name", params.get("entity", "person"))

@@ -58,7 +58,7 @@ class KeyedToken(MaskingOperator):
         self.validate(params)
         if not all_non_blank_strings(values):
             return super().mask_distinct(values, params)
-        return self.mask_strings(pa.array(values, pa.string()), params).to_pylist()
+        return self.masked_as_strings(values, params)
 
     def mask_strings(self, strings: pa.Array, params: dict) -> pa.Array | None:
         """The column path in Arrow: normalised, digested from the Arrow buffers, hex-encoded in numpy."""
