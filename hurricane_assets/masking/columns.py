@@ -208,12 +208,9 @@ def masked_columns(table: pa.Table, rules: dict[str, ColumnRule], key: MaskingKe
     results = run_split(runnable, run_weights, split=split, alongside=count_kept)
     if split_at is not None:  # the split column's two parts, in order
         parts = [results[split_at], results.pop()]
-        if all(isinstance(p, pa.Array) for p in parts):
-            joined = pa.concat_arrays(parts)
-            results[split_at] = (joined, _distinct(joined))
-        else:
-            joined = [v for p in parts for v in (p.to_pylist() if isinstance(p, pa.Array) else p)]
-            results[split_at] = (joined, len(set(joined)) if set(map(type, joined)) <= {str} else None)
+        joined = pa.concat_arrays(parts) if all(isinstance(p, pa.Array) for p in parts) else [
+            v for p in parts for v in (p.to_pylist() if isinstance(p, pa.Array) else p)]
+        results[split_at] = _counted(joined, jobs[names[split_at]][0].encoded.dictionary.type)
     for (name, (distinct, _)), transformed in zip(jobs.items(), results):
         if name in known:
             found, missing = known[name]
@@ -259,14 +256,18 @@ class _Counted:
         self.transform, self.out_type = transform, out_type
 
     def __call__(self) -> tuple[pa.Array, int | None]:
-        transformed = self.transform()
-        if isinstance(transformed, pa.Array):  # an operator's Arrow path: counted by Arrow, no Python set
-            out = transformed.cast(self.out_type)
-            return out, _distinct(out)
-        out = pa.array(transformed, type=self.out_type)
-        if set(map(type, transformed)) <= {str}:  # strings: a set counts them as Arrow would
-            return out, len(set(transformed))
-        return out, None  # other types (NaN, 1 == 1.0 …): Arrow counts them
+        return _counted(self.transform(), self.out_type)
+
+
+def _counted(transformed: list | pa.Array, out_type: pa.DataType) -> tuple[pa.Array, int | None]:
+    """Transformed values as an Arrow array of `out_type`, and their distinct count where it is cheap here."""
+    if isinstance(transformed, pa.Array):  # an operator's Arrow path: counted by Arrow, no Python set
+        out = transformed.cast(out_type)
+        return out, _distinct(out)
+    out = pa.array(transformed, type=out_type)
+    if set(map(type, transformed)) <= {str}:  # strings: a set counts them as Arrow would
+        return out, len(set(transformed))
+    return out, None  # other types (NaN, 1 == 1.0 …): Arrow counts them
 
 
 class _DistinctTransform:

@@ -42,20 +42,10 @@ def normalise_phone(value: str, region: str = DEFAULT_PHONE_REGION) -> str:
     return "".join(ch for ch in value if ch.isdigit())
 
 
-def normalise_texts(values: list[str]) -> list[str]:
-    """`normalise_text` of each string: the printable ASCII ones (stored identifiers, most names) by
-    Arrow at once, where the only whitespace is the space and casefold is lower; the others one by one."""
-    import pyarrow as pa
-
-    lowered, others = _lowered_plain(pa.array(values, pa.string()))
-    out = lowered.to_pylist()
-    for i in others:
-        out[i] = normalise_text(values[i])
-    return out
-
-
 def normalise_strings(arr):
-    """`normalise_texts` of an Arrow string array, as an Arrow string array."""
+    """`normalise_text` of each string of an Arrow string array, as an Arrow string array: the
+    printable ASCII ones (stored identifiers, most names) by Arrow at once, where the only whitespace
+    is the space and casefold is lower; the others one by one."""
     import pyarrow as pa
 
     from hurricane_assets.masking.strings import replaced_at
@@ -76,12 +66,12 @@ def _lowered_plain(arr):
     raw = printable_ascii_bytes(arr) if arr.null_count == 0 else None
     if raw is not None:  # all printable ASCII (one pass over the bytes): no string needs the per-value path
         others = []
-        spaced = bool((raw == 32).any()) and pc.match_substring(arr, " ")
+        spaced = pc.match_substring(arr, " ") if (raw == 32).any() else None
     else:
         plain = pc.match_substring_regex(arr, "^[ -~]*$")
         others = [] if pc.all(plain).as_py() else pc.indices_nonzero(pc.invert(plain)).to_pylist()
         spaced = pc.match_substring(arr, " ")
-    if spaced is not False and pc.any(spaced).as_py():
+    if spaced is not None and pc.any(spaced).as_py():
         arr = pc.if_else(spaced, pc.utf8_trim(pc.replace_substring_regex(arr, " +", " "), " "), arr)
     return pc.ascii_lower(arr), others
 

@@ -13,6 +13,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 
+def string_array(values: list) -> pa.Array | None:
+    """`values` as an Arrow string array (None stays null), or None when some value is no string."""
+    try:
+        return pa.array(values, pa.string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+
+
 def string_buffers(arr: pa.Array) -> tuple[Any, np.ndarray]:
     """An Arrow string array's UTF-8 bytes and its own n + 1 int32 offsets (a slice's part of them),
     as the C loops read them."""

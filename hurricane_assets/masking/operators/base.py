@@ -21,7 +21,7 @@ from presidio_anonymizer.entities import InvalidParamError
 from presidio_anonymizer.operators import Operator, OperatorType
 
 from hurricane_assets.masking.keys import MaskingKey
-from hurricane_assets.masking.strings import string_buffers
+from hurricane_assets.masking.strings import string_array, string_buffers
 from negotiation_graph.terms import MaskingMethod
 
 try:  # the C loops over a column (OpenSSL's SHA-256 and BLAKE2b); built by `pip install`, see _keyed_many.c
@@ -101,11 +101,8 @@ class MaskingOperator(Operator):
     def masked_as_strings(self, values: list, params: dict) -> list | None:
         """`mask_strings` of `values` as a list, when they are strings (no None) that the Arrow path
         takes; None otherwise (the caller's list path then masks them)."""
-        try:
-            arr = pa.array(values, pa.string())
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
-            return None
-        masked = self.mask_strings(arr, params) if arr.null_count == 0 else None
+        arr = string_array(values)
+        masked = self.mask_strings(arr, params) if arr is not None and arr.null_count == 0 else None
         return None if masked is None else masked.to_pylist()
 
     def mask_array(self, arr, params: dict):

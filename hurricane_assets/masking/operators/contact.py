@@ -39,6 +39,7 @@ from hurricane_assets.masking.strings import (
     in_column_order,
     printable_ascii_bytes,
     replaced_at,
+    string_array,
     string_buffers,
 )
 from negotiation_graph.terms import MaskingMethod
@@ -221,10 +222,10 @@ class PhonePseudonym(MaskingOperator):
         holds in the per-value path's order; every other value, and every value none of those
         attempts settles, goes through the per-value path, so the output is the same. A column of
         stored numbers alone goes through `mask_strings`."""
-        masked = self.masked_as_strings(values, params)
+        arr = string_array(values)
+        masked = self.mask_strings(arr, params) if arr is not None and arr.null_count == 0 else None
         if masked is not None:
-            return masked
-        arr = _string_array(values)
+            return masked.to_pylist()
         region = params.get("region", DEFAULT_PHONE_REGION)
         groups, others = _plain_e164_groups(arr) if arr is not None else ({}, list(range(len(values))))
         # Stored numbers are E.164 already ("+" and digits): only other layouts need the full parse.
@@ -364,14 +365,6 @@ def in_fiction_range(e164: str) -> bool:
     fiction = FICTION_RANGES.get(split[0])
     prefix = fiction(split[1]) if fiction is not None else None
     return prefix is not None and split[1].startswith(prefix)
-
-
-def _string_array(values: list) -> pa.Array | None:
-    """`values` as an Arrow string array (None stays null), or None when some value is no string."""
-    try:
-        return pa.array(values, pa.string())
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        return None
 
 
 def _split_e164(value: str) -> tuple[int, str] | None:

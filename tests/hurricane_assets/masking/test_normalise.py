@@ -33,26 +33,27 @@ def test_stored_forms_pass_through():
     assert alnum_upper("gb50barc23965483113223") == "GB50BARC23965483113223"
 
 
-def test_normalise_texts_equals_normalise_text_per_value():
+def test_normalise_strings_equals_normalise_text_per_value():
     """The column form lower-cases plain ASCII with Arrow; anything else must still casefold and
     collapse spaces exactly like the per-value form (a difference would change tokens)."""
-    from hurricane_assets.masking.normalise import normalise_text, normalise_texts
+    import pyarrow as pa
+
+    from hurricane_assets.masking.normalise import normalise_strings, normalise_text
 
     values = ["Cust_0000001", "ABC", "", " Padded ", "Two  Spaces", "Straße", "ÉCOLE", "tab\there", "x\x1fy",
               "İstanbul", "ǅ", "a~Z!"]
-    assert normalise_texts(values) == [normalise_text(v) for v in values]
+    assert normalise_strings(pa.array(values)).to_pylist() == [normalise_text(v) for v in values]
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.one_of(UTF8_TEXT, st.text(alphabet="Ab 1_-.~", max_size=12)), max_size=12), st.integers(0, 3))
 def test_normalise_strings_is_normalise_text_of_each_arrow_string(values, start):
     """The Arrow path (one pass over the bytes when all are printable ASCII, a regex per string
-    otherwise), also on a slice, gives `normalise_text` of each value; so does the list path."""
+    otherwise), also on a slice, gives `normalise_text` of each value."""
     import pyarrow as pa
 
-    from hurricane_assets.masking.normalise import normalise_strings, normalise_texts
+    from hurricane_assets.masking.normalise import normalise_strings
 
     own = values[min(start, len(values)):]
     expected = [normalise_text(v) for v in own]
     assert normalise_strings(pa.array(values, pa.string()).slice(min(start, len(values)))).to_pylist() == expected
-    assert normalise_texts(own) == expected
