@@ -7,7 +7,7 @@ date (Delta enforces the schema).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
@@ -146,97 +146,135 @@ def masked_column(arr: pa.Array, rule: ColumnRule, key: MaskingKey, table: pa.Ta
 
 def masked_columns(table: pa.Table, rules: dict[str, ColumnRule], key: MaskingKey, *,
                    split: bool | None = None, caches: dict | None = None) -> dict[str, MaskedColumn]:
-    """Every column the rules do not drop, masked, in table order. The per-distinct-value work of all
-    columns is shared with a forked helper process when it is large (`parallel.run_split`), and the
-    distinct counts of kept columns (Arrow, outside the GIL) are taken in a thread meanwhile.
+    """Every column the rules do not drop, masked, in table order (`ColumnWork` without work beside)."""
+    return ColumnWork(table, rules, key, split=split, caches=caches).run(split=split)[0]
+
+
+LIGHT_COLUMN_MICROS = 20_000  # estimated per-value work of a column `ready` masks when asked
+
+
+class ColumnWork:
+    """A table's masking in two steps, so that other work can join the split: preparing (the
+    vectorised columns, the kept ones, and the dictionary encoding of the others) and running (the
+    per-distinct-value work, shared with a forked helper process when it is large,
+    `parallel.run_split`, with the distinct counts of kept columns taken in a thread meanwhile).
     `caches` (column → `stream.ValueCache`, when streaming batches): values masked in an earlier batch
     are taken from the column's cache; only the others are transformed (here or in the helper)."""
-    out: dict[str, MaskedColumn] = {}
-    kept: dict[str, pa.Array] = {}
-    jobs: dict[str, tuple[DistinctValues, Callable[[], list]]] = {}
-    wanted: dict[str, tuple[pa.Array, object, dict]] = {}  # columns to encode, with their operator and params
-    for name in table.column_names:
-        rule = rules[name]
-        if rule.drops:
-            continue
-        arr = table.column(name).combine_chunks()
-        vectorised = _array_result(arr, rule, key)
-        if vectorised is not None:
-            out[name] = vectorised
-            continue
-        prepared = _distinct_operator(arr, rule, key)
-        if prepared is not None:
-            wanted[name] = (arr, *prepared)
-        elif rule.operator == "keep":
-            kept[name] = arr
-        else:
-            out[name] = masked_column(arr, rule, key, table, split=split)
-    encoded = _encoded([arr for arr, _, _ in wanted.values()])
-    for (name, (_, operator, params)), distinct in zip(wanted.items(), encoded):
-        jobs[name] = (distinct, _DistinctTransform(operator, distinct, params))
 
-    def count_kept() -> None:
-        for name, arr in kept.items():
-            distinct = _distinct(arr)
-            out[name] = MaskedColumn(arr, distinct, distinct)
+    def __init__(self, table: pa.Table, rules: dict[str, ColumnRule], key: MaskingKey, *,
+                 split: bool | None = None, caches: dict | None = None):
+        self._table, self._rules, self._caches = table, rules, caches
+        self._out: dict[str, MaskedColumn] = {}
+        self._kept: dict[str, pa.Array] = {}
+        wanted: dict[str, tuple[pa.Array, object, dict]] = {}  # columns to encode, with their operator and params
+        for name in table.column_names:
+            rule = rules[name]
+            if rule.drops:
+                continue
+            arr = table.column(name).combine_chunks()
+            vectorised = _array_result(arr, rule, key)
+            if vectorised is not None:
+                self._out[name] = vectorised
+                continue
+            prepared = _distinct_operator(arr, rule, key)
+            if prepared is not None:
+                wanted[name] = (arr, *prepared)
+            elif rule.operator == "keep":
+                self._kept[name] = arr
+            else:
+                self._out[name] = masked_column(arr, rule, key, table, split=split)
+        encoded = _encoded([arr for arr, _, _ in wanted.values()])
+        self._jobs = {name: (distinct, _DistinctTransform(operator, distinct, params))
+                      for (name, (_, operator, params)), distinct in zip(wanted.items(), encoded)}
 
-    known: dict[str, tuple[list, list[int]]] = {}
-    tasks = []
-    for name, (distinct, transform) in jobs.items():
-        cache = caches.get(name) if caches is not None else None
-        if cache is None:
-            tasks.append((_Counted(transform, distinct.encoded.dictionary.type), distinct.count))
-            continue
-        found, missing = cache.lookup(distinct.values)
-        known[name] = (found, missing)
-        todo = [distinct.values[i] for i in missing]
-        tasks.append((_transform_of(distinct.values, transform, todo), len(todo)))
-    weights = [n * operator_class(rules[name].operator).cost_per_value for name, (_, n) in zip(jobs, tasks)]
-    names = list(jobs)
-    split_at = _heaviest_to_split(names, weights, rules, known)
-    runnable, run_weights = [task for task, _ in tasks], list(weights)
-    if split_at is not None:
-        # one column outweighing all others would leave one process idle while the other masks it:
-        # a part of it worth half of all the work goes to one side, its rest with the other columns
-        distinct, transform = jobs[names[split_at]]
-        heavy, total = weights[split_at], sum(weights)
-        cut = round(distinct.count * total / 2 / heavy)
-        runnable[split_at] = lambda: transform.part(0, cut)
-        runnable.append(lambda: transform.part(cut))
-        run_weights[split_at] = total / 2
-        run_weights.append(heavy - total / 2)
-    results = run_split(runnable, run_weights, split=split, alongside=count_kept)
-    if split_at is not None:  # the split column's two parts, in order
-        parts = [results[split_at], results.pop()]
-        joined = pa.concat_arrays(parts) if all(isinstance(p, pa.Array) for p in parts) else [
-            v for p in parts for v in (p.to_pylist() if isinstance(p, pa.Array) else p)]
-        results[split_at] = _counted(joined, jobs[names[split_at]][0].encoded.dictionary.type)
-    for (name, (distinct, _)), transformed in zip(jobs.items(), results):
-        if name in known:
-            found, missing = known[name]
-            if isinstance(transformed, pa.Array):  # the whole column went through `mask_strings`
-                transformed = transformed.to_pylist()
-            caches[name].store([distinct.values[i] for i in missing], transformed)
-            for i, value in zip(missing, transformed):
-                found[i] = value
-            out[name] = distinct.mapped(found)
-            continue
-        transformed, distinct_after = transformed
-        out[name] = distinct.mapped(transformed, distinct_after=distinct_after)
-    return {name: out[name] for name in table.column_names if name in out}
+    def ready(self, name: str) -> pa.Array | None:
+        """The masked column if preparing made it (vectorised, kept or masked row by row) or its
+        per-value work is light enough to do now (few distinct values: a postcode district), else None."""
+        if name in self._kept:
+            return self._kept[name]
+        job = self._jobs.get(name)
+        if job is not None and self._caches is None and (
+                job[0].count * operator_class(self._rules[name].operator).cost_per_value < LIGHT_COLUMN_MICROS):
+            distinct, transform = self._jobs.pop(name)
+            transformed, distinct_after = _Counted(transform, distinct.encoded.dictionary.type)()
+            self._out[name] = distinct.mapped(transformed, distinct_after=distinct_after)
+        return self._out[name].values if name in self._out else None
+
+    def run(self, *, split: bool | None = None,
+            beside: Sequence[tuple[Callable[[], object], float]] = ()) -> tuple[dict[str, MaskedColumn], list]:
+        """(Every column the rules do not drop, masked, in table order; the results of `beside`).
+        `beside`: (task, estimated µs) pairs that join the split as tasks of their own, in either
+        process, e.g. the k gate over columns that are `ready`: their results must pickle."""
+        out, jobs, caches = dict(self._out), self._jobs, self._caches
+
+        def count_kept() -> None:
+            for name, arr in self._kept.items():
+                distinct = _distinct(arr)
+                out[name] = MaskedColumn(arr, distinct, distinct)
+
+        known: dict[str, tuple[list, list[int]]] = {}
+        tasks = []
+        for name, (distinct, transform) in jobs.items():
+            cache = caches.get(name) if caches is not None else None
+            if cache is None:
+                tasks.append((_Counted(transform, distinct.encoded.dictionary.type), distinct.count))
+                continue
+            found, missing = cache.lookup(distinct.values)
+            known[name] = (found, missing)
+            todo = [distinct.values[i] for i in missing]
+            tasks.append((_transform_of(distinct.values, transform, todo), len(todo)))
+        weights = [n * operator_class(self._rules[name].operator).cost_per_value
+                   for name, (_, n) in zip(jobs, tasks)]
+        names = list(jobs)
+        split_at = _heaviest_to_split(names, weights, self._rules, known, sum(w for _, w in beside))
+        runnable, run_weights = [task for task, _ in tasks], list(weights)
+        if split_at is not None:
+            # one column outweighing all other work would leave one process idle while the other masks
+            # it: a part of it worth half of all the work goes to one side, its rest with the other tasks
+            distinct, transform = jobs[names[split_at]]
+            heavy, total = weights[split_at], sum(weights) + sum(w for _, w in beside)
+            cut = round(distinct.count * total / 2 / heavy)
+            runnable[split_at] = lambda: transform.part(0, cut)
+            runnable.append(lambda: transform.part(cut))
+            run_weights[split_at] = total / 2
+            run_weights.append(heavy - total / 2)
+        runnable += [task for task, _ in beside]
+        run_weights += [weight for _, weight in beside]
+        results = run_split(runnable, run_weights, split=split, alongside=count_kept)
+        beside_results = results[len(results) - len(beside):]
+        del results[len(results) - len(beside):]
+        if split_at is not None:  # the split column's two parts, in order
+            parts = [results[split_at], results.pop()]
+            joined = pa.concat_arrays(parts) if all(isinstance(p, pa.Array) for p in parts) else [
+                v for p in parts for v in (p.to_pylist() if isinstance(p, pa.Array) else p)]
+            results[split_at] = _counted(joined, jobs[names[split_at]][0].encoded.dictionary.type)
+        for (name, (distinct, _)), transformed in zip(jobs.items(), results):
+            if name in known:
+                found, missing = known[name]
+                if isinstance(transformed, pa.Array):  # the whole column went through `mask_strings`
+                    transformed = transformed.to_pylist()
+                caches[name].store([distinct.values[i] for i in missing], transformed)
+                for i, value in zip(missing, transformed):
+                    found[i] = value
+                out[name] = distinct.mapped(found)
+                continue
+            transformed, distinct_after = transformed
+            out[name] = distinct.mapped(transformed, distinct_after=distinct_after)
+        return {name: out[name] for name in self._table.column_names if name in out}, beside_results
 
 
 def _heaviest_to_split(names: list[str], weights: list[float], rules: dict[str, ColumnRule],
-                       known: dict) -> int | None:
-    """The index of a column whose per-value work outweighs all the other columns' together and whose
-    operator masks each value on its own (`value_local`), so splitting it balances the two processes."""
+                       known: dict, other: float = 0.0) -> int | None:
+    """The index of a column whose per-value work outweighs all other work together (the other columns'
+    and `other` µs beside them) and whose operator masks each value on its own (`value_local`), so
+    splitting it balances the two processes."""
     if not weights:
         return None
     heaviest = max(range(len(weights)), key=weights.__getitem__)
     name = names[heaviest]
     if name in known or not operator_class(rules[name].operator).value_local:
         return None
-    return heaviest if weights[heaviest] > sum(weights) - weights[heaviest] else None
+    return heaviest if weights[heaviest] > sum(weights) + other - weights[heaviest] else None
 
 
 def _transform_of(values: list, transform: Callable[[], list], todo: list) -> Callable[[], list]:

@@ -7,14 +7,16 @@ is unclassified; both stop the copy before anything is masked or written.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import pyarrow as pa
 
 from hurricane_assets.catalog.schema import arrow_type, schema_diff
-from hurricane_assets.masking.columns import MaskedColumn, mask_column, masked_columns
-from hurricane_assets.masking.kanonymity import DEFAULT_K, MAX_SUPPRESSION, KAnonymityError, enforce_k_anonymity
+from hurricane_assets.masking.columns import ColumnWork, MaskedColumn
+from hurricane_assets.masking.gate import GateResult, PrivacyGate
+from hurricane_assets.masking.kanonymity import DEFAULT_K, MAX_SUPPRESSION
 from hurricane_assets.masking.keys import Keyring
-from hurricane_assets.masking.measure import PrivacyCheckFailed, measure_privacy
+from hurricane_assets.masking.measure import PrivacyCheckFailed
 from hurricane_assets.masking.plans import MaskingPlan
 from hurricane_assets.masking.report import PrivacyReport, column_report
 
@@ -70,39 +72,31 @@ def mask_table(table: pa.Table, plan: MaskingPlan, keyring: Keyring, *, k: int |
     see `parallel.py`; the output is the same either way).
     """
     check_table(table, plan)
-    columns = masked_columns(table, plan.rules, keyring.key, split=split)
+    work = ColumnWork(table, plan.rules, keyring.key, split=split)
+    gate = PrivacyGate(table, plan, keyring, k=k, max_suppression=max_suppression, thresholds=thresholds)
+    beside = gate.beside(work)
+    columns, gated = work.run(split=split, beside=[(partial(gate, beside[0]), beside[1])] if beside else [])
     fields = [table.schema.field(name) for name in columns]
     masked = pa.Table.from_arrays([c.values for c in columns.values()],
                                   schema=pa.schema(fields, metadata=table.schema.metadata))
     _check_unique(columns, plan)
-
-    def regeneralise(column: str, params: dict) -> pa.Array:
-        rule = plan.rules[column].model_copy(update={"params": params})
-        return mask_column(table.column(column).combine_chunks(), rule, keyring.key, table)
-
-    changed_by_gate: set[str] = set()
-    if k is None:
+    result: GateResult = gated[0] if beside else gate(masked)
+    if result.error is not None:
+        error = result.error
+        error.report = _report(table, masked, plan, keyring, columns, error.outcome.to_dict(),
+                               error.outcome.final_params, set(error.outcome.quasi_identifiers), {})
+        raise error
+    if result.outcome is None:
         outcome_dict, final_params = {"k": None, "quasi_identifiers": plan.quasi_identifiers(), "actions": []}, {}
     else:
-        persons = table.column(plan.person_column) if plan.person_column in table.column_names else None
-        try:
-            masked, outcome = enforce_k_anonymity(masked, dict(plan.rules), regeneralise, k=k,
-                                                  max_suppression=max_suppression, persons=persons,
-                                                  person_column=plan.person_column, dataset=plan.dataset)
-        except KAnonymityError as error:
-            error.report = _report(table, masked, plan, keyring, columns, error.outcome.to_dict(),
-                                   error.outcome.final_params, set(error.outcome.quasi_identifiers))
-            raise
-        outcome_dict, final_params = outcome.to_dict(), outcome.final_params
-        if outcome.actions:  # generalised further or suppressed: the QIs' counts are the gate's output's
-            changed_by_gate = set(outcome.quasi_identifiers)
-    report = _report(table, masked, plan, keyring, columns, outcome_dict, final_params, changed_by_gate)
-    if thresholds is not None:
-        measurement = measure_privacy(table, masked, quasi_identifiers=plan.quasi_identifiers(),
-                                      person_column=plan.person_column, thresholds=thresholds)
-        report = report.model_copy(update={"measured": measurement.to_dict()})
-        if not measurement.passed:
-            error = PrivacyCheckFailed(plan.dataset, measurement)
+        outcome_dict, final_params = result.outcome.to_dict(), result.outcome.final_params
+    masked = result.applied_to(masked)
+    report = _report(table, masked, plan, keyring, columns, outcome_dict, final_params, result.changed,
+                     result.distinct_after)
+    if result.measurement is not None:
+        report = report.model_copy(update={"measured": result.measurement.to_dict()})
+        if not result.measurement.passed:
+            error = PrivacyCheckFailed(plan.dataset, result.measurement)
             error.report = report
             raise error
     return MaskedResult(table=masked, report=report)
@@ -110,7 +104,8 @@ def mask_table(table: pa.Table, plan: MaskingPlan, keyring: Keyring, *, k: int |
 
 def _report(table: pa.Table, masked: pa.Table, plan: MaskingPlan, keyring: Keyring,
             columns: dict[str, MaskedColumn], outcome_dict: dict, final_params: dict,
-            changed_by_gate: set[str]) -> PrivacyReport:
+            changed_by_gate: set[str], gate_distinct_after: dict[str, int]) -> PrivacyReport:
+    """`gate_distinct_after`: distinct counts of the QIs the gate changed, where it counted them."""
     return PrivacyReport(
         dataset=plan.dataset, env=plan.env, plan_version=plan.version, plan_source=plan.source,
         key_id=keyring.key_id, rows=table.num_rows,
@@ -120,7 +115,7 @@ def _report(table: pa.Table, masked: pa.Table, plan: MaskingPlan, keyring: Keyri
                           keyring.key_id, final_params.get(name),
                           distinct_before=columns[name].distinct_before if name in columns else None,
                           distinct_after=columns[name].distinct_after
-                          if name in columns and name not in changed_by_gate else None)
+                          if name in columns and name not in changed_by_gate else gate_distinct_after.get(name))
             for name in table.column_names
         ],
         k_anonymity=outcome_dict,

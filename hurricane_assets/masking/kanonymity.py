@@ -72,6 +72,9 @@ class KAnonymityError(ValueError):
             f"than {outcome.k} {'persons' if outcome.person_column else 'rows'}, above the suppression limit of "
             f"{outcome.max_suppression:.0%}; nothing was written")
 
+    def __reduce__(self):  # the gate may run in the helper process: the error crosses the pipe whole
+        return type(self), (self.dataset, self.outcome, self.small_rows)
+
 
 def group_sizes(table: pa.Table, columns: list[str], persons: pa.Array | pa.ChunkedArray | None = None
                 ) -> tuple[np.ndarray, np.ndarray]:

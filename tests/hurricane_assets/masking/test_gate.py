@@ -1,0 +1,130 @@
+"""The privacy gate beside the split (`gate.py`): the k gate and the measured checks run as one more
+task of the column work, in either process, with exactly the result they give after it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pyarrow as pa
+import pytest
+
+from hurricane_assets.catalog.manifest import PrivacyThresholds
+from hurricane_assets.masking import columns, parallel
+from hurricane_assets.masking.columns import ColumnWork, mask_column
+from hurricane_assets.masking.engine import mask_table
+from hurricane_assets.masking.gate import PrivacyGate
+from hurricane_assets.masking.kanonymity import KAnonymityError
+from hurricane_assets.masking.plans import ColumnRule, MaskingPlan
+
+THRESHOLDS = PrivacyThresholds(k=5, max_singling_out_risk=1.0, max_linkability_risk=1.0, sample_persons=200)
+
+
+def _plan(person_rule: ColumnRule | None = None, postcode_length: int = 3) -> MaskingPlan:
+    rules = {
+        "customer_id": person_rule or ColumnRule(operator="hmac_token", params={"entity": "customer"}, unique=True),
+        "email": ColumnRule(operator="email"),
+        "postcode": ColumnRule(operator="prefix", params={"length": postcode_length}, quasi_identifier=True),
+        "born": ColumnRule(operator="generalize_date", params={"years": 1}, quasi_identifier=True),
+    }
+    types = {"customer_id": "string", "email": "string", "postcode": "string", "born": "date"}
+    return MaskingPlan(dataset="test.people", env="preprod", source="test", rules=rules, expected_types=types,
+                       person_column="customer_id")
+
+
+def _people(n: int = 3000) -> pa.Table:
+    # persons with two rows each, postcodes of a few districts, birthdays spread over 70 years
+    return pa.table({
+        "customer_id": [f"cust_{i // 2:05d}" for i in range(n)],
+        "email": [f"p{i // 2}@example.org" for i in range(n)],
+        "postcode": [f"{'ABCDEFGH'[i % 8]}{i % 5}{i % 3} {i % 9}XY" for i in range(n)],
+        "born": [dt.date(1930 + i * 37 % 70, 1 + i % 12, 1 + i % 28) for i in range(n)],
+    })
+
+
+def _same(a, b) -> None:
+    assert a.table.equals(b.table)
+    assert a.report.model_dump(exclude={"created_at"}) == b.report.model_dump(exclude={"created_at"})
+
+
+def _after_the_split(monkeypatch) -> None:
+    monkeypatch.setattr(PrivacyGate, "beside", lambda self, work: None)
+
+
+def _all_in_the_helper(monkeypatch) -> None:
+    monkeypatch.setattr(parallel, "_halves", lambda weights: ([], list(range(len(weights)))))
+
+
+@pytest.fixture
+def small_light(monkeypatch):
+    """Light below 500 µs: this test's 360 postcodes (prefix, 1 µs each) are, its 1,500 tokens are not."""
+    monkeypatch.setattr(columns, "LIGHT_COLUMN_MICROS", 500)
+
+
+def test_the_gate_beside_the_split_gives_what_it_gives_after_it(keyring, monkeypatch, small_light):
+    table, plan = _people(), _plan()
+    seen = []
+    real_run_split = columns.run_split
+    monkeypatch.setattr(columns, "run_split",
+                        lambda tasks, weights, **kw: seen.append(len(tasks)) or real_run_split(tasks, weights, **kw))
+
+    here = mask_table(table, plan, keyring, k=5, thresholds=THRESHOLDS, split=False)
+    split = mask_table(table, plan, keyring, k=5, thresholds=THRESHOLDS, split=True)
+    with monkeypatch.context() as m:
+        _all_in_the_helper(m)
+        helper = mask_table(table, plan, keyring, k=5, thresholds=THRESHOLDS, split=True)
+    assert seen == [3, 3, 3]  # customer_id, email, and the gate; postcode was light enough to mask first
+    with monkeypatch.context() as m:
+        _after_the_split(m)
+        after = mask_table(table, plan, keyring, k=5, thresholds=THRESHOLDS, split=True)
+    for other in (split, helper, after):
+        _same(other, here)
+    k_anonymity = here.report.k_anonymity
+    assert k_anonymity["satisfied"] and k_anonymity["actions"], "the gate must have had work to do"
+    assert here.report.measured["values"]["k"] >= 5 and here.report.measured["passed"]
+
+
+def test_a_k_gate_failing_in_the_helper_fails_the_copy_with_its_outcome_and_report(keyring, monkeypatch):
+    # every person alone in their postcode: no generalisation within the limit makes groups of 50
+    table = _people(400).set_column(2, "postcode", pa.array([f"Z{i}" for i in range(400)]))
+    plan = _plan()
+    with pytest.raises(KAnonymityError) as here:
+        mask_table(table, plan, keyring, k=500, split=False)
+    _all_in_the_helper(monkeypatch)
+    with pytest.raises(KAnonymityError) as helper:
+        mask_table(table, plan, keyring, k=500, split=True)
+    assert str(helper.value) == str(here.value)
+    assert helper.value.outcome == here.value.outcome
+    assert helper.value.report.model_dump(exclude={"created_at"}) == here.value.report.model_dump(exclude={"created_at"})
+
+
+def test_only_a_key_checked_one_to_one_may_stand_in_for_its_tokens(keyring, small_light):
+    """The measurement groups rows by the person column; beside the split its tokens do not exist yet.
+    Prod ids group the rows as the tokens do only when the tokens are checked one-to-one."""
+    table = _people()
+
+    def beside(plan, thresholds=THRESHOLDS):
+        gate = PrivacyGate(table, plan, keyring, k=5, max_suppression=0.05, thresholds=thresholds)
+        return gate.beside(ColumnWork(table, plan.rules, keyring.key))
+
+    checked = beside(_plan())
+    assert checked is not None and checked[0].column("customer_id").equals(table.column("customer_id"))
+    # a short prefix maps several customers to one value: its output would group persons together
+    unchecked = _plan(ColumnRule(operator="prefix", params={"length": 7}))
+    assert beside(unchecked) is None
+    # without thresholds nothing measures persons: the k gate reads the prod ids anyway
+    assert beside(unchecked, thresholds=None) is not None
+
+
+def test_a_column_is_ready_before_the_split_only_when_its_work_is_light(keyring):
+    n = 40_000
+    table = pa.table({"postcode": [f"NW{i % 20} {i % 7}XE" for i in range(n)],
+                      "ticket": [f"t{i}" for i in range(n)]})
+    rules = {"postcode": ColumnRule(operator="prefix", params={"length": 3}, quasi_identifier=True),
+             "ticket": ColumnRule(operator="hmac_token", params={"entity": "ticket"})}
+    work = ColumnWork(table, rules, keyring.key)
+    postcode = work.ready("postcode")
+    assert postcode is not None
+    assert postcode.equals(mask_column(table.column("postcode").combine_chunks(), rules["postcode"], keyring.key, table))
+    assert work.ready("ticket") is None  # 40,000 distinct tokens: work for the split
+    masked, _ = work.run(split=False)
+    assert masked["postcode"].values.equals(postcode) and masked["postcode"].distinct_before == 140
