@@ -186,6 +186,13 @@ class ColumnWork:
         encoded = _encoded([arr for arr, _, _ in wanted.values()])
         self._jobs = {name: (distinct, _DistinctTransform(operator, distinct, params))
                       for (name, (_, operator, params)), distinct in zip(wanted.items(), encoded)}
+        self._encodings = dict(zip(wanted, encoded))
+
+    def encoding(self, name: str) -> pa.DictionaryArray | None:
+        """The column's prod values dictionary-encoded, where preparing encoded them (columns masked per
+        distinct value): ids in order of first appearance, which the k gate and the measures use."""
+        distinct = self._encodings.get(name)
+        return distinct.encoded if distinct is not None else None
 
     def ready(self, name: str) -> pa.Array | None:
         """The masked column if preparing made it (vectorised, kept or masked row by row) or its

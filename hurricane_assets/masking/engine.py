@@ -73,7 +73,8 @@ def mask_table(table: pa.Table, plan: MaskingPlan, keyring: Keyring, *, k: int |
     """
     check_table(table, plan)
     work = ColumnWork(table, plan.rules, keyring.key, split=split)
-    gate = PrivacyGate(table, plan, keyring, k=k, max_suppression=max_suppression, thresholds=thresholds)
+    gate = PrivacyGate(table, plan, keyring, k=k, max_suppression=max_suppression, thresholds=thresholds,
+                       persons=work.encoding(plan.person_column) if plan.person_column else None)
     beside = gate.beside(work)
     columns, gated = work.run(split=split, beside=[(partial(gate, beside[0]), beside[1])] if beside else [])
     fields = [table.schema.field(name) for name in columns]

@@ -51,19 +51,29 @@ class GateResult:
 
 class PrivacyGate:
     """`k`: the k-anonymity target in persons (None: no gate, e.g. prod); `thresholds`: a manifest's
-    `PrivacyThresholds` to measure against (None: not measured)."""
+    `PrivacyThresholds` to measure against (None: not measured). `persons`: the prod person column's
+    dictionary encoding where the column work made one (`ColumnWork.encoding`), so neither the gate
+    nor the measurement encodes a million ids again."""
 
     def __init__(self, table: pa.Table, plan: MaskingPlan, keyring: Keyring, *, k: int | None,
-                 max_suppression: float, thresholds=None):
+                 max_suppression: float, thresholds=None, persons: pa.Array | None = None):
         self.table, self.plan, self.keyring = table, plan, keyring
         self.k, self.max_suppression, self.thresholds = k, max_suppression, thresholds
         self.qis = [q for q in plan.quasi_identifiers() if q in table.column_names]
+        column = plan.person_column if plan.person_column in table.column_names else None
+        self.persons = persons if persons is not None or column is None else table.column(column)
+        # The measurement groups rows by the output's person column. Kept, dropped (then the measures read
+        # prod's) or a key whose tokens are checked one-to-one after the split (`TokenCollisionError`),
+        # it groups them exactly as the prod ids do; otherwise the masked column itself must be read.
+        rule = plan.rules.get(column) if column else None
+        self._persons_as_prod = column is None or rule.drops or rule.unique or rule.operator == "keep"
 
     def reads(self) -> list[str]:
         """The masked columns the gate and the measurement read."""
         names = list(self.qis)
         if self.thresholds is not None:
-            names += [c for c in (self.plan.person_column, *self.thresholds.sensitive)
+            person = () if self._persons_as_prod else (self.plan.person_column,)
+            names += [c for c in (*person, *self.thresholds.sensitive)
                       if c in self.table.column_names and not self.plan.rules[c].drops and c not in names]
         return names
 
@@ -75,25 +85,20 @@ class PrivacyGate:
         columns = {}
         for name in self.reads():
             values = work.ready(name)
-            if values is None and name == self.plan.person_column and self.plan.rules[name].unique:
-                # A key column's tokens are checked one-to-one after the split (`TokenCollisionError`),
-                # so its prod values group the rows exactly as its tokens will.
-                values = self.table.column(name)
             if values is None:
                 return None
             columns[name] = values
         schema = pa.schema([self.table.schema.field(name) for name in columns])  # as the masked table's
-        return pa.Table.from_arrays(list(columns.values()), schema=schema), MICROS_PER_QI_CELL * self.table.num_rows * len(self.qis)
+        return pa.Table.from_arrays(list(columns.values()), schema=schema), MICROS_PER_QI_CELL * (
+            self.table.num_rows * len(self.qis))
 
     def __call__(self, masked: pa.Table) -> GateResult:
         """The gate over `masked` (every column `reads` names, masked), then the measurement of its output."""
         gated, outcome = masked, None
         if self.k is not None:
-            persons = self.table.column(self.plan.person_column) \
-                if self.plan.person_column in self.table.column_names else None
             try:
                 gated, outcome = enforce_k_anonymity(masked, dict(self.plan.rules), self._regeneralise, k=self.k,
-                                                     max_suppression=self.max_suppression, persons=persons,
+                                                     max_suppression=self.max_suppression, persons=self.persons,
                                                      person_column=self.plan.person_column, dataset=self.plan.dataset)
             except KAnonymityError as error:
                 return GateResult(error=error)
@@ -101,7 +106,8 @@ class PrivacyGate:
         distinct_after = {q: count_distinct(gated.column(q)) for q in result.changed}
         measurement = None if self.thresholds is None else measure_privacy(
             self.table, gated, quasi_identifiers=self.plan.quasi_identifiers(),
-            person_column=self.plan.person_column, thresholds=self.thresholds)
+            person_column=self.plan.person_column, thresholds=self.thresholds,
+            persons=self.persons if self._persons_as_prod else None)
         return GateResult(result.quasi_identifiers, outcome, None, measurement, distinct_after)
 
     def _regeneralise(self, column: str, params: dict) -> pa.Array:

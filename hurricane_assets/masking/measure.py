@@ -84,12 +84,15 @@ TWO_EVENTS = "two_event_singling_out_risk"  # reported; judged only where the ma
 
 
 def measure_privacy(prod: pa.Table, masked: pa.Table, *, quasi_identifiers: list[str], person_column: str | None,
-                    thresholds, seed: int = 0) -> PrivacyMeasurement:
-    """Measure `masked` (row i masks `prod` row i) against `thresholds` (a manifest `PrivacyThresholds`)."""
+                    thresholds, seed: int = 0, persons: pa.Array | pa.ChunkedArray | None = None) -> PrivacyMeasurement:
+    """Measure `masked` (row i masks `prod` row i) against `thresholds` (a manifest `PrivacyThresholds`).
+    `persons`: one value per row that groups the rows exactly as the output's person column does (the
+    engine passes the prod ids' encoding where the tokens are checked one-to-one); default: that column."""
     qis = [q for q in quasi_identifiers if q in masked.column_names]
     sensitive = [s for s in thresholds.sensitive if s in masked.column_names and s in prod.column_names]
-    persons = masked.column(person_column) if person_column in masked.column_names else (
-        prod.column(person_column) if person_column in prod.column_names else None)
+    if persons is None:
+        persons = masked.column(person_column) if person_column in masked.column_names else (
+            prod.column(person_column) if person_column in prod.column_names else None)
     values: dict[str, float | int | None] = dict.fromkeys((*CHECKS, TWO_EVENTS))
     sample = 0
     if qis and masked.num_rows:

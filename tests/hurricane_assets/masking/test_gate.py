@@ -14,6 +14,7 @@ from hurricane_assets.masking.columns import ColumnWork, mask_column
 from hurricane_assets.masking.engine import mask_table
 from hurricane_assets.masking.gate import PrivacyGate
 from hurricane_assets.masking.kanonymity import KAnonymityError
+from hurricane_assets.masking.measure import measure_privacy
 from hurricane_assets.masking.plans import ColumnRule, MaskingPlan
 
 THRESHOLDS = PrivacyThresholds(k=5, max_singling_out_risk=1.0, max_linkability_risk=1.0, sample_persons=200)
@@ -97,22 +98,30 @@ def test_a_k_gate_failing_in_the_helper_fails_the_copy_with_its_outcome_and_repo
     assert helper.value.report.model_dump(exclude={"created_at"}) == here.value.report.model_dump(exclude={"created_at"})
 
 
-def test_only_a_key_checked_one_to_one_may_stand_in_for_its_tokens(keyring, small_light):
-    """The measurement groups rows by the person column; beside the split its tokens do not exist yet.
-    Prod ids group the rows as the tokens do only when the tokens are checked one-to-one."""
-    table = _people()
+def _measured_on_the_output(table, plan, result, thresholds) -> dict:
+    """The measurement as its definition reads it: the output table's own person column."""
+    return measure_privacy(table, result.table, quasi_identifiers=plan.quasi_identifiers(),
+                           person_column=plan.person_column, thresholds=thresholds).to_dict()
 
-    def beside(plan, thresholds=THRESHOLDS):
-        gate = PrivacyGate(table, plan, keyring, k=5, max_suppression=0.05, thresholds=thresholds)
-        return gate.beside(ColumnWork(table, plan.rules, keyring.key))
 
-    checked = beside(_plan())
-    assert checked is not None and checked[0].column("customer_id").equals(table.column("customer_id"))
-    # a short prefix maps several customers to one value: its output would group persons together
-    unchecked = _plan(ColumnRule(operator="prefix", params={"length": 7}))
-    assert beside(unchecked) is None
-    # without thresholds nothing measures persons: the k gate reads the prod ids anyway
-    assert beside(unchecked, thresholds=None) is not None
+@pytest.mark.parametrize("person_rule", [
+    None,  # a key tokenized one-to-one (checked): prod ids group the rows as the tokens do
+    ColumnRule(operator="prefix", params={"length": 7}),  # "cust_00": a hundred customers look like one
+])
+def test_the_measurement_groups_persons_as_the_output_does(keyring, small_light, person_rule):
+    table, plan = _people(), _plan(person_rule)
+    thresholds = THRESHOLDS.model_copy(update={"k": 1})  # measured and reported, not judged here
+    gate = PrivacyGate(table, plan, keyring, k=5, max_suppression=0.05, thresholds=thresholds)
+    beside = gate.beside(ColumnWork(table, plan.rules, keyring.key))
+    result = mask_table(table, plan, keyring, k=5, thresholds=thresholds, split=True)
+    assert result.report.measured == _measured_on_the_output(table, plan, result, thresholds)
+    if person_rule is None:
+        assert beside is not None and "customer_id" not in beside[0].column_names
+    else:  # the masked ids must be read, and masking them is work for the split: the gate waits for it
+        assert beside is None
+        assert gate.reads()[-1] == "customer_id"
+        # the output shows two persons, "cust_00" and "cust_01": the gate's k over prod ids says nothing of that
+        assert result.report.measured["values"]["k"] <= 2 < result.report.k_anonymity["smallest_group"]
 
 
 def test_a_column_is_ready_before_the_split_only_when_its_work_is_light(keyring):
