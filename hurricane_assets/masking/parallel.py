@@ -17,10 +17,14 @@ runs at the fork, so nothing the child needs can be held.
 from __future__ import annotations
 
 import gc
+import mmap
 import multiprocessing
 import os
+import pickle
+import tempfile
 import threading
 from collections.abc import Callable, Sequence
+from typing import BinaryIO
 
 MIN_SPLIT_MICROS = 100_000  # estimated work: below ~0.1 s one core finishes before a fork pays off
 
@@ -75,14 +79,19 @@ class _Helper:
         ctx = multiprocessing.get_context("fork")
         self._reader, writer = ctx.Pipe(duplex=False)
 
+        # The results' Arrow buffers go through this file (created here, unlinked already, inherited by
+        # the child) and are mapped back, not copied through the pipe: 68 MB took 0.37 s through the
+        # pipe, 0.03 s this way (`spilled`, `unspilled`).
+        self._spill = tempfile.TemporaryFile(prefix="hurricane-masking-")
+
         def helper() -> None:
             try:
-                writer.send(("ok", [tasks[i]() for i in indices]))
+                writer.send(("ok", *spilled([tasks[i]() for i in indices], self._spill)))
             except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent to be raised there
                 try:
-                    writer.send(("error", exc))
+                    writer.send(("error", exc, None))
                 except Exception:  # an exception that does not pickle still arrives, as its text
-                    writer.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
+                    writer.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}"), None))
 
         self._process = ctx.Process(target=helper, name="hurricane-masking-helper", daemon=True)
         # Without this, the child's first garbage collection walks every inherited object, writing
@@ -96,20 +105,52 @@ class _Helper:
 
     def results(self) -> dict[int, list]:
         try:
-            status, payload = self._reader.recv()
+            status, payload, sizes = self._reader.recv()
         except EOFError:
             self._process.join()  # the pipe closes as the helper dies: wait for its exit code
             raise RuntimeError(f"the masking helper process exited with code {self._process.exitcode} "
                                "before returning its columns; nothing was written") from None
         if status == "error":
             raise payload
-        return dict(zip(self._indices, payload))
+        return dict(zip(self._indices, unspilled(payload, sizes, self._spill)))
 
     def close(self) -> None:
         self._reader.close()
+        self._spill.close()  # what was mapped from it stays readable
         if self._process.is_alive():
             self._process.kill()
         self._process.join()
+
+
+SPILL_ALIGNMENT = 64  # Arrow's buffer alignment
+
+
+def spilled(results: object, spill: BinaryIO) -> tuple[bytes, list[int]]:
+    """(`results` pickled without their buffers, the sizes of the buffers written to `spill` in order,
+    each padded to `SPILL_ALIGNMENT`): Arrow arrays hand their buffers out of band (pickle protocol 5)."""
+    buffers: list[pickle.PickleBuffer] = []
+    payload = pickle.dumps(results, protocol=5, buffer_callback=buffers.append)
+    sizes = []
+    for buffer in buffers:
+        raw = buffer.raw()
+        spill.write(raw)
+        spill.write(bytes(-raw.nbytes % SPILL_ALIGNMENT))
+        sizes.append(raw.nbytes)
+    spill.flush()
+    return payload, sizes
+
+
+def unspilled(payload: bytes, sizes: list[int], spill: BinaryIO) -> object:
+    """`spilled`'s results, their buffers mapped from `spill` (no copy; the mapping lives as long as they do)."""
+    total = sum(size + -size % SPILL_ALIGNMENT for size in sizes)
+    if not total:
+        return pickle.loads(payload, buffers=[b""] * len(sizes))
+    view = memoryview(mmap.mmap(spill.fileno(), total, access=mmap.ACCESS_READ))
+    buffers, start = [], 0
+    for size in sizes:
+        buffers.append(view[start:start + size])
+        start += size + -size % SPILL_ALIGNMENT
+    return pickle.loads(payload, buffers=buffers)
 
 
 class _Background:

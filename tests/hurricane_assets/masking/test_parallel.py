@@ -133,3 +133,53 @@ def test_a_streamed_copy_leaves_the_split_available(prod_world, catalog, monkeyp
     finally:
         release.set()
         started.join()
+
+
+def _arrow_results():
+    import pyarrow as pa
+
+    strings = pa.array([f"value-{i}" * (i % 3) for i in range(10_001)])  # odd sizes: padding between buffers
+    return [
+        (strings, 7),
+        strings.slice(3, 5_000),  # a slice keeps its offset into the shared buffers
+        pa.array([None, 1.5, 2.5] * 999),
+        pa.table({"day": pa.array(range(1_000), pa.int32()).cast(pa.date32()), "empty": pa.array([""] * 1_000)}),
+        ["a", "python", "list"],
+        pa.array([], pa.string()),
+    ]
+
+
+def test_arrow_results_come_back_through_the_spill_file_equal():
+    import tempfile
+
+    import pyarrow as pa
+
+    from hurricane_assets.masking.parallel import spilled, unspilled
+
+    results = _arrow_results()
+    with tempfile.TemporaryFile() as spill:
+        payload, sizes = spilled(results, spill)
+        back = unspilled(payload, sizes, spill)
+    assert len(payload) < 4_096 and sum(sizes) > 100_000  # the buffers went to the file, not the pipe
+    for got, want in zip(back, results):
+        if isinstance(want, tuple):
+            assert got[0].equals(want[0]) and got[1] == want[1]
+        elif isinstance(want, (pa.Array, pa.Table)):
+            assert got.equals(want)
+        else:
+            assert got == want
+    assert back[1].to_pylist() == results[1].to_pylist()
+
+
+def test_a_helper_s_arrow_results_arrive_whole():
+    import pyarrow as pa
+
+    def task(i):
+        return lambda: _arrow_results()[i]
+
+    count = len(_arrow_results())
+    results = run_split([task(i) for i in range(count)], [1] * count, split=True)
+    for got, want in zip(results, _arrow_results()):
+        same = got.equals(want) if isinstance(want, (pa.Array, pa.Table)) else (
+            got[0].equals(want[0]) and got[1] == want[1] if isinstance(want, tuple) else got == want)
+        assert same
