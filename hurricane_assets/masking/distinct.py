@@ -5,6 +5,8 @@ million distinct timestamps cost 220 MB, measured), which made the whole-table p
 table grow far faster than its data. Fixed-width numbers, dates and timestamps are counted by sorting
 a copy of their bits instead (8 bytes a value, plus one byte for the comparison): the same count,
 since Arrow compares such values by their bits too (0.0 and -0.0 differ, every NaN is one value).
+Strings are counted by the C loop of the masking's extension where it was built (a table of hashes
+whose matches are compared byte for byte), in half of Arrow's time.
 """
 
 from __future__ import annotations
@@ -13,10 +15,17 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from hurricane_assets.masking.operators.base import native
+from hurricane_assets.masking.strings import string_buffers
+
 
 def count_distinct(arr: pa.Array | pa.ChunkedArray) -> int:
     """Distinct non-null values of `arr` (Arrow's `count_distinct`, mode only_valid)."""
     kind = arr.type
+    if kind == pa.string() and native is not None:  # C, exact, half of `pc.unique`'s time (_keyed_many.c)
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        return native.count_distinct_arrow(*string_buffers(arr.drop_null() if arr.null_count else arr))
     if not (pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_temporal(kind)) \
             or kind.bit_width not in (8, 16, 32, 64):
         unique = pc.unique(arr)  # 2-3x cheaper than `pc.count_distinct` on a million strings

@@ -18,6 +18,11 @@ hmac_sha256_arrow(block, prefix, data, offsets), blake2b_arrow(key, prefix, size
     The same over an Arrow string column's buffers (UTF-8 `data`, n + 1 int32 `offsets`), so a column
     masked in Arrow never becomes Python strings. The offsets are checked before any byte is read:
     ascending, within `data`.
+
+count_distinct_arrow(data, offsets, bits=64) -> int
+    The number of distinct values of such a column, exact (equal hashes are compared byte for byte),
+    without the GIL: the masked columns' distinct counts for the privacy report, a third of Arrow's
+    `unique` time. It lives here for the Arrow column reader it shares with the digests.
 */
 #define PY_SSIZE_T_CLEAN
 #define OPENSSL_SUPPRESS_DEPRECATED /* SHA256_CTX: the copyable state the pads are primed into */
@@ -246,11 +251,93 @@ static PyObject *blake2b_arrow(PyObject *self, PyObject *args) {
     return released(result, &c, &key, &prefix, &suffix);
 }
 
+/* Distinct values of an Arrow string column, exactly: an open-addressing table of 64-bit hashes,
+   where equal hashes are compared byte for byte (a collision is two values, never one). The hash
+   takes 8 bytes a step and ends in MurmurHash3's finaliser. `bits` < 64 keeps only that many hash
+   bits, so tests can force collisions. */
+static uint64_t mix64(uint64_t h) {
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    return h ^ (h >> 33);
+}
+
+static uint64_t string_hash(const unsigned char *p, Py_ssize_t n) {
+    uint64_t h = 0x9e3779b97f4a7c15ULL ^ (uint64_t)n, word;
+    for (; n >= 8; p += 8, n -= 8) {
+        memcpy(&word, p, 8);
+        h = mix64(h ^ word);
+    }
+    word = 0;
+    for (Py_ssize_t i = 0; i < n; i++)
+        word |= (uint64_t)p[i] << (8 * i);
+    return mix64(h ^ word);
+}
+
+typedef struct {
+    uint64_t hash;
+    int64_t row; /* -1: empty */
+} slot;
+
+static Py_ssize_t distinct_in(const column *c, int bits) {
+    Py_ssize_t capacity = 16;
+    while (capacity < 2 * c->n)
+        capacity *= 2;
+    slot *table = PyMem_RawMalloc(capacity * sizeof *table);
+    if (table == NULL)
+        return -1;
+    memset(table, 0xff, capacity * sizeof *table);
+    const uint64_t keep = bits >= 64 ? ~0ULL : ((1ULL << bits) - 1);
+    const unsigned char *data = c->data.buf;
+    Py_ssize_t distinct = 0;
+    for (Py_ssize_t i = 0; i < c->n; i++) {
+        const unsigned char *value = data + c->off[i];
+        Py_ssize_t size = c->off[i + 1] - c->off[i];
+        uint64_t h = string_hash(value, size) & keep;
+        for (Py_ssize_t at = (Py_ssize_t)(h & (uint64_t)(capacity - 1));; at = (at + 1) & (capacity - 1)) {
+            slot *s = &table[at];
+            if (s->row < 0) {
+                s->row = i;
+                s->hash = h;
+                distinct++;
+                break;
+            }
+            if (s->hash == h && c->off[s->row + 1] - c->off[s->row] == size &&
+                memcmp(data + c->off[s->row], value, (size_t)size) == 0)
+                break;
+        }
+    }
+    PyMem_RawFree(table);
+    return distinct;
+}
+
+static PyObject *count_distinct_arrow(PyObject *self, PyObject *args) {
+    PyObject *data, *offsets, *result = NULL;
+    int bits = 64;
+    column c;
+    if (!PyArg_ParseTuple(args, "OO|i", &data, &offsets, &bits))
+        return NULL;
+    if (bits < 1 || bits > 64) {
+        PyErr_SetString(PyExc_ValueError, "bits must be in 1..64");
+        return NULL;
+    }
+    if (column_of_arrow(data, offsets, &c) == 0) {
+        Py_ssize_t distinct;
+        Py_BEGIN_ALLOW_THREADS distinct = distinct_in(&c, bits);
+        Py_END_ALLOW_THREADS
+        result = distinct < 0 ? PyErr_NoMemory() : PyLong_FromSsize_t(distinct);
+    }
+    column_release(&c);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"hmac_sha256_many", hmac_sha256_many, METH_VARARGS, "HMAC-SHA-256 of prefix + value for each value, concatenated."},
     {"blake2b_many", blake2b_many, METH_VARARGS, "Keyed BLAKE2b of prefix + value + suffix for each value, concatenated."},
     {"hmac_sha256_arrow", hmac_sha256_arrow, METH_VARARGS, "hmac_sha256_many over Arrow string buffers (data, int32 offsets)."},
     {"blake2b_arrow", blake2b_arrow, METH_VARARGS, "blake2b_many over Arrow string buffers (data, int32 offsets)."},
+    {"count_distinct_arrow", count_distinct_arrow, METH_VARARGS, "Distinct values of Arrow string buffers (data, int32 offsets)."},
     {NULL, NULL, 0, NULL},
 };
 

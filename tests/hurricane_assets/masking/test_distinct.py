@@ -1,11 +1,18 @@
-"""`sorted_unique` stands in for `np.unique` on the gate's and counters' 64-bit arrays: same result."""
+"""`sorted_unique` stands in for `np.unique` on the gate's and counters' 64-bit arrays, and
+`count_distinct` for Arrow's count of strings (in C where the extension is built): same results."""
 
 from __future__ import annotations
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from hurricane_assets.masking.distinct import sorted_unique
+from hurricane_assets.masking.distinct import count_distinct, sorted_unique
+from hurricane_assets.masking.operators.base import native
+from hurricane_assets.masking.strings import string_buffers
 
 
 @pytest.mark.parametrize("values", [
@@ -20,3 +27,33 @@ def test_sorted_unique_equals_numpy_unique(values):
     got = sorted_unique(values)
     assert got.dtype == values.dtype
     assert np.array_equal(got, np.unique(values))
+
+
+strings_lists = st.lists(st.one_of(st.none(), st.text(alphabet=st.characters(blacklist_categories=("Cs",)),
+                                                      max_size=20)), max_size=300)
+
+
+@settings(max_examples=150, deadline=None)
+@given(values=strings_lists, start=st.integers(0, 50), chunks=st.integers(1, 3))
+def test_strings_are_counted_as_arrow_counts_them(values, start, chunks):
+    arr = pa.array(values + values[: len(values) // 2], pa.string())
+    sliced = arr.slice(min(start, len(arr)))
+    cut = len(sliced) // chunks
+    chunked = pa.chunked_array([sliced.slice(i * cut, cut if i < chunks - 1 else None) for i in range(chunks)],
+                               pa.string())
+    want = pc.count_distinct(sliced).as_py()
+    assert count_distinct(sliced) == want
+    assert count_distinct(chunked) == want
+
+
+@pytest.mark.parametrize("bits", [1, 3, 8])
+def test_values_whose_hashes_collide_still_count_apart(bits):
+    """With a hash of 1 to 8 bits nearly every value shares its hash with others: only the byte
+    comparison keeps them apart (and equal values together)."""
+    if native is None:
+        pytest.fail("the extension is not built (see test_keyed_many.py::test_the_extension_is_built)")
+    arr = pa.array([f"v{i % 700}" for i in range(2_000)] + ["", "é", "v1 "])
+    assert native.count_distinct_arrow(*string_buffers(arr), bits) == 703
+    assert native.count_distinct_arrow(*string_buffers(arr.slice(1_999))) == 4  # "v398" and the three others
+    with pytest.raises(ValueError, match="bits"):
+        native.count_distinct_arrow(*string_buffers(arr), 0)
