@@ -15,7 +15,7 @@ from functools import cached_property
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from hurricane_assets.masking.distinct import count_distinct
+from hurricane_assets.masking.distinct import count_distinct, dictionary_encode
 from hurricane_assets.masking.keys import MaskingKey
 from hurricane_assets.masking.operators.dates import shift_days
 from hurricane_assets.masking.parallel import run_split
@@ -52,7 +52,7 @@ class DistinctValues:
     def of(cls, arr: pa.Array) -> DistinctValues:
         if pa.types.is_dictionary(arr.type):
             arr = arr.dictionary_decode()
-        return cls(pc.dictionary_encode(arr))
+        return cls(dictionary_encode(arr))
 
     @cached_property
     def values(self) -> list:

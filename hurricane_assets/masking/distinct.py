@@ -49,6 +49,19 @@ def count_distinct(arr: pa.Array | pa.ChunkedArray) -> int:
     return 1 + int(np.count_nonzero(bits[1:] != bits[:-1]))
 
 
+def dictionary_encode(arr: pa.Array | pa.ChunkedArray) -> pa.DictionaryArray:
+    """`pc.dictionary_encode(arr)`: the same codes (in order of first appearance) and dictionary, built
+    by the C table of `count_distinct` for strings without nulls (half of Arrow's time for a million)."""
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if arr.type != pa.string() or arr.null_count or native is None:
+        return pc.dictionary_encode(arr)
+    codes, firsts = native.encode_arrow(*string_buffers(arr))
+    return pa.DictionaryArray.from_arrays(pa.Array.from_buffers(pa.int32(), len(arr), [None, pa.py_buffer(codes)]),
+                                          arr.take(pa.Array.from_buffers(pa.int32(), len(firsts) // 4,
+                                                                         [None, pa.py_buffer(firsts)])))
+
+
 def sorted_unique(values: np.ndarray) -> np.ndarray:
     """`np.unique(values)` of a 1-D numeric array, by one sort: NumPy 2.4's `np.unique` hashes first and
     took 1.1 s where this takes 0.07 s (1.3M 64-bit hashes), the cost that grew a 10M-row masked copy."""

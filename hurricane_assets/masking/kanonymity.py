@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from hurricane_assets.masking.distinct import sorted_unique
+from hurricane_assets.masking.distinct import dictionary_encode, sorted_unique
 from hurricane_assets.masking.plans import ColumnRule
 from hurricane_assets.masking.registry import operator_class
 
@@ -89,7 +89,7 @@ def group_sizes(table: pa.Table, columns: list[str], persons: pa.Array | pa.Chun
 def _codes(column: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, int]:
     """(code per row, 0 for null and 1.. for the values, number of distinct non-null values): what
     the gate keeps per QI, so a step re-encodes only the column it changed."""
-    encoded = pc.dictionary_encode(column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column)
+    encoded = dictionary_encode(column)
     codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64) + 1
     return codes, len(encoded.dictionary)
 
@@ -148,7 +148,7 @@ def _person_ids(persons: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, int]:
     """(dense id per row, number of persons); rows without a person (null) count as persons of their own each."""
     if isinstance(persons, pa.ChunkedArray):
         persons = persons.combine_chunks()
-    encoded = pc.dictionary_encode(persons)
+    encoded = dictionary_encode(persons)
     ids = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
     missing = ids < 0
     n_missing = int(missing.sum())

@@ -37,7 +37,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from hurricane_assets.masking.distinct import sorted_unique
+from hurricane_assets.masking.distinct import dictionary_encode, sorted_unique
 from hurricane_assets.masking.kanonymity import group_sizes
 
 
@@ -151,7 +151,7 @@ def _published_rows(masked: pa.Table, qis: list[str]) -> np.ndarray:
 def _ids(column) -> tuple[np.ndarray, bool]:
     """(id per row, null → -1; whether every row is a different, known person)."""
     arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-    encoded = pc.dictionary_encode(arr)
+    encoded = dictionary_encode(arr)
     ids = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
     return ids, arr.null_count == 0 and len(encoded.dictionary) == len(arr)
 

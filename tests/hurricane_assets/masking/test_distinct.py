@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hurricane_assets.masking.distinct import count_distinct, sorted_unique
+from hurricane_assets.masking.distinct import count_distinct, dictionary_encode, sorted_unique
 from hurricane_assets.masking.operators.base import native
 from hurricane_assets.masking.strings import string_buffers
 
@@ -57,3 +57,23 @@ def test_values_whose_hashes_collide_still_count_apart(bits):
     assert native.count_distinct_arrow(*string_buffers(arr.slice(1_999))) == 4  # "v398" and the three others
     with pytest.raises(ValueError, match="bits"):
         native.count_distinct_arrow(*string_buffers(arr), 0)
+
+
+@settings(max_examples=150, deadline=None)
+@given(values=strings_lists, start=st.integers(0, 50))
+def test_strings_are_encoded_as_arrow_encodes_them(values, start):
+    arr = pa.array(values + values[: len(values) // 2], pa.string()).slice(start)
+    for column in (arr, arr.drop_null(), pa.chunked_array([arr.drop_null()], pa.string())):
+        got, want = dictionary_encode(column), pc.dictionary_encode(
+            column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column)
+        assert got.indices.to_pylist() == want.indices.to_pylist()  # codes in order of first appearance
+        assert got.dictionary.to_pylist() == want.dictionary.to_pylist()
+
+
+def test_encoding_keeps_values_whose_hashes_collide_apart():
+    if native is None:
+        pytest.fail("the extension is not built (see test_keyed_many.py::test_the_extension_is_built)")
+    arr = pa.array([f"v{i % 70}" for i in range(500)] + ["", "é"])
+    codes, firsts = native.encode_arrow(*string_buffers(arr), 2)
+    assert np.frombuffer(codes, np.int32).tolist() == pc.dictionary_encode(arr).indices.to_pylist()
+    assert np.frombuffer(firsts, np.int32).tolist() == list(range(70)) + [500, 501]
