@@ -202,9 +202,7 @@ class ColumnWork:
         job = self._jobs.get(name)
         if job is not None and self._caches is None and (
                 job[0].count * operator_class(self._rules[name].operator).cost_per_value < LIGHT_COLUMN_MICROS):
-            distinct, transform = self._jobs.pop(name)
-            transformed, distinct_after = _Counted(transform, distinct.encoded.dictionary.type)()
-            self._out[name] = distinct.mapped(transformed, distinct_after=distinct_after)
+            self._out[name] = _Mapped(*self._jobs.pop(name))()
         return self._out[name].values if name in self._out else None
 
     def run(self, *, split: bool | None = None,
@@ -224,7 +222,7 @@ class ColumnWork:
         for name, (distinct, transform) in jobs.items():
             cache = caches.get(name) if caches is not None else None
             if cache is None:
-                tasks.append((_Counted(transform, distinct.encoded.dictionary.type), distinct.count))
+                tasks.append((_Mapped(distinct, transform), distinct.count))
                 continue
             found, missing = cache.lookup(distinct.values)
             known[name] = (found, missing)
@@ -254,7 +252,9 @@ class ColumnWork:
             parts = [results[split_at], results.pop()]
             joined = pa.concat_arrays(parts) if all(isinstance(p, pa.Array) for p in parts) else [
                 v for p in parts for v in (p.to_pylist() if isinstance(p, pa.Array) else p)]
-            results[split_at] = _counted(joined, jobs[names[split_at]][0].encoded.dictionary.type)
+            distinct = jobs[names[split_at]][0]
+            counted, distinct_after = _counted(joined, distinct.encoded.dictionary.type)
+            results[split_at] = distinct.mapped(counted, distinct_after=distinct_after)
         for (name, (distinct, _)), transformed in zip(jobs.items(), results):
             if name in known:
                 found, missing = known[name]
@@ -265,8 +265,7 @@ class ColumnWork:
                     found[i] = value
                 out[name] = distinct.mapped(found)
                 continue
-            transformed, distinct_after = transformed
-            out[name] = distinct.mapped(transformed, distinct_after=distinct_after)
+            out[name] = transformed  # mapped to its rows where it ran (`_Mapped`)
         return {name: out[name] for name in self._table.column_names if name in out}, beside_results
 
 
@@ -291,17 +290,17 @@ def _transform_of(values: list, transform: Callable[[], list], todo: list) -> Ca
     return lambda: transform.mask_values(todo)  # type: ignore[attr-defined]
 
 
-class _Counted:
-    """A column's transform returning (transformed values as an Arrow array of `out_type`, their
-    distinct count): both are made where the transform ran, so the helper process shares that work,
-    and its result crosses the pipe as Arrow buffers (a list of a million strings took 0.35 s to
-    pickle and 0.14 s to unpickle, its Arrow array 0.03 s each)."""
+class _Mapped:
+    """A column's transform, counted and mapped back to the column's rows where it ran: the helper
+    process shares that work too, and its result crosses as Arrow buffers (through the spill file of
+    `parallel.py`; a list of a million strings took 0.35 s to pickle and 0.14 s to unpickle)."""
 
-    def __init__(self, transform: Callable[[], list], out_type: pa.DataType):
-        self.transform, self.out_type = transform, out_type
+    def __init__(self, distinct: DistinctValues, transform: Callable[[], list]):
+        self.distinct, self.transform = distinct, transform
 
-    def __call__(self) -> tuple[pa.Array, int | None]:
-        return _counted(self.transform(), self.out_type)
+    def __call__(self) -> MaskedColumn:
+        transformed, distinct_after = _counted(self.transform(), self.distinct.encoded.dictionary.type)
+        return self.distinct.mapped(transformed, distinct_after=distinct_after)
 
 
 def _counted(transformed: list | pa.Array, out_type: pa.DataType) -> tuple[pa.Array, int | None]:
