@@ -200,10 +200,13 @@ class ColumnWork:
         if name in self._kept:
             return self._kept[name]
         job = self._jobs.get(name)
-        if job is not None and self._caches is None and (
-                job[0].count * operator_class(self._rules[name].operator).cost_per_value < LIGHT_COLUMN_MICROS):
+        if job is not None and self._caches is None and self._weight(name, job[0].count) < LIGHT_COLUMN_MICROS:
             self._out[name] = _Mapped(*self._jobs.pop(name))()
         return self._out[name].values if name in self._out else None
+
+    def _weight(self, name: str, values: int) -> float:
+        """Estimated µs to mask `values` distinct values of the column (its operator's measured cost)."""
+        return values * operator_class(self._rules[name].operator).cost_per_value
 
     def run(self, *, split: bool | None = None,
             beside: Sequence[tuple[Callable[[], object], float]] = ()) -> tuple[dict[str, MaskedColumn], list]:
@@ -228,16 +231,16 @@ class ColumnWork:
             known[name] = (found, missing)
             todo = [distinct.values[i] for i in missing]
             tasks.append((_transform_of(distinct.values, transform, todo), len(todo)))
-        weights = [n * operator_class(self._rules[name].operator).cost_per_value
-                   for name, (_, n) in zip(jobs, tasks)]
+        weights = [self._weight(name, n) for name, (_, n) in zip(jobs, tasks)]
         names = list(jobs)
-        split_at = _heaviest_to_split(names, weights, self._rules, known, sum(w for _, w in beside))
+        beside_weight = sum(w for _, w in beside)
+        split_at = _heaviest_to_split(names, weights, self._rules, known, beside_weight)
         runnable, run_weights = [task for task, _ in tasks], list(weights)
         if split_at is not None:
             # one column outweighing all other work would leave one process idle while the other masks
             # it: a part of it worth half of all the work goes to one side, its rest with the other tasks
             distinct, transform = jobs[names[split_at]]
-            heavy, total = weights[split_at], sum(weights) + sum(w for _, w in beside)
+            heavy, total = weights[split_at], sum(weights) + beside_weight
             cut = round(distinct.count * total / 2 / heavy)
             runnable[split_at] = lambda: transform.part(0, cut)
             runnable.append(lambda: transform.part(cut))

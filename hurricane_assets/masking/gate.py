@@ -10,7 +10,7 @@ the split over the whole masked table, with the same result.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pyarrow as pa
 
@@ -108,7 +108,7 @@ class PrivacyGate:
             self.table, gated, quasi_identifiers=self.plan.quasi_identifiers(),
             person_column=self.plan.person_column, thresholds=self.thresholds,
             persons=self.persons if self._persons_as_prod else None)
-        return GateResult(result.quasi_identifiers, outcome, None, measurement, distinct_after)
+        return replace(result, measurement=measurement, distinct_after=distinct_after)
 
     def _regeneralise(self, column: str, params: dict) -> pa.Array:
         rule = self.plan.rules[column].model_copy(update={"params": params})

@@ -146,8 +146,6 @@ def _sizes(rows: int, codes: list[tuple[np.ndarray, int]], person_ids: np.ndarra
 
 def _person_ids(persons: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, int]:
     """(dense id per row, number of persons); rows without a person (null) count as persons of their own each."""
-    if isinstance(persons, pa.ChunkedArray):
-        persons = persons.combine_chunks()
     encoded = dictionary_encode(persons)
     ids = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
     missing = ids < 0
