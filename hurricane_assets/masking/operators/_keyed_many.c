@@ -31,8 +31,7 @@ encode_arrow(data, offsets, bits=64) -> (codes, firsts)
 #define PY_SSIZE_T_CLEAN
 #define OPENSSL_SUPPRESS_DEPRECATED /* SHA256_CTX: the copyable state the pads are primed into */
 #include <Python.h>
-#include <openssl/core_names.h>
-#include <openssl/evp.h>
+#include <openssl/crypto.h> /* OPENSSL_cleanse */
 #include <openssl/sha.h>
 #include <stdint.h>
 #include <string.h>
@@ -181,12 +180,161 @@ static PyObject *hmac_sha256_arrow(PyObject *self, PyObject *args) {
     return released(result, &c, &block, &prefix, NULL);
 }
 
+/* Keyed BLAKE2b (RFC 7693), written out from the RFC: OpenSSL's BLAKE2BMAC costs ~0.5 µs a value, its
+   context copy included, and exports no state to copy or to run several messages at once. Here the
+   state is a plain struct, primed once with the key block and the prefix and copied per value; values
+   whose last block is their only one (prefix tail + value + suffix within 128 bytes: ids, names,
+   emails, numbers) are compressed four at a time, one per lane of a 4 x 64-bit vector (GCC/Clang
+   vector extensions; AVX2 where the CPU has it): ~0.12 against ~0.42 µs a value on one lane.
+   tests/.../test_keyed_many.py checks both paths against hashlib's BLAKE2b for every key length,
+   output size and block boundary. */
+static const uint64_t blake2b_iv[8] = {0x6a09e667f3bcc908ULL, 0xbb67ae8584caa73bULL, 0x3c6ef372fe94f82bULL,
+                                       0xa54ff53a5f1d36f1ULL, 0x510e527fade682d1ULL, 0x9b05688c2b3e6c1fULL,
+                                       0x1f83d9abfb41bd6bULL, 0x5be0cd19137e2179ULL};
+
+static const uint8_t blake2b_sigma[12][16] = {
+    {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}, {14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3},
+    {11, 8, 12, 0, 5, 2, 15, 13, 10, 14, 3, 6, 7, 1, 9, 4}, {7, 9, 3, 1, 13, 12, 11, 14, 2, 6, 5, 10, 4, 0, 15, 8},
+    {9, 0, 5, 7, 2, 4, 10, 15, 14, 1, 11, 12, 6, 8, 3, 13}, {2, 12, 6, 10, 0, 11, 8, 3, 4, 13, 7, 5, 15, 14, 1, 9},
+    {12, 5, 1, 15, 14, 13, 4, 10, 0, 7, 6, 3, 9, 2, 8, 11}, {13, 11, 7, 14, 12, 1, 3, 9, 5, 0, 15, 4, 8, 6, 2, 10},
+    {6, 15, 14, 9, 11, 3, 0, 8, 12, 2, 13, 7, 1, 4, 10, 5}, {10, 2, 8, 4, 7, 6, 1, 5, 15, 11, 9, 14, 3, 12, 13, 0},
+    {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}, {14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3}};
+
+/* The mixing, for one message (uint64_t words) or four (v4 lanes) alike. */
+#define B2B_ROTR(x, n) (((x) >> (n)) | ((x) << (64 - (n))))
+#define B2B_G(a, b, c, d, x, y)        \
+    do {                               \
+        a = a + b + (x);               \
+        d = B2B_ROTR(d ^ a, 32);       \
+        c = c + d;                     \
+        b = B2B_ROTR(b ^ c, 24);       \
+        a = a + b + (y);               \
+        d = B2B_ROTR(d ^ a, 16);       \
+        c = c + d;                     \
+        b = B2B_ROTR(b ^ c, 63);       \
+    } while (0)
+#define B2B_ROUNDS(v, m)                                                \
+    for (int r = 0; r < 12; r++) {                                      \
+        const uint8_t *z = blake2b_sigma[r];                            \
+        B2B_G(v[0], v[4], v[8], v[12], m[z[0]], m[z[1]]);               \
+        B2B_G(v[1], v[5], v[9], v[13], m[z[2]], m[z[3]]);               \
+        B2B_G(v[2], v[6], v[10], v[14], m[z[4]], m[z[5]]);              \
+        B2B_G(v[3], v[7], v[11], v[15], m[z[6]], m[z[7]]);              \
+        B2B_G(v[0], v[5], v[10], v[15], m[z[8]], m[z[9]]);              \
+        B2B_G(v[1], v[6], v[11], v[12], m[z[10]], m[z[11]]);            \
+        B2B_G(v[2], v[7], v[8], v[13], m[z[12]], m[z[13]]);             \
+        B2B_G(v[3], v[4], v[9], v[14], m[z[14]], m[z[15]]);             \
+    }
+
+typedef struct {
+    uint64_t h[8];
+    uint64_t t; /* bytes compressed so far (inputs here stay far below 2^64: the counter's high word is 0) */
+    size_t filled;
+    uint8_t buf[128];
+} blake2b_state;
+
+static uint64_t load64(const uint8_t *p) {
+    uint64_t v;
+    memcpy(&v, p, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    return v;
+}
+
+static void store_digest(const uint64_t h[8], uint8_t *out, size_t size) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(out, h, size);
+#else
+    for (size_t i = 0; i < size; i++)
+        out[i] = (uint8_t)(h[i / 8] >> (8 * (i % 8)));
+#endif
+}
+
+static void blake2b_compress(blake2b_state *s, const uint8_t block[128], int last) {
+    uint64_t m[16], v[16];
+    for (int i = 0; i < 16; i++)
+        m[i] = load64(block + 8 * i);
+    for (int i = 0; i < 8; i++) {
+        v[i] = s->h[i];
+        v[i + 8] = blake2b_iv[i];
+    }
+    v[12] ^= s->t;
+    if (last)
+        v[14] = ~v[14];
+    B2B_ROUNDS(v, m)
+    for (int i = 0; i < 8; i++)
+        s->h[i] ^= v[i] ^ v[i + 8];
+}
+
+/* The last block is only known at `final`: a full buffer is compressed when more input arrives. */
+static void blake2b_update(blake2b_state *s, const uint8_t *in, size_t n) {
+    while (n > 0) {
+        if (s->filled == 128) {
+            s->t += 128;
+            blake2b_compress(s, s->buf, 0);
+            s->filled = 0;
+        }
+        size_t take = 128 - s->filled < n ? 128 - s->filled : n;
+        memcpy(s->buf + s->filled, in, take);
+        s->filled += take;
+        in += take;
+        n -= take;
+    }
+}
+
+static void blake2b_keyed_init(blake2b_state *s, const uint8_t *key, size_t key_len, size_t size) {
+    memcpy(s->h, blake2b_iv, sizeof s->h);
+    s->h[0] ^= 0x01010000ULL ^ ((uint64_t)key_len << 8) ^ (uint64_t)size;
+    s->t = 0;
+    memset(s->buf, 0, sizeof s->buf);
+    memcpy(s->buf, key, key_len);
+    s->filled = 128; /* the key, zero-padded, is the first block */
+}
+
+static void blake2b_final(blake2b_state *s, uint8_t *out, size_t size) {
+    s->t += s->filled;
+    memset(s->buf + s->filled, 0, 128 - s->filled);
+    blake2b_compress(s, s->buf, 1);
+    store_digest(s->h, out, size);
+}
+
+typedef uint64_t v4 __attribute__((vector_size(32)));
+
+/* Four last blocks from one chaining value `h` (the primed state's): lane l is block l, whose message
+   ends at byte count t[l]; digests[l] receives its chaining value. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+static void blake2b_last_blocks4(const uint64_t h[8], uint8_t blocks[4][128], const uint64_t t[4],
+                                 uint64_t digests[4][8]) {
+    v4 m[16], v[16];
+    for (int i = 0; i < 16; i++)
+        m[i] = (v4){load64(blocks[0] + 8 * i), load64(blocks[1] + 8 * i), load64(blocks[2] + 8 * i),
+                    load64(blocks[3] + 8 * i)};
+    for (int i = 0; i < 8; i++) {
+        v[i] = (v4){h[i], h[i], h[i], h[i]};
+        v[i + 8] = (v4){blake2b_iv[i], blake2b_iv[i], blake2b_iv[i], blake2b_iv[i]};
+    }
+    v[12] ^= (v4){t[0], t[1], t[2], t[3]};
+    v[14] = ~v[14];
+    B2B_ROUNDS(v, m)
+    for (int i = 0; i < 8; i++) {
+        v4 x = v[i] ^ v[i + 8];
+        for (int l = 0; l < 4; l++)
+            digests[l][i] = h[i] ^ x[l];
+    }
+}
+
 /* Keyed BLAKE2b of prefix + each value of `c` + suffix, concatenated; NULL with an error set. */
 static PyObject *blake2b_column(Py_buffer *key, Py_buffer *prefix, Py_ssize_t digest_size, const column *c,
                                 Py_buffer *suffix) {
     PyObject *result = NULL;
-    EVP_MAC *mac = NULL;
-    EVP_MAC_CTX *primed = NULL, *work = NULL;
+    blake2b_state primed, work;
+    uint8_t blocks[4][128] = {{0}};
+    uint64_t ends[4] = {0}, digests[4][8];
+    Py_ssize_t lane_row[4];
+    int lanes = 0;
     if (digest_size < 1 || digest_size > 64 || key->len < 1 || key->len > 64) {
         PyErr_SetString(PyExc_ValueError, "BLAKE2b: size and key length must be 1..64 bytes");
         return NULL;
@@ -194,40 +342,47 @@ static PyObject *blake2b_column(Py_buffer *key, Py_buffer *prefix, Py_ssize_t di
     result = PyBytes_FromStringAndSize(NULL, c->n * digest_size);
     if (result == NULL)
         return NULL;
-    size_t size_param = (size_t)digest_size;
-    OSSL_PARAM params[] = {OSSL_PARAM_construct_size_t(OSSL_MAC_PARAM_SIZE, &size_param), OSSL_PARAM_construct_end()};
-    mac = EVP_MAC_fetch(NULL, "BLAKE2BMAC", NULL);
-    primed = mac ? EVP_MAC_CTX_new(mac) : NULL;
-    if (primed == NULL || !EVP_MAC_init(primed, key->buf, key->len, params) ||
-        !EVP_MAC_update(primed, prefix->buf, prefix->len)) {
-        PyErr_SetString(PyExc_RuntimeError, "OpenSSL has no usable BLAKE2BMAC");
-        Py_CLEAR(result);
-        goto done;
-    }
+    blake2b_keyed_init(&primed, key->buf, (size_t)key->len, (size_t)digest_size);
+    blake2b_update(&primed, prefix->buf, (size_t)prefix->len);
     unsigned char *out = (unsigned char *)PyBytes_AS_STRING(result);
     for (Py_ssize_t i = 0; i < c->n; i++) {
         const char *data;
         Py_ssize_t size;
-        size_t written = 0;
         if (column_item(c, i, &data, &size) < 0) {
             Py_CLEAR(result);
-            goto done;
+            break;
         }
-        work = EVP_MAC_CTX_dup(primed);
-        if (work == NULL || !EVP_MAC_update(work, (const unsigned char *)data, size) ||
-            !EVP_MAC_update(work, suffix->buf, suffix->len) ||
-            !EVP_MAC_final(work, out + i * digest_size, &written, digest_size) || written != (size_t)digest_size) {
-            PyErr_SetString(PyExc_RuntimeError, "BLAKE2BMAC failed");
-            Py_CLEAR(result);
-            goto done;
+        size_t last = primed.filled + (size_t)size + (size_t)suffix->len;
+        if (last > 128) { /* more than one block to go: the streaming path */
+            work = primed;
+            blake2b_update(&work, (const uint8_t *)data, (size_t)size);
+            blake2b_update(&work, suffix->buf, (size_t)suffix->len);
+            blake2b_final(&work, out + i * digest_size, (size_t)digest_size);
+            continue;
         }
-        EVP_MAC_CTX_free(work);
-        work = NULL;
+        uint8_t *block = blocks[lanes];
+        memcpy(block, primed.buf, primed.filled);
+        memcpy(block + primed.filled, data, (size_t)size);
+        memcpy(block + primed.filled + size, suffix->buf, (size_t)suffix->len);
+        memset(block + last, 0, 128 - last);
+        ends[lanes] = primed.t + last;
+        lane_row[lanes++] = i;
+        if (lanes == 4 || i == c->n - 1) {
+            blake2b_last_blocks4(primed.h, blocks, ends, digests); /* unused lanes: ignored */
+            for (int l = 0; l < lanes; l++)
+                store_digest(digests[l], out + lane_row[l] * digest_size, (size_t)digest_size);
+            lanes = 0;
+        }
     }
-done:
-    EVP_MAC_CTX_free(work);
-    EVP_MAC_CTX_free(primed);
-    EVP_MAC_free(mac);
+    if (result != NULL && lanes > 0) { /* the column ended on a long value */
+        blake2b_last_blocks4(primed.h, blocks, ends, digests);
+        for (int l = 0; l < lanes; l++)
+            store_digest(digests[l], out + lane_row[l] * digest_size, (size_t)digest_size);
+    }
+    /* no key material left on the stack, whichever way out */
+    OPENSSL_cleanse(&primed, sizeof primed);
+    OPENSSL_cleanse(&work, sizeof work);
+    OPENSSL_cleanse(blocks, sizeof blocks);
     return result;
 }
 

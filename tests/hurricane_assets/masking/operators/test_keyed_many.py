@@ -56,6 +56,36 @@ def test_native_blake2b_column_equals_the_per_value_digest(values, size, suffix)
         digest(v.encode() + suffix, size) for v in values)
 
 
+@settings(max_examples=300, deadline=None)
+@given(key=st.binary(min_size=1, max_size=64), size=st.integers(1, 64),
+       prefix=st.binary(max_size=300), suffix=st.binary(max_size=140),
+       values=st.lists(st.text(max_size=300), max_size=24))
+def test_native_blake2b_is_the_standard_keyed_blake2b(key, size, prefix, suffix, values):
+    """The C BLAKE2b is written out from RFC 7693 (not OpenSSL's): hashlib's is the reference, for every
+    key length and output size, empty input (the key block alone is the last block), one-block values
+    four lanes at a time (any count, long values between them) and values of several blocks."""
+    assert base.native is not None
+    expected = b"".join(hashlib.blake2b(prefix + v.encode() + suffix, key=key, digest_size=size).digest()
+                        for v in values)
+    assert base.native.blake2b_many(key, prefix, size, values, suffix) == expected
+    arrow = pa.array(values, pa.string())
+    data, offsets = arrow.buffers()[2] or b"", arrow.buffers()[1]
+    assert base.native.blake2b_arrow(key, prefix, size, data, offsets, suffix) == expected
+
+
+@pytest.mark.parametrize("length", [0, 1, 127, 128, 129, 255, 256, 257])
+def test_native_blake2b_at_block_boundaries(length):
+    """Inputs of exactly 0, 1 and 2 blocks and one byte either side, split between prefix and value
+    in three ways."""
+    assert base.native is not None
+    prefix_bytes = bytes(range(256)) * 2
+    key = bytes([length % 251 + 1]) * (1 + length % 64)
+    for cut in sorted({0, length // 2, length}):
+        prefix, value = prefix_bytes[:cut], "x" * (length - cut)
+        assert base.native.blake2b_many(key, prefix, 64, [value], b"") == hashlib.blake2b(
+            prefix + value.encode(), key=key, digest_size=64).digest()
+
+
 @settings(max_examples=100, deadline=None)
 @given(values=st.lists(st.text(max_size=150), max_size=20), start=st.integers(0, 5), size=st.integers(1, 64))
 def test_an_arrow_column_gives_the_bytes_of_its_python_strings(values, start, size):
