@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from functools import lru_cache
 from typing import Any, ClassVar
 
@@ -210,7 +210,7 @@ class PhonePseudonym(MaskingOperator):
         rest = np.concatenate(unsettled)
         if not len(rest):
             return out
-        one = self.masker({**params, "avoid": frozenset(strings.to_pylist()) | frozenset(params.get("avoid", ()))})
+        one = self.masker({**params, "avoid": avoid})  # the same numbers, without a set of every string
         return replaced_at(out, rest, pa.array([one(v) for v in strings.take(rest).to_pylist()], pa.string()))
 
     def mask_distinct(self, values: list, params: dict) -> list:
@@ -261,7 +261,8 @@ class PhonePseudonym(MaskingOperator):
         entity = params.get("entity", "phone")
         digest = KeyedDigest(params["key"], "phone", entity)
         raw_digest = KeyedDigest(params["key"], "phone-raw", entity)
-        avoid = frozenset(params.get("avoid", ()))
+        avoid = params.get("avoid", ())
+        avoid = avoid if isinstance(avoid, _AvoidedNumbers) else frozenset(avoid)
         valid_national_number = lambda cc, nsn, e164: self._valid_national_number(cc, nsn, digest, e164, avoid)  # noqa: E731
 
         def pseudonym(value: Any) -> str:
@@ -286,7 +287,7 @@ class PhonePseudonym(MaskingOperator):
         return pseudonym
 
     def _valid_national_number(self, country_code: int, nsn: str, digest: KeyedDigest, e164: str,
-                               avoid: frozenset = frozenset()) -> str:
+                               avoid: Container[str] = frozenset()) -> str:
         fiction = FICTION_RANGES.get(country_code)
         prefix = fiction(nsn) if fiction is not None else None
         if prefix is not None:
@@ -403,6 +404,14 @@ class _AvoidedNumbers:
     def __init__(self, strings: pa.Array):
         plain = pc.filter(strings, pc.fill_null(pc.match_substring_regex(strings, r"^\+[1-9][0-9]{0,17}$"), False))
         self._sorted = np.sort(pc.cast(pc.utf8_slice_codeunits(plain, 1), pa.int64()).to_numpy(zero_copy_only=False))
+
+    def __contains__(self, e164: object) -> bool:
+        """Whether one plain E.164 string is among them (what the per-value path asks of a candidate)."""
+        digits = e164[1:] if isinstance(e164, str) and e164[:1] == "+" else ""
+        if not (digits.isascii() and digits.isdigit() and digits[0] != "0" and len(digits) <= 18):
+            return False
+        at = int(np.searchsorted(self._sorted, int(digits)))
+        return at < len(self._sorted) and int(self._sorted[at]) == int(digits)
 
     def contain(self, numbers: np.ndarray) -> np.ndarray:
         """For each row of `numbers` ("+" and digits as n × length bytes), whether it is avoided."""

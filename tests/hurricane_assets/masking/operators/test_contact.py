@@ -3,6 +3,7 @@ from __future__ import annotations
 import re
 
 import phonenumbers
+import pyarrow as pa
 import pytest
 
 from hurricane_assets.masking.operators.contact import (
@@ -96,3 +97,16 @@ def test_a_fake_is_never_a_number_of_its_column(key, layout):
     assert again[:len(numbers)] != first
     avoid = frozenset(column) | {normalise_phone(v, "GB") for v in layout}  # as the list path normalises them
     assert again == [op.operate(v, {**params, "avoid": avoid}) for v in column]
+
+
+def test_avoided_numbers_answer_for_one_string_as_the_set_of_strings_would():
+    """The per-value path asks the column's numbers (sorted integers, not a set of a million strings)
+    about one candidate at a time: the same answers as the strings themselves for every shape."""
+    from hurricane_assets.masking.operators.contact import _AvoidedNumbers
+
+    strings = ["+447700900123", "+33612345678", "+0123", "not a number", "+4477009001234567890", "+١٢٣"]
+    avoided = _AvoidedNumbers(pa.array(strings))
+    for probe in [*strings, "+447700900124", "447700900123", "+44770090012", "+", "", "+4477009001234567"]:
+        expected = probe in strings and re.fullmatch(r"\+[1-9][0-9]{0,17}", probe) is not None
+        assert (probe in avoided) == expected, probe
+    assert 447700900123 not in avoided and None not in avoided
