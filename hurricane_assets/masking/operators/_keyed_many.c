@@ -27,6 +27,10 @@ count_distinct_arrow(data, offsets, bits=64) -> int
 encode_arrow(data, offsets, bits=64) -> (codes, firsts)
     The same table's dictionary encoding: int32 bytes of each row's code (in order of first
     appearance, as Arrow's `dictionary_encode` numbers them) and of each code's first row.
+
+iban_bytes(chars, seeds, length, bank) -> bytes
+    IBAN pseudonyms of n upper-case IBANs of one length from their keyed digests, in one pass
+    (`financial._iban_bytes` is the reference).
 */
 #define PY_SSIZE_T_CLEAN
 #define OPENSSL_SUPPRESS_DEPRECATED /* SHA256_CTX: the copyable state the pads are primed into */
@@ -544,6 +548,59 @@ done:
     return result;
 }
 
+/* IBAN pseudonyms from their keyed digests (`financial._iban_bytes`, the reference, computes the same
+   bytes in numpy, where the mod-97 check over ~30 characters took ~30 passes over the column: 0.8 s
+   a million). Each row of `chars` (n x length upper-case ASCII) keeps its country, its BBAN's digits
+   stay digits (seed byte % 10) and the rest become letters (% 26), its first `bank` characters are
+   "0" / "X" (a bank identifier no bank holds), and its check digits are recomputed (ISO 7064 mod 97
+   over BBAN + country + "00", a letter as two digits, A = 10). `seeds`: n rows of `seed_size` bytes. */
+static int mod97_value(uint8_t b) { return b >= '0' && b <= '9' ? b - '0' : b >= 'A' && b <= 'Z' ? b - 'A' + 10 : 0; }
+static int mod97_place(uint8_t b) { return b >= 'A' && b <= 'Z' ? 100 : 10; }
+
+static PyObject *iban_bytes(PyObject *self, PyObject *args) {
+    Py_buffer chars, seeds;
+    Py_ssize_t length, bank;
+    PyObject *result = NULL;
+    if (!PyArg_ParseTuple(args, "y*y*nn", &chars, &seeds, &length, &bank))
+        return NULL;
+    Py_ssize_t n = length > 4 ? chars.len / length : 0;
+    Py_ssize_t seed_size = n > 0 ? seeds.len / n : 0;
+    if (length <= 4 || chars.len % length != 0 || (n > 0 && (seeds.len % n != 0 || seed_size < length - 4)) ||
+        bank < 0 || bank > length - 4) {
+        PyErr_SetString(PyExc_ValueError, "iban_bytes: chars must be n rows of length > 4, seeds n rows of at least "
+                                          "length - 4 bytes, bank within the BBAN");
+        goto done;
+    }
+    result = PyBytes_FromStringAndSize(NULL, chars.len);
+    if (result == NULL)
+        goto done;
+    uint8_t *out = (uint8_t *)PyBytes_AS_STRING(result);
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const uint8_t *row = (const uint8_t *)chars.buf + i * length, *seed = (const uint8_t *)seeds.buf + i * seed_size;
+        uint8_t *to = out + i * length;
+        int remainder = 0;
+        for (Py_ssize_t j = 4; j < length; j++) {
+            int digit = row[j] >= '0' && row[j] <= '9';
+            uint8_t b = j - 4 < bank ? (digit ? '0' : 'X') : digit ? '0' + seed[j - 4] % 10 : 'A' + seed[j - 4] % 26;
+            to[j] = b;
+            remainder = (remainder * mod97_place(b) + mod97_value(b)) % 97;
+        }
+        for (int j = 0; j < 2; j++)
+            remainder = (remainder * mod97_place(row[j]) + mod97_value(row[j])) % 97;
+        int check = 98 - remainder * 100 % 97;
+        to[0] = row[0];
+        to[1] = row[1];
+        to[2] = (uint8_t)('0' + check / 10);
+        to[3] = (uint8_t)('0' + check % 10);
+    }
+    Py_END_ALLOW_THREADS
+done:
+    PyBuffer_Release(&chars);
+    PyBuffer_Release(&seeds);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"hmac_sha256_many", hmac_sha256_many, METH_VARARGS, "HMAC-SHA-256 of prefix + value for each value, concatenated."},
     {"blake2b_many", blake2b_many, METH_VARARGS, "Keyed BLAKE2b of prefix + value + suffix for each value, concatenated."},
@@ -551,6 +608,7 @@ static PyMethodDef methods[] = {
     {"blake2b_arrow", blake2b_arrow, METH_VARARGS, "blake2b_many over Arrow string buffers (data, int32 offsets)."},
     {"count_distinct_arrow", count_distinct_arrow, METH_VARARGS, "Distinct values of Arrow string buffers (data, int32 offsets)."},
     {"encode_arrow", encode_arrow, METH_VARARGS, "(code per row, first row per code) of Arrow string buffers, int32 bytes."},
+    {"iban_bytes", iban_bytes, METH_VARARGS, "IBAN pseudonyms (n x length bytes) from upper-case IBANs and keyed seeds."},
     {NULL, NULL, 0, NULL},
 };
 

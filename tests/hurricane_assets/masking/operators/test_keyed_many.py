@@ -157,3 +157,30 @@ def test_the_native_loops_refuse_bad_sizes_and_keys():
             base.native.blake2b_many(bytes(64), b"p", size, ["v"], b"")
     with pytest.raises(TypeError, match="sequence"):
         base.native.hmac_sha256_many(bytes(64), b"p", 5)
+
+
+@settings(max_examples=100, deadline=None)
+@given(length=st.integers(5, 40), rows=st.integers(1, 40), seed_extra=st.integers(0, 40), data=st.data())
+def test_native_iban_pass_gives_the_numpy_reference_bytes(length, rows, seed_extra, data):
+    """Country letters, BBANs of digits and letters mixed, bank identifiers shorter than the usual four
+    (a five-character IBAN), seeds longer than the BBAN: the C pass and the column-wise numpy agree."""
+    from hurricane_assets.masking.operators import financial
+
+    assert base.native is not None
+    alphabet = st.sampled_from(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    body = data.draw(st.lists(alphabet, min_size=rows * (length - 2), max_size=rows * (length - 2)))
+    country = data.draw(st.lists(st.sampled_from(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"), min_size=2 * rows, max_size=2 * rows))
+    chars = np.concatenate([np.array(country, np.uint8).reshape(rows, 2),
+                            np.array(body, np.uint8).reshape(rows, length - 2)], axis=1)
+    seeds = data.draw(st.binary(min_size=rows * (length - 4 + seed_extra), max_size=rows * (length - 4 + seed_extra)))
+    assert financial._iban_bytes(chars, seeds).tobytes() == financial._iban_bytes_numpy(chars, seeds).tobytes()
+
+
+def test_native_iban_pass_refuses_buffers_that_do_not_fit():
+    assert base.native is not None
+    with pytest.raises(ValueError, match="iban_bytes"):
+        base.native.iban_bytes(b"GB00" * 3, bytes(12), 4, 0)        # length 4: no BBAN
+    with pytest.raises(ValueError, match="iban_bytes"):
+        base.native.iban_bytes(b"GB00XXXX1" * 2, bytes(9), 9, 4)    # seeds shorter than the BBAN
+    with pytest.raises(ValueError, match="iban_bytes"):
+        base.native.iban_bytes(b"GB00XXXX1" * 2, bytes(20), 9, 6)   # bank past the BBAN
