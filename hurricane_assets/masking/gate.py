@@ -21,7 +21,7 @@ from hurricane_assets.masking.keys import Keyring
 from hurricane_assets.masking.measure import PrivacyMeasurement, measure_privacy
 from hurricane_assets.masking.plans import MaskingPlan
 
-MICROS_PER_QI_CELL = 0.4  # the gate's steps and the measurement at 1M persons, 5 QIs: ~2 s
+MICROS_PER_QI_CELL = 0.5  # the gate's steps and the measurement at 1M persons, 5 QIs: ~2 s alone, ~2.5 s beside the split's other work
 
 
 @dataclass(frozen=True)

@@ -57,11 +57,13 @@ def run_split(tasks: Sequence[Callable[[], list]], weights: Sequence[float], *,
     splitting = not (split is False or len(tasks) < 2 or not split_available()
                      or (split is None and sum(weights) < MIN_SPLIT_MICROS))
     mine, theirs = _halves(weights) if splitting else (list(range(len(tasks))), [])
-    helper = _Helper(tasks, theirs) if theirs else None
+    helper = _Helper(tasks, theirs, mine) if theirs else None
     background = _Background(alongside)
     try:
-        results: dict[int, list] = {i: tasks[i]() for i in mine}
-        if helper is not None:
+        if helper is None:
+            results: dict[int, list] = {i: tasks[i]() for i in mine}
+        else:
+            results = _run_claimed(tasks, mine, theirs, helper.claims)
             results.update(helper.results())
     finally:
         if helper is not None:
@@ -71,13 +73,45 @@ def run_split(tasks: Sequence[Callable[[], list]], weights: Sequence[float], *,
     return [results[i] for i in range(len(tasks))]
 
 
-class _Helper:
-    """One forked child computing `tasks[i]` for the given indices and piping the results back."""
+STEALING = True  # a side done with its own tasks takes the other's not yet started (tests turn it off)
 
-    def __init__(self, tasks: Sequence[Callable[[], list]], indices: list[int]):
-        self._indices = indices
+
+class _Claims:
+    """Which tasks a process has taken, shared by this process and the helper (made before the fork):
+    the weights are estimates, and beside other work a task can take half again as long as estimated
+    (the k gate's sorts share the memory bus), so a side that finishes first takes over the other's
+    tasks not yet started instead of waiting."""
+
+    def __init__(self, ctx, count: int):
+        self._taken = ctx.RawArray("b", count)
+        self._lock = ctx.Lock()
+
+    def take(self, index: int) -> bool:
+        with self._lock:
+            if self._taken[index]:
+                return False
+            self._taken[index] = 1
+            return True
+
+
+def _run_claimed(tasks: Sequence[Callable[[], list]], own: list[int], other: list[int], claims: _Claims
+                 ) -> dict[int, list]:
+    """The results of the tasks this side took: its own in order (heaviest first), then, with
+    `STEALING`, the other side's not yet started, lightest first; never the other's first task."""
+    done = {i: tasks[i]() for i in own if claims.take(i)}
+    if STEALING:
+        done.update((i, tasks[i]()) for i in reversed(other[1:]) if claims.take(i))
+    return done
+
+
+class _Helper:
+    """One forked child computing `tasks[i]` for the given indices (and what it takes over from
+    `others`, this process's) and piping the results back."""
+
+    def __init__(self, tasks: Sequence[Callable[[], list]], indices: list[int], others: list[int]):
         ctx = multiprocessing.get_context("fork")
         self._reader, writer = ctx.Pipe(duplex=False)
+        self.claims = _Claims(ctx, len(tasks))
 
         # The results' Arrow buffers go through this file (created here, unlinked already, inherited by
         # the child) and are mapped back, not copied through the pipe: 68 MB took 0.37 s through the
@@ -86,7 +120,7 @@ class _Helper:
 
         def helper() -> None:
             try:
-                writer.send(("ok", *spilled([tasks[i]() for i in indices], self._spill)))
+                writer.send(("ok", *spilled(_run_claimed(tasks, indices, others, self.claims), self._spill)))
             except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent to be raised there
                 try:
                     writer.send(("error", exc, None))
@@ -112,7 +146,7 @@ class _Helper:
                                "before returning its columns; nothing was written") from None
         if status == "error":
             raise payload
-        return dict(zip(self._indices, unspilled(payload, sizes, self._spill)))
+        return unspilled(payload, sizes, self._spill)
 
     def close(self) -> None:
         self._reader.close()

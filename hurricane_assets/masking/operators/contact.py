@@ -197,7 +197,8 @@ class PhonePseudonym(MaskingOperator):
             return None
         self.validate(params)
         digest = KeyedDigest(params["key"], "phone", params.get("entity", "phone"))
-        avoid = _AvoidedNumbers(pa.concat_arrays([strings, pa.array(list(params.get("avoid", ())), pa.string())]))
+        # every string is plain E.164 with a country code (no group left `others`): avoided as it is
+        avoid = _AvoidedNumbers(pa.array(list(params.get("avoid", ())), pa.string()), plain=strings)
         parts, order, unsettled = [], [], []
         for (country_code, code_digits, length), positions in groups.items():
             group = strings.take(positions)
@@ -401,9 +402,12 @@ class _AvoidedNumbers:
     code never starts with 0, so each such string is one integer): whether candidates are among them
     is a binary search per candidate, column-wise."""
 
-    def __init__(self, strings: pa.Array):
-        plain = pc.filter(strings, pc.fill_null(pc.match_substring_regex(strings, r"^\+[1-9][0-9]{0,17}$"), False))
-        self._sorted = np.sort(pc.cast(pc.utf8_slice_codeunits(plain, 1), pa.int64()).to_numpy(zero_copy_only=False))
+    def __init__(self, strings: pa.Array, plain: pa.Array | None = None):
+        """`plain`: more strings, known to be plain E.164 already (no need to match them)."""
+        matched = pc.filter(strings, pc.fill_null(pc.match_substring_regex(strings, r"^\+[1-9][0-9]{0,17}$"), False))
+        if plain is not None:
+            matched = pa.concat_arrays([plain, matched])
+        self._sorted = np.sort(pc.cast(pc.utf8_slice_codeunits(matched, 1), pa.int64()).to_numpy(zero_copy_only=False))
 
     def __contains__(self, e164: object) -> bool:
         """Whether one plain E.164 string is among them (what the per-value path asks of a candidate)."""

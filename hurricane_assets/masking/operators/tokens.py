@@ -35,7 +35,7 @@ class KeyedToken(MaskingOperator):
 
     name = "hmac_token"
     method = MaskingMethod.tokenize
-    cost_per_value = 0.6
+    cost_per_value = 0.45
     value_local = True
     params_allowed: ClassVar[frozenset[str]] = frozenset({"entity", "algorithm", "length"})
 

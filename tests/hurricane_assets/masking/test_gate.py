@@ -16,6 +16,7 @@ from hurricane_assets.masking.gate import PrivacyGate
 from hurricane_assets.masking.kanonymity import KAnonymityError
 from hurricane_assets.masking.measure import measure_privacy
 from hurricane_assets.masking.plans import ColumnRule, MaskingPlan
+from hurricane_assets.masking.registry import operator_class
 
 THRESHOLDS = PrivacyThresholds(k=5, max_singling_out_risk=1.0, max_linkability_risk=1.0, sample_persons=200)
 
@@ -53,6 +54,7 @@ def _after_the_split(monkeypatch) -> None:
 
 def _all_in_the_helper(monkeypatch) -> None:
     monkeypatch.setattr(parallel, "_halves", lambda weights: ([], list(range(len(weights)))))
+    monkeypatch.setattr(parallel, "STEALING", False)
 
 
 @pytest.fixture
@@ -125,7 +127,7 @@ def test_the_measurement_groups_persons_as_the_output_does(keyring, small_light,
 
 
 def test_a_column_is_ready_before_the_split_only_when_its_work_is_light(keyring):
-    n = 40_000
+    n = 2 * int(columns.LIGHT_COLUMN_MICROS / operator_class("hmac_token").cost_per_value)  # tokens: not light
     table = pa.table({"postcode": [f"NW{i % 20} {i % 7}XE" for i in range(n)],
                       "ticket": [f"t{i}" for i in range(n)]})
     rules = {"postcode": ColumnRule(operator="prefix", params={"length": 3}, quasi_identifier=True),
@@ -134,6 +136,6 @@ def test_a_column_is_ready_before_the_split_only_when_its_work_is_light(keyring)
     postcode = work.ready("postcode")
     assert postcode is not None
     assert postcode.equals(mask_column(table.column("postcode").combine_chunks(), rules["postcode"], keyring.key, table))
-    assert work.ready("ticket") is None  # 40,000 distinct tokens: work for the split
+    assert work.ready("ticket") is None  # twice the light limit's worth of distinct tokens: work for the split
     masked, _ = work.run(split=False)
     assert masked["postcode"].values.equals(postcode) and masked["postcode"].distinct_before == 140

@@ -183,3 +183,40 @@ def test_a_helper_s_arrow_results_arrive_whole():
         same = got.equals(want) if isinstance(want, (pa.Array, pa.Table)) else (
             got[0].equals(want[0]) and got[1] == want[1] if isinstance(want, tuple) else got == want)
         assert same
+
+
+@pytest.mark.parametrize("waiting", ["here", "helper"])
+def test_a_side_done_first_takes_over_the_other_s_tasks_not_started(waiting, monkeypatch):
+    """The side given the heavy task ("here" or the helper) is held inside it until the other side has
+    run the *last* of its tasks: that task must have been taken over from the held side's list (it is
+    never reached otherwise), and the held side's own first task stays its own."""
+    import multiprocessing
+
+    released = multiprocessing.get_context("fork").Event()
+    held_side, other_side = [0, 1, 2], [3]
+    halves = (held_side, other_side) if waiting == "here" else (other_side, held_side)
+    monkeypatch.setattr("hurricane_assets.masking.parallel._halves", lambda weights: halves)
+
+    def held():
+        return [os.getpid(), released.wait(20)]
+
+    def release():
+        released.set()
+        return [os.getpid(), True]
+
+    tasks = [held if i == held_side[0] else release if i == held_side[-1] else (lambda: [os.getpid(), True])
+             for i in range(4)]
+    results = run_split(tasks, [1, 1, 1, 1], split=True)
+    held_pid = results[held_side[0]][0]
+    assert results[held_side[0]][1], "the held task was never released: nothing was taken over"
+    assert (held_pid == PARENT) == (waiting == "here")
+    assert results[held_side[-1]][0] != held_pid  # taken over by the side that was free
+    assert results[other_side[0]][0] != held_pid
+
+
+def test_without_stealing_each_side_runs_its_own(monkeypatch):
+    monkeypatch.setattr("hurricane_assets.masking.parallel.STEALING", False)
+    monkeypatch.setattr("hurricane_assets.masking.parallel._halves", lambda weights: ([0], [1, 2, 3]))
+    results = run_split([lambda: [os.getpid()]] * 4, [1] * 4, split=True)
+    assert results[0] == [PARENT] and all(r[0] != PARENT for r in results[1:])
+    assert len({r[0] for r in results[1:]}) == 1
