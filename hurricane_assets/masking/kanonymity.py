@@ -88,7 +88,13 @@ def group_sizes(table: pa.Table, columns: list[str], persons: pa.Array | pa.Chun
 
 def _codes(column: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, int]:
     """(code per row, 0 for null and 1.. for the values, number of distinct non-null values): what
-    the gate keeps per QI, so a step re-encodes only the column it changed."""
+    the gate keeps per QI, so a step re-encodes only the column it changed. A dictionary array (every
+    entry used, as `dictionary_encode` makes them) is coded from its dictionary: only its entries
+    are encoded (equal entries share a code), the rows take their entry's code."""
+    if pa.types.is_dictionary(column.type):
+        entries, entry_count = _codes(column.dictionary)
+        rows = pc.fill_null(column.indices, len(column.dictionary)).to_numpy(zero_copy_only=False)
+        return np.append(entries, 0)[rows], entry_count
     encoded = dictionary_encode(column)
     codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64) + 1
     return codes, len(encoded.dictionary)
@@ -164,7 +170,7 @@ def _dense_ids(keys: np.ndarray) -> np.ndarray:
 def enforce_k_anonymity(
     table: pa.Table,
     rules: dict[str, ColumnRule],
-    regeneralise: Callable[[str, dict], pa.Array],
+    regeneralise: Callable[[str, dict], pa.Array],  # the column masked with other params (may be dictionary-encoded)
     k: int = DEFAULT_K,
     max_suppression: float = MAX_SUPPRESSION,
     *,
@@ -225,8 +231,11 @@ def enforce_k_anonymity(
             codes[widest] = (np.zeros(table.num_rows, dtype=np.int64), 0)
             actions.append(f"withheld {widest}: every value generalised to any (null)")
             continue
-        table = table.set_column(index, widest, regeneralise(widest, params[widest]))
-        codes[widest] = _codes(table.column(widest))
+        regeneralised = regeneralise(widest, params[widest])
+        codes[widest] = _codes(regeneralised)
+        if pa.types.is_dictionary(regeneralised.type):
+            regeneralised = regeneralised.dictionary_decode()
+        table = table.set_column(index, widest, regeneralised)
         shown = {p: v for p, v in params[widest].items() if p not in ("base_width", "edges")}
         actions.append(f"generalised {widest} further to {rules[widest].operator}{shown}")
     if suppressed.any():  # suppressed QIs are null now

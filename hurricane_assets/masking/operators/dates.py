@@ -156,3 +156,18 @@ class DateGeneralisation(MaskingOperator):
             return {**{p: v for p, v in params.items() if p != "months"}, "years": GENERALISATION_LADDER[0]}
         wider = [y for y in GENERALISATION_LADDER if y > params.get("years", 1)]
         return {**params, "years": wider[0]} if wider else None
+
+    @classmethod
+    def coarsens_output_of(cls, base: dict, params: dict) -> bool:
+        """Every band is a function of the calendar day, a band of months of the month, of years of
+        the year (bands counted from 1970 and from January), so a band whose width is a multiple of
+        the base's is the same from the base's output, and so is a coarser unit's band from a day or
+        from a band of months (which never crosses a year). Not a month from a week: its first day
+        may lie in the month before."""
+        unit = {"days": 0, "months": 1, "years": 2}
+        base_unit = next((u for u in ("days", "months") if u in base), "years")
+        to_unit = next((u for u in ("days", "months") if u in params), "years")
+        width, to_width = base.get(base_unit, 1), params.get(to_unit, 1)
+        if base_unit == to_unit:
+            return to_width % width == 0
+        return unit[to_unit] > unit[base_unit] and (width == 1 or base_unit == "months")

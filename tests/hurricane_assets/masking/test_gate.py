@@ -139,3 +139,41 @@ def test_a_column_is_ready_before_the_split_only_when_its_work_is_light(keyring)
     assert work.ready("ticket") is None  # twice the light limit's worth of distinct tokens: work for the split
     masked, _ = work.run(split=False)
     assert masked["postcode"].values.equals(postcode) and masked["postcode"].distinct_before == 140
+
+
+def test_coarsening_masked_dates_gives_what_masking_prod_dates_again_gives(keyring, monkeypatch):
+    """The gate floors a date column's masked values (a few thousand days) where the operator declares
+    that the same (`coarsens_output_of`): the table and report equal those of masking prod's
+    microseconds again at every step, and the shortcut was taken."""
+    from hurricane_assets.masking.operators.dates import DateGeneralisation
+
+    n = 4000
+    zone = dt.timezone.utc
+    table = pa.table({
+        "customer_id": [f"cust_{i:05d}" for i in range(n)],
+        "opened": pa.array([None if i % 41 == 0 else  # nulls: a value of their own in every grouping
+                             dt.datetime(2015, 3, 1, tzinfo=zone) + dt.timedelta(days=i * 13 % 3000, seconds=i * 7)
+                             for i in range(n)], pa.timestamp("us", tz="UTC")),
+        "born": [dt.date(1940, 1, 1) + dt.timedelta(days=i * 379 % 25000) for i in range(n)],
+        "postcode": [f"{'ABCDEFGH'[i % 8]}{i % 7} {i % 5}XY" for i in range(n)],
+    })
+    rules = {
+        "customer_id": ColumnRule(operator="hmac_token", params={"entity": "customer"}, unique=True),
+        "opened": ColumnRule(operator="generalize_date", params={"days": 1}, quasi_identifier=True),
+        "born": ColumnRule(operator="generalize_date", params={"years": 1}, quasi_identifier=True),
+        "postcode": ColumnRule(operator="prefix", params={"length": 3}, quasi_identifier=True),
+    }
+    types = {"customer_id": "string", "opened": "timestamp", "born": "date", "postcode": "string"}
+    plan = MaskingPlan(dataset="test.opened", env="preprod", source="test", rules=rules, expected_types=types,
+                       person_column="customer_id")
+    declared = []
+    real = DateGeneralisation.coarsens_output_of.__func__
+    monkeypatch.setattr(DateGeneralisation, "coarsens_output_of",
+                        classmethod(lambda cls, base, params: declared.append(params) or real(cls, base, params)))
+    shortcut = mask_table(table, plan, keyring, k=5, thresholds=THRESHOLDS)
+    steps = shortcut.report.k_anonymity["actions"]
+    assert sum("opened" in s for s in steps) >= 3 and any("born" in s for s in steps), steps
+    assert declared and any("months" in p or "years" in p for p in declared)
+
+    monkeypatch.setattr(DateGeneralisation, "coarsens_output_of", classmethod(lambda cls, base, params: False))
+    _same(shortcut, mask_table(table, plan, keyring, k=5, thresholds=THRESHOLDS))

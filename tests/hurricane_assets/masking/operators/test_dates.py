@@ -92,3 +92,40 @@ def test_the_column_path_floors_timestamps_as_the_per_value_path_does(tz, params
     out = op.mask_array(arr, params)
     assert out.type == arr.type
     assert out.to_pylist() == expected
+
+
+BANDS = [{"days": 1}, {"days": 7}, {"months": 1}, {"months": 3}, {"months": 6},
+         {"years": 1}, {"years": 5}, {"years": 10}]
+
+
+@pytest.mark.parametrize("base", BANDS, ids=lambda p: f"from-{next(iter(p.items()))}")
+def test_a_band_declared_coarser_than_the_base_is_the_same_from_the_base_s_output(base):
+    """The k gate floors a column's masked values instead of its prod values where the operator says
+    that gives the same (`coarsens_output_of`): every such pair, over timestamps of 150 years (every
+    day of four of them), before and after 1970, as timestamps, dates and ISO text."""
+    import pyarrow as pa
+
+    zone = dt.timezone.utc
+    start = dt.datetime(1899, 11, 3, 17, 45, 1, 250, tzinfo=zone)
+    stamps = [start + dt.timedelta(days=d * 37, seconds=d * 3593, microseconds=d) for d in range(1500)]
+    stamps += [dt.datetime(2022, 1, 1, 6, tzinfo=zone) + dt.timedelta(days=d, hours=d % 24) for d in range(1461)]
+    op = DateGeneralisation()
+    arr = pa.array(stamps, pa.timestamp("us", tz="UTC"))
+    dates = pa.array([s.date() for s in stamps], pa.date32())
+    declared = [p for p in BANDS if DateGeneralisation.coarsens_output_of(base, p)]
+    assert base in declared
+    for params in declared:
+        for column in (arr, dates):
+            assert op.mask_array(op.mask_array(column, base), params).equals(op.mask_array(column, params)), params
+        for value in (stamps[7], stamps[1600], stamps[2000].isoformat(), stamps[2500].date()):
+            assert op.operate(op.operate(value, base), params) == op.operate(value, params), (params, value)
+
+
+def test_a_month_is_not_the_same_from_a_week_so_it_is_not_declared():
+    """1970-01-01 was a Thursday: 2 February 1970 lies in the week from 29 January, whose month is January."""
+    op = DateGeneralisation()
+    day = dt.date(1970, 2, 2)
+    assert op.operate(op.operate(day, {"days": 7}), {"months": 1}) != op.operate(day, {"months": 1})
+    assert not DateGeneralisation.coarsens_output_of({"days": 7}, {"months": 1})
+    assert not DateGeneralisation.coarsens_output_of({"months": 3}, {"months": 1})
+    assert not DateGeneralisation.coarsens_output_of({"months": 1}, {"days": 7})
