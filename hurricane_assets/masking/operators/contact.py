@@ -86,7 +86,7 @@ class EmailPseudonym(MaskingOperator):
 
     name = "email"
     method = MaskingMethod.format_preserving
-    cost_per_value = 1.0
+    cost_per_value = 1.1
     params_allowed: ClassVar[frozenset[str]] = frozenset({"entity", "keep_domains"})
 
     def check_params(self, params: dict) -> None:
@@ -177,7 +177,7 @@ class PhonePseudonym(MaskingOperator):
 
     name = "phone"
     method = MaskingMethod.format_preserving
-    cost_per_value = 1.6
+    cost_per_value = 1.7
     reads_whole_column = True  # a fake avoids every prod number of the column
     params_allowed: ClassVar[frozenset[str]] = frozenset({"entity", "region", "avoid"})
     ATTEMPTS_PER_PREFIX = 24

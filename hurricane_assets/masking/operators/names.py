@@ -82,7 +82,7 @@ def _fake_name(digest: KeyedDigest, name: str) -> str:
 class FakeName(MaskingOperator):
     name = "fake_name"
     method = MaskingMethod.format_preserving
-    cost_per_value = 3.5
+    cost_per_value = 4.0
     params_allowed: ClassVar[frozenset[str]] = frozenset({"entity"})
 
     def mask_strings(self, strings: pa.Array, params: dict) -> pa.Array | None:
