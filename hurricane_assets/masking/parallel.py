@@ -57,7 +57,10 @@ def run_split(tasks: Sequence[Callable[[], list]], weights: Sequence[float], *,
     splitting = not (split is False or len(tasks) < 2 or not split_available()
                      or (split is None and sum(weights) < MIN_SPLIT_MICROS))
     mine, theirs = _halves(weights) if splitting else (list(range(len(tasks))), [])
-    helper = _Helper(tasks, theirs, mine) if theirs else None
+    try:
+        helper = _Helper(tasks, theirs, mine) if theirs else None
+    except OSError:  # no POSIX semaphore for the claims (a container without /dev/shm): all of it here
+        helper, mine = None, list(range(len(tasks)))
     background = _Background(alongside)
     try:
         if helper is None:
@@ -110,8 +113,8 @@ class _Helper:
 
     def __init__(self, tasks: Sequence[Callable[[], list]], indices: list[int], others: list[int]):
         ctx = multiprocessing.get_context("fork")
+        self.claims = _Claims(ctx, len(tasks))  # first: nothing else is open if it cannot be made
         self._reader, writer = ctx.Pipe(duplex=False)
-        self.claims = _Claims(ctx, len(tasks))
 
         # The results' Arrow buffers go through this file (created here, unlinked already, inherited by
         # the child) and are mapped back, not copied through the pipe: 68 MB took 0.37 s through the

@@ -220,3 +220,15 @@ def test_without_stealing_each_side_runs_its_own(monkeypatch):
     results = run_split([lambda: [os.getpid()]] * 4, [1] * 4, split=True)
     assert results[0] == [PARENT] and all(r[0] != PARENT for r in results[1:])
     assert len({r[0] for r in results[1:]}) == 1
+
+
+def test_without_semaphores_everything_runs_here(monkeypatch):
+    """The claims need a POSIX semaphore; where none can be made (no /dev/shm) the work runs in this
+    process rather than failing."""
+    import multiprocessing
+
+    def no_semaphores(self, *args, **kwargs):
+        raise OSError(38, "Function not implemented")
+
+    monkeypatch.setattr(type(multiprocessing.get_context("fork")), "Lock", no_semaphores)
+    assert run_split([lambda: [os.getpid()]] * 3, [1e9] * 3, split=True) == [[PARENT]] * 3
