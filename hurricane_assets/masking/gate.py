@@ -11,6 +11,7 @@ the split over the whole masked table, with the same result.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import partial
 
 import pyarrow as pa
 
@@ -98,10 +99,10 @@ class PrivacyGate:
     def __call__(self, masked: pa.Table) -> GateResult:
         """The gate over `masked` (every column `reads` names, masked), then the measurement of its output."""
         gated, outcome = masked, None
-        self._masked, self._encoded = masked, {}
         if self.k is not None:
+            regeneralise = partial(self._regeneralise, masked, {})
             try:
-                gated, outcome = enforce_k_anonymity(masked, dict(self.plan.rules), self._regeneralise, k=self.k,
+                gated, outcome = enforce_k_anonymity(masked, dict(self.plan.rules), regeneralise, k=self.k,
                                                      max_suppression=self.max_suppression, persons=self.persons,
                                                      person_column=self.plan.person_column, dataset=self.plan.dataset)
             except KAnonymityError as error:
@@ -114,16 +115,15 @@ class PrivacyGate:
             persons=self.persons if self._persons_as_prod else None)
         return replace(result, measurement=measurement, distinct_after=distinct_after)
 
-    def _regeneralise(self, column: str, params: dict) -> pa.Array:
-        """The column masked with `params`: from its masked values' dictionary where the operator gives
-        the same from them (a million timestamps of ~4,000 days: 4,000 values to floor, and the gate's
-        codes come from the dictionary too), else from the prod column."""
+    def _regeneralise(self, masked: pa.Table, encoded: dict, column: str, params: dict) -> pa.Array:
+        """The column masked with `params`: from its masked values' dictionary (kept in `encoded`) where
+        the operator gives the same from them (a million timestamps of ~4,000 days: 4,000 values to
+        floor, and the gate's codes come from the dictionary too), else from the prod column."""
         base = self.plan.rules[column]
         rule = base.model_copy(update={"params": params})
         if operator_class(base.operator).coarsens_output_of(dict(base.params), params):
-            encoded = self._encoded.get(column)
-            if encoded is None:
-                encoded = self._encoded[column] = dictionary_encode(self._masked.column(column))
-            coarser = mask_column(encoded.dictionary, rule, self.keyring.key, self.table)
-            return pa.DictionaryArray.from_arrays(encoded.indices, coarser)
+            if column not in encoded:
+                encoded[column] = dictionary_encode(masked.column(column))
+            coarser = mask_column(encoded[column].dictionary, rule, self.keyring.key, self.table)
+            return pa.DictionaryArray.from_arrays(encoded[column].indices, coarser)
         return mask_column(self.table.column(column).combine_chunks(), rule, self.keyring.key, self.table)

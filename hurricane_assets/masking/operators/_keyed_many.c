@@ -307,13 +307,14 @@ static void blake2b_final(blake2b_state *s, uint8_t *out, size_t size) {
 typedef uint64_t v4 __attribute__((vector_size(32)));
 
 /* Four last blocks from one chaining value `h` (the primed state's): lane l is block l, whose message
-   ends at byte count t[l]; digests[l] receives its chaining value. */
+   ends at byte count t[l]; the digests of the first `lanes` go to their rows of `out` (`size` bytes each). */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 __attribute__((target_clones("avx2", "default")))
 #endif
 static void blake2b_last_blocks4(const uint64_t h[8], uint8_t blocks[4][128], const uint64_t t[4],
-                                 uint64_t digests[4][8]) {
+                                 const Py_ssize_t rows[4], int lanes, uint8_t *out, Py_ssize_t size) {
     v4 m[16], v[16];
+    uint64_t digests[4][8];
     for (int i = 0; i < 16; i++)
         m[i] = (v4){load64(blocks[0] + 8 * i), load64(blocks[1] + 8 * i), load64(blocks[2] + 8 * i),
                     load64(blocks[3] + 8 * i)};
@@ -329,6 +330,8 @@ static void blake2b_last_blocks4(const uint64_t h[8], uint8_t blocks[4][128], co
         for (int l = 0; l < 4; l++)
             digests[l][i] = h[i] ^ x[l];
     }
+    for (int l = 0; l < lanes; l++)
+        store_digest(digests[l], out + rows[l] * size, (size_t)size);
 }
 
 /* Keyed BLAKE2b of prefix + each value of `c` + suffix, concatenated; NULL with an error set. */
@@ -337,7 +340,7 @@ static PyObject *blake2b_column(Py_buffer *key, Py_buffer *prefix, Py_ssize_t di
     PyObject *result = NULL;
     blake2b_state primed, work;
     uint8_t blocks[4][128] = {{0}};
-    uint64_t ends[4] = {0}, digests[4][8];
+    uint64_t ends[4] = {0};
     Py_ssize_t lane_row[4];
     int lanes = 0;
     if (digest_size < 1 || digest_size > 64 || key->len < 1 || key->len > 64) {
@@ -372,18 +375,13 @@ static PyObject *blake2b_column(Py_buffer *key, Py_buffer *prefix, Py_ssize_t di
         memset(block + last, 0, 128 - last);
         ends[lanes] = primed.t + last;
         lane_row[lanes++] = i;
-        if (lanes == 4 || i == c->n - 1) {
-            blake2b_last_blocks4(primed.h, blocks, ends, digests); /* unused lanes: ignored */
-            for (int l = 0; l < lanes; l++)
-                store_digest(digests[l], out + lane_row[l] * digest_size, (size_t)digest_size);
+        if (lanes == 4) {
+            blake2b_last_blocks4(primed.h, blocks, ends, lane_row, lanes, out, digest_size);
             lanes = 0;
         }
     }
-    if (result != NULL && lanes > 0) { /* the column ended on a long value */
-        blake2b_last_blocks4(primed.h, blocks, ends, digests);
-        for (int l = 0; l < lanes; l++)
-            store_digest(digests[l], out + lane_row[l] * digest_size, (size_t)digest_size);
-    }
+    if (result != NULL && lanes > 0) /* the last few: the lanes beyond them are ignored */
+        blake2b_last_blocks4(primed.h, blocks, ends, lane_row, lanes, out, digest_size);
     /* no key material left on the stack, whichever way out */
     OPENSSL_cleanse(&primed, sizeof primed);
     OPENSSL_cleanse(&work, sizeof work);

@@ -402,20 +402,22 @@ class _AvoidedNumbers:
     code never starts with 0, so each such string is one integer): whether candidates are among them
     is a binary search per candidate, column-wise."""
 
+    PLAIN = r"\+[1-9][0-9]{0,17}"  # fits int64
+
     def __init__(self, strings: pa.Array, plain: pa.Array | None = None):
         """`plain`: more strings, known to be plain E.164 already (no need to match them)."""
-        matched = pc.filter(strings, pc.fill_null(pc.match_substring_regex(strings, r"^\+[1-9][0-9]{0,17}$"), False))
+        matched = pc.filter(strings, pc.fill_null(pc.match_substring_regex(strings, f"^{self.PLAIN}$"), False))
         if plain is not None:
             matched = pa.concat_arrays([plain, matched])
         self._sorted = np.sort(pc.cast(pc.utf8_slice_codeunits(matched, 1), pa.int64()).to_numpy(zero_copy_only=False))
 
     def __contains__(self, e164: object) -> bool:
         """Whether one plain E.164 string is among them (what the per-value path asks of a candidate)."""
-        digits = e164[1:] if isinstance(e164, str) and e164[:1] == "+" else ""
-        if not (digits.isascii() and digits.isdigit() and digits[0] != "0" and len(digits) <= 18):
+        if not (isinstance(e164, str) and re.fullmatch(self.PLAIN, e164, re.ASCII)):
             return False
-        at = int(np.searchsorted(self._sorted, int(digits)))
-        return at < len(self._sorted) and int(self._sorted[at]) == int(digits)
+        value = int(e164[1:])
+        at = int(np.searchsorted(self._sorted, value))
+        return at < len(self._sorted) and int(self._sorted[at]) == value
 
     def contain(self, numbers: np.ndarray) -> np.ndarray:
         """For each row of `numbers` ("+" and digits as n × length bytes), whether it is avoided."""
