@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from hurricane_assets.masking.copy import REPORT_NAME, copy_masked, failed_repor
 from hurricane_assets.masking.kanonymity import KAnonymityError
 from hurricane_assets.settings import hurricane_paths
 from hurricane_assets.storage import read_table, storage_options, table_exists
+from tests.hurricane_assets.local_stack.ledger_writer_child import ready_file
 from tests.trust_keys import install_keys
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -56,6 +58,10 @@ def race_two_hosts(tmp_path: Path, *, ledger_exists: bool = True) -> int:
         children.append(subprocess.Popen(
             [sys.executable, "-m", "tests.hurricane_assets.local_stack.ledger_writer_child", actor, str(count), str(go)],
             cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True))
+    # Go once both are imported with their ledgers open: else the first may finish before the second starts.
+    ready = [ready_file(go, actor) for actor in WRITERS]
+    while not all(r.exists() for r in ready) and all(child.poll() is None for child in children):
+        time.sleep(0.01)
     go.touch()
     outputs = [child.communicate(timeout=240)[0] for child in children]
     assert [child.returncode for child in children] == [0, 0]
