@@ -88,6 +88,14 @@ def _masker(operator_name: str, params: dict, key, owner: object | None = None) 
         return entry[1]
 
 
+def forget_replacements() -> None:
+    """Drop every memoised masker and its remembered replacements, so the next text is masked from a
+    cold start (the benchmark's runs each start so; a process otherwise keeps them for its life)."""
+    with _maskers_lock:
+        _maskers.clear()
+        _maskers_by_id.clear()
+
+
 class FreeTextRedaction(MaskingOperator):
     """Params: `entity_rules` {ENTITY: {"operator", "params"}} (the column operators to mirror),
     `row_columns` {column: ENTITY} (other columns of the row whose values are removed),

@@ -8,6 +8,7 @@ import pytest
 
 from hurricane_assets.catalog.manifest import PiiEntity
 from hurricane_assets.masking.freetext import REDACTED, FreeTextRedaction, detect, phone_region, validators
+from hurricane_assets.masking.freetext.redaction import forget_replacements
 from hurricane_assets.masking.operators.contact import EmailPseudonym, PhonePseudonym
 from hurricane_assets.masking.operators.financial import CardPseudonym, IbanPseudonym
 from hurricane_assets.masking.operators.names import FakeName
@@ -140,6 +141,18 @@ def test_row_values_and_deny_list_are_removed(key):
     assert "CUST-00042" not in out and "Qwxyz" not in out and "Falcon" not in out
     assert KeyedToken().operate("CUST-00042", {"key": key, "entity": "customer"}) in out
     assert REDACTED in out
+
+
+def test_forgotten_replacements_are_computed_again_and_come_out_the_same(key, monkeypatch):
+    built = []
+    masker = EmailPseudonym.masker
+    monkeypatch.setattr(EmailPseudonym, "masker", lambda self, params: built.append(1) or masker(self, params))
+    forget_replacements()
+    text = "write to jane.doe@gmail.com"
+    first = redact(key, text)
+    assert redact(key, text) == first and len(built) == 1  # the masker and its replacement are remembered
+    forget_replacements()
+    assert redact(key, text) == first and len(built) == 2
 
 
 def test_text_without_pii_is_unchanged_and_long_text_is_handled(key):
