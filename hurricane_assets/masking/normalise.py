@@ -7,6 +7,7 @@ written "+44 20 7946 0018" in a ticket must map like "+442079460018" in the prof
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import phonenumbers
 
@@ -27,7 +28,19 @@ def normalise_email(value: str) -> str:
 
 
 def parse_phone(value: str, region: str = DEFAULT_PHONE_REGION) -> phonenumbers.PhoneNumber | None:
-    """The parsed number, or None when `value` is not a phone number in `region` or internationally."""
+    """The parsed number, or None when `value` is not a phone number in `region` or internationally.
+    A phone in a text is parsed to find its region, then again to mask it: the parse is remembered,
+    and each caller gets its own copy (a number is mutable, the remembered one must stay as parsed)."""
+    parsed = _parsed_phone(value, region)
+    if parsed is None:
+        return None
+    number = phonenumbers.PhoneNumber()
+    number.merge_from(parsed)
+    return number
+
+
+@lru_cache(maxsize=4_096)
+def _parsed_phone(value: str, region: str) -> phonenumbers.PhoneNumber | None:
     try:
         return phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException:

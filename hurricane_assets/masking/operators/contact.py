@@ -272,11 +272,13 @@ class PhonePseudonym(MaskingOperator):
                 country_code, nsn = split
                 return value[: len(value) - len(nsn)] + valid_national_number(country_code, nsn, f"+{country_code}{nsn}")
             digits = digits_only(value)
-            number = parse_phone(value, region)
-            if number is not None and phonenumbers.is_possible_number(number):
-                nsn = phonenumbers.national_significant_number(number)
-                if digits.endswith(nsn):
-                    split = (number.country_code, nsn)
+            split = _split_international(value, digits, region)
+            if split is None:
+                number = parse_phone(value, region)
+                if number is not None and phonenumbers.is_possible_number(number):
+                    nsn = phonenumbers.national_significant_number(number)
+                    if digits.endswith(nsn):
+                        split = (number.country_code, nsn)
             if split is None:
                 # Not a number we understand: still keyed, still the same length, nothing raw survives.
                 seed = raw_digest(normalise_phone(value, region))
@@ -378,6 +380,57 @@ def _split_e164(value: str) -> tuple[int, str] | None:
         if code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
             return code, value[1 + cc_len:]
     return None
+
+
+_INTERNATIONAL_LAYOUT = re.compile(r"(?:\+|00)[1-9][0-9]*(?:[ -][0-9]+)*")
+
+
+def _split_international(value: str, digits: str, region: str) -> tuple[int, str] | None:
+    """(country code, national significant number) of an international number written with spaces or
+    dashes ("+49 1512 3557928", "0049-1512-3179923"), as `phonenumbers.parse(value, region)` and
+    `is_possible_number` find them, without the parse (most of the time a phone in a text costs).
+    None wherever the parse could decide otherwise: another layout ("(0)", dots), an international
+    prefix of `region` other than 00, a national prefix the parse would strip, a non-geographic code,
+    a number it would not call possible."""
+    if not _INTERNATIONAL_LAYOUT.fullmatch(value):
+        return None
+    if value[0] == "0":
+        if _international_prefix(region) != "00":
+            return None
+        digits = digits[2:]
+    split = _split_e164("+" + digits)
+    if split is None:
+        return None
+    country_code, nsn = split
+    national_prefix = _national_prefix_for_parsing(country_code)
+    if national_prefix is None or national_prefix.match(nsn):
+        return None
+    # Leading zeros kept as the parse keeps them (Italian numbers): at most all but the last digit.
+    zeros = min(len(nsn) - len(nsn.lstrip("0")), len(nsn) - 1)
+    number = phonenumbers.PhoneNumber(country_code=country_code, national_number=int(nsn),
+                                      italian_leading_zero=True if zeros and len(nsn) > 1 else None,
+                                      number_of_leading_zeros=zeros if zeros > 1 else None)
+    return split if phonenumbers.is_possible_number(number) else None
+
+
+@lru_cache(maxsize=None)
+def _international_prefix(region: str) -> str | None:
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    return metadata.international_prefix if metadata is not None else None
+
+
+_NO_PREFIX = re.compile(r"(?!)")  # matches nothing: the region strips no national prefix
+
+
+@lru_cache(maxsize=None)
+def _national_prefix_for_parsing(country_code: int) -> re.Pattern | None:
+    """The pattern the parse strips from the start of a national number of this country code
+    (matching nothing where it strips none); None for a code without one region's metadata."""
+    region = phonenumbers.region_code_for_country_code(country_code)
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    if metadata is None:
+        return None
+    return re.compile(metadata.national_prefix_for_parsing) if metadata.national_prefix_for_parsing else _NO_PREFIX
 
 
 def _plain_e164_groups(arr: pa.Array) -> tuple[dict[tuple[int, int, int], np.ndarray], list[int]]:

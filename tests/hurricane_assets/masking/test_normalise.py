@@ -57,3 +57,16 @@ def test_normalise_strings_is_normalise_text_of_each_arrow_string(values, start)
     own = values[min(start, len(values)):]
     expected = [normalise_text(v) for v in own]
     assert normalise_strings(pa.array(values, pa.string()).slice(min(start, len(values)))).to_pylist() == expected
+
+
+def test_a_remembered_phone_parse_is_handed_out_as_a_copy():
+    import phonenumbers
+
+    from hurricane_assets.masking.normalise import parse_phone
+
+    first = parse_phone("01512 3557928", "DE")
+    assert first == phonenumbers.parse("01512 3557928", "DE")
+    first.national_number = 1  # a caller changing its number changes nobody else's
+    again = parse_phone("01512 3557928", "DE")
+    assert again == phonenumbers.parse("01512 3557928", "DE") and again is not first
+    assert parse_phone("no number", "DE") is None

@@ -5,6 +5,8 @@ import re
 import phonenumbers
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hurricane_assets.masking.operators.contact import (
     FICTION_RANGES,
@@ -110,3 +112,64 @@ def test_avoided_numbers_answer_for_one_string_as_the_set_of_strings_would():
         expected = probe in strings and re.fullmatch(r"\+[1-9][0-9]{0,17}", probe) is not None
         assert (probe in avoided) == expected, probe
     assert 447700900123 not in avoided and None not in avoided
+
+
+_GROUPED = st.lists(st.integers(1, 5), min_size=1, max_size=6)
+
+
+def _parsed_split(value: str, region: str) -> tuple[int, str] | None:
+    """What the full parse finds: (country code, national significant number), None unless possible."""
+    from hurricane_assets.masking.normalise import parse_phone
+
+    number = parse_phone(value, region)
+    if number is None or not phonenumbers.is_possible_number(number):
+        return None
+    return number.country_code, phonenumbers.national_significant_number(number)
+
+
+def _layout(prefix: str, digits: str, groups: list[int], separator: str) -> str:
+    parts, at = [], 0
+    for size in groups:
+        if at < len(digits):
+            parts.append(digits[at:at + size])
+            at += size
+    if at < len(digits):
+        parts.append(digits[at:])
+    return prefix + separator.join(parts)
+
+
+@settings(max_examples=600, deadline=None)
+@given(code=st.sampled_from(sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE)),
+       national=st.text("0123456789", min_size=2, max_size=13) | st.sampled_from(["0", "00", "180020", "1"]).flatmap(
+           lambda head: st.text("0123456789", min_size=4, max_size=10).map(lambda rest: head + rest)),
+       prefix=st.sampled_from(["+", "00", "+0", "000"]), groups=_GROUPED, separator=st.sampled_from([" ", "-", ""]),
+       region=st.sampled_from(["GB", "DE", "FR", "IT", "US", "AU", "BR", "ZZ"]))
+def test_an_international_number_is_split_as_the_full_parse_splits_it(code, national, prefix, groups, separator, region):
+    """The shortcut past `phonenumbers.parse` for "+49 1512 3557928" / "0049-1512-…": where it answers,
+    it answers as the parse does (national prefixes such as the 0 of "+44 0…", another region's
+    international prefix, non-geographic codes and impossible lengths are left to the parse)."""
+    from hurricane_assets.masking.normalise import digits_only
+    from hurricane_assets.masking.operators.contact import _split_international
+
+    value = _layout(prefix, f"{code}{national}", groups, separator)
+    split = _split_international(value, digits_only(value), region)
+    assert split is None or split == _parsed_split(value, region), value
+
+
+def test_the_shortcut_takes_most_international_numbers_and_masks_them_as_the_parse_would(key, monkeypatch):
+    from hurricane_assets.masking.normalise import digits_only
+    from hurricane_assets.masking.operators import contact
+
+    written = []
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        for kind in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE):
+            example = phonenumbers.example_number_for_type(region, kind)
+            if example is not None:
+                spaced = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+                written += [spaced, spaced.replace(" ", "-"), "00" + spaced[1:]]
+    taken = [v for v in written if contact._split_international(v, digits_only(v), "GB") is not None]
+    assert len(taken) > 0.8 * len(written)  # the common layouts do not need the parse
+    op = PhonePseudonym()
+    fast = [op.operate(v, {"key": key}) for v in written]
+    monkeypatch.setattr(contact, "_split_international", lambda value, digits, region: None)
+    assert fast == [op.operate(v, {"key": key}) for v in written]
