@@ -144,7 +144,8 @@ def _layout(prefix: str, digits: str, groups: list[int], separator: str) -> str:
            lambda head: st.text("0123456789", min_size=4, max_size=10).map(lambda rest: head + rest)),
        prefix=st.sampled_from(["+", "00", "+0", "000"]), groups=_GROUPED, separator=st.sampled_from([" ", "-", ""]),
        region=st.sampled_from(["GB", "DE", "FR", "IT", "US", "AU", "BR", "ZZ"]))
-def test_an_international_number_is_split_as_the_full_parse_splits_it(code, national, prefix, groups, separator, region):
+def test_an_international_number_is_split_as_the_full_parse_splits_it(code, national, prefix, groups, separator,
+                                                                      region):
     """The shortcut past `phonenumbers.parse` for "+49 1512 3557928" / "0049-1512-…": where it answers,
     it answers as the parse does (national prefixes such as the 0 of "+44 0…", another region's
     international prefix, non-geographic codes and impossible lengths are left to the parse)."""
