@@ -405,12 +405,16 @@ def _split_international(value: str, digits: str, region: str) -> tuple[int, str
     national_prefix = _national_prefix_for_parsing(country_code)
     if national_prefix is None or national_prefix.match(nsn):
         return None
-    # Leading zeros kept as the parse keeps them (Italian numbers): at most all but the last digit.
+    return split if phonenumbers.is_possible_number(_phone_number(country_code, nsn)) else None
+
+
+def _phone_number(country_code: int, nsn: str) -> phonenumbers.PhoneNumber:
+    """The number `phonenumbers.parse` makes of this national significant number: its leading zeros
+    (Italian numbers) kept as the parse keeps them, at most all but the last digit."""
     zeros = min(len(nsn) - len(nsn.lstrip("0")), len(nsn) - 1)
-    number = phonenumbers.PhoneNumber(country_code=country_code, national_number=int(nsn),
-                                      italian_leading_zero=True if zeros and len(nsn) > 1 else None,
-                                      number_of_leading_zeros=zeros if zeros > 1 else None)
-    return split if phonenumbers.is_possible_number(number) else None
+    return phonenumbers.PhoneNumber(country_code=country_code, national_number=int(nsn),
+                                    italian_leading_zero=True if zeros else None,
+                                    number_of_leading_zeros=zeros if zeros > 1 else None)
 
 
 @lru_cache(maxsize=None)
@@ -580,9 +584,7 @@ def _valid_national_numbers(country_code: int, numbers: pa.Array, head: int) -> 
 
 
 def _is_valid_full(country_code: int, nsn: str, region: str) -> bool:
-    zeros = len(nsn) - len(nsn.lstrip("0"))
-    number = phonenumbers.PhoneNumber(country_code=country_code, national_number=int(nsn),
-                                      italian_leading_zero=zeros > 0 or None, number_of_leading_zeros=zeros or None)
+    number = _phone_number(country_code, nsn)
     if region == phonenumbers.UNKNOWN_REGION:
         return phonenumbers.is_valid_number(number)
     return phonenumbers.is_valid_number_for_region(number, region)
