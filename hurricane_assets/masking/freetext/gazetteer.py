@@ -122,6 +122,13 @@ def lower_same_length(text: str) -> str:
 def name_words() -> frozenset[str]:
     """Lower-case words of every listed first and last name; particles, titles, one-letter parts and
     the most common words of the languages left out."""
+    frequency = word_frequency()
+    return frozenset(w for w in listed_name_words() - PARTICLES - TITLES if frequency.get(w, 0.0) < NOT_A_NAME_ZIPF)
+
+
+@lru_cache(maxsize=1)
+def listed_name_words() -> frozenset[str]:
+    """Lower-case words of every listed first and last name, of two letters or more, common words too."""
     words: set[str] = set()
     for locale in NAME_LOCALES:
         for name in _provider_names(locale):
@@ -129,8 +136,7 @@ def name_words() -> frozenset[str]:
     # Turkish dotless ı: "Yargı" in capitals is "YARGI", which lower-cases to "yargi" (and "İ" to "i"), a
     # word in no list; the folded spelling is listed too, so a name in capitals is found as in mixed case.
     words.update([w.replace("ı", "i") for w in words if "ı" in w])
-    frequency = word_frequency()
-    return frozenset(w for w in words - PARTICLES - TITLES if frequency.get(w, 0.0) < NOT_A_NAME_ZIPF)
+    return frozenset(words)
 
 
 @lru_cache(maxsize=1)

@@ -2,13 +2,16 @@
 
 Fakes are built from syllables rather than drawn from real-name lists on purpose: a fake that
 happens to be another real customer's name would look like a re-identification (and make the
-"no prod value below prod" scan meaningless), while ~10¹⁰ syllable names make that practically
-impossible.
+"no prod value below prod" scan meaningless). Syllables alone still spell a listed name now and then
+(0.55 % of words: "Davis", "Bates", "Mason"), so a word that is a word of any listed name is drawn
+again from a rehash of its seed: no fake word is a listed first or last name.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any, ClassVar
 
 import numpy as np
@@ -16,13 +19,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from hurricane_assets.masking.distinct import sorted_unique
+from hurricane_assets.masking.freetext.gazetteer import listed_name_words
 from hurricane_assets.masking.normalise import normalise_strings, normalise_text
 from hurricane_assets.masking.operators.base import (
     KeyedDigest,
     MaskingOperator,
     all_non_blank_strings,
 )
-from hurricane_assets.masking.strings import has_blank, in_column_order
+from hurricane_assets.masking.strings import has_blank, in_column_order, replaced_at
 from negotiation_graph.terms import MaskingMethod
 
 _ONSETS = ("b", "br", "c", "ch", "d", "dr", "f", "g", "gr", "h", "j", "k", "l", "m", "n", "p", "r",
@@ -44,7 +48,24 @@ _VOWEL_ARROW = pa.array(_VOWEL_OF_BYTE, pa.string())
 _CODA_ARROW = pa.array(_CODA_OF_BYTE, pa.string())
 
 
+@lru_cache(maxsize=1)
+def _listed_names() -> tuple[frozenset[str], pa.Array]:
+    """Every word of a listed name as a fake would spell it (capitalised ASCII), as a set and for Arrow."""
+    words = sorted(w.capitalize() for w in listed_name_words() if w.isascii())
+    return frozenset(words), pa.array(words, pa.string())
+
+
 def _syllable_word(seed: bytes) -> str:
+    """`_drawn_word` of `seed`, or of its rehash while that spells a listed name."""
+    word = _drawn_word(seed)
+    listed = _listed_names()[0]
+    while word in listed:
+        seed = hashlib.blake2b(seed, digest_size=16).digest()
+        word = _drawn_word(seed)
+    return word
+
+
+def _drawn_word(seed: bytes) -> str:
     """Two or three onset+vowel syllables (seed bytes 1-2, 4-5, 7-8), the last one with a coda."""
     onset, vowel, coda = _ONSET_OF_BYTE, _VOWEL_OF_BYTE, _CODA_OF_BYTE
     word = onset[seed[1]] + vowel[seed[2]] + onset[seed[4]] + vowel[seed[5]]
@@ -56,7 +77,17 @@ def _syllable_word(seed: bytes) -> str:
 
 
 def _syllable_words(seeds: np.ndarray) -> pa.Array:
-    """`_syllable_word` of each row of `seeds` (n x 16 bytes), as an Arrow string array."""
+    """`_syllable_word` of each row of `seeds` (n x 16 bytes), as an Arrow string array: drawn by
+    Arrow, the few that spell a listed name drawn again one by one."""
+    words = _drawn_words(seeds)
+    again = np.flatnonzero(pc.is_in(words, value_set=_listed_names()[1]).to_numpy(zero_copy_only=False))
+    if again.size == 0:
+        return words
+    return replaced_at(words, again, pa.array([_syllable_word(seeds[i].tobytes()) for i in again], pa.string()))
+
+
+def _drawn_words(seeds: np.ndarray) -> pa.Array:
+    """`_drawn_word` of each row of `seeds` (n x 16 bytes), as an Arrow string array."""
     def part(table: pa.Array, byte: int) -> pa.Array:
         return table.take(seeds[:, byte])
 
