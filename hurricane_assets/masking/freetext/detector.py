@@ -27,7 +27,9 @@ from hurricane_assets.masking.freetext.patterns import SHAPE_HINTS, SHAPES, Shap
 _TOWN_WORD = re.compile(r"(?:'[stST]-)?[^\W_][\w'’.]*(?:-[\w'’.]+)*")
 _TOWN_PREFIXES = frozenset({"new", "north", "south", "east", "west", "lake", "port", "mount", "fort", "saint", "sainte",
                             "st.", "san", "santa", "bad", "den", "nieuw", "oud", "groot", "klein", "nij", "villa"})
-_TOWN_ARTICLES = frozenset({"de", "'s", "'t", "la", "le", "les", "el", "las", "los", "il", "lo"})
+# "Dos Santos", "Da Costa", "Mac Giolla": a town named after a surname with a particle
+_TOWN_ARTICLES = frozenset({"de", "'s", "'t", "la", "le", "les", "el", "las", "los", "il", "lo", "da", "das", "do",
+                            "dos", "du", "des", "del", "della", "di", "mac", "ó"})
 _TOWN_CONNECTORS = frozenset({"am", "an", "ob", "der", "den", "vorm", "sur", "en", "op", "aan", "de", "la", "le", "les",
                               "'t", "in", "im", "sul", "del", "di", "y", "upon", "on", "bei", "a"})
 _COMMON_WORD_ZIPF = 4.0  # a capitalised word this common after a town starts the next sentence ("Viele", "May")

@@ -93,6 +93,9 @@ def test_each_kind_of_identifier_is_found(text, value, entity):
     ("vivo en Avenida de Hernán Valle 8, 10163 Las Palmas. Fue a las 18:13", "Las Palmas", "Fue"),
     ("URBANIZACIÓN DE NANDO CISNEROS 145, 28862 LA CORUÑA SE TRATA DE LA TARJETA", "LA CORUÑA", "TRATA"),
     ("I live at Vicolo Paola 46, 76123 Dagala Del Re\nI tried 3 times", "Dagala Del Re", "tried"),
+    # A town named after a surname with a particle: "Santos" stood below prod as a common word alone.
+    ("j'habite au 192, chemin de Marchand, 66997 Dos Santos - Vous pouvez", "Dos Santos", "Vous"),
+    ("nouvelle adresse : 156, rue de marchal, 68255 dos santos mon numéro est", "dos santos", "numéro"),
 ])
 def test_the_town_of_an_address_is_removed_with_its_postcode(text, town, kept):
     """Masked bodies kept the town next to the redacted postcode ("…, <LOCATION> Kulmbach"): a quasi-identifier
