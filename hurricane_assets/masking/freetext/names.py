@@ -47,6 +47,7 @@ HINT_WORDS = {
 }
 COMMON_ZIPF = 5.0  # at least 100 per million words: "mark", "king", "may"
 SINGLE_ZIPF = 4.0
+INITIALS_JOIN_ZIPF = 5.5  # "jan", "john" (5.2-5.4) join over an initial; "mann", "ben" (5.7-6.3) do not
 WEAK_CUE_ZIPF = 6.0  # a lone capitalised word rarer than this is taken for a name without a cue
 # What follows a name: "Jane here", "Luca (luca@…)", "Amy, PL45 8NZ" is a detail list, not evidence.
 _AFTER_NAME = re.compile(r",? (?:here|hier|ici|aquí|writing|schreibt)\b| \([\w.+-]+ ?(?:@|\(at\)|\[at\]| at )",
@@ -58,6 +59,8 @@ _UNKNOWN_NEXT = re.compile(r"(,? |-)([^\W\d_](?:[^\W\d_]|['’])*\.?)(?!\w)")
 _TO_SPACE = {ord(c): " " for c in string.punctuation + string.digits + string.whitespace + "’‘“”«»–—…•€£¿¡°"}
 _TO_SPACE_LATIN1 = bytes(32 if i in _TO_SPACE else i for i in range(256))  # the same, as a table of bytes
 _JOIN = frozenset({" ", "-", "'", "’", "  ", " - "})
+# Initials between two name words join them: "HANS-H. BAUER", "Anna M. Smith" (the run would end at the initial)
+_INITIALS_BETWEEN = re.compile(r"(?:[ -][^\W\d_]\.){1,2} ")
 _INITIALS = re.compile(r"(?:(?<![^\W\d_])[^\W\d_]\.[ -]?){1,2}$")
 _ELIDED = re.compile(r"(?<![^\W\d_])[OoDdLl]['’]$")  # O'Neill, D'Angelo, L'Hôte
 _CUE_GAP = re.compile(r"[\s,:;.\-]{0,4}")
@@ -201,7 +204,8 @@ def scan(text: str) -> tuple[list[tuple[int, int]], int]:
         if flag & NAME and not (flag & STRONG and not run and _is_cue_here(text, start, end, flag)):
             if run:
                 gap = text[run[-1][1]:start]
-                if gap in _JOIN or (pending >= 0 and _only_particles(text, run[-1][1], start)):
+                if gap in _JOIN or (pending >= 0 and _only_particles(text, run[-1][1], start)) or (
+                        len(gap) <= 7 and _initials_between(text, run[-1], start, gap, caseless)):
                     run.append((start, end, zipf))
                 elif len(run) <= 3 and gap == ", " and "," not in text[run_start:run[-1][1]] and (
                         _last_first(text, run[-1], (start, end, zipf))
@@ -281,6 +285,13 @@ def _particle_surname(text: str, end: int, caseless: bool, capitalised: bool) ->
     if any(p[:1].isupper() and p != "Ó" for p in text[end:m.start(1)].split()):
         return end
     return m.end() if surname[:1].isupper() and not surname.isupper() and zipf < COMMON_ZIPF else end
+
+
+def _initials_between(text: str, last: tuple, start: int, gap: str, caseless: bool) -> bool:
+    """Initials join the name words around them ("HANS-H. BAUER") when the word before is no very common
+    word and, in cased text, both words share their case: not "ik ben R. Moravec", "mein Mann M. Jockel"."""
+    return (last[2] < INITIALS_JOIN_ZIPF and (caseless or text[last[0]].isupper() == text[start].isupper())
+            and _INITIALS_BETWEEN.fullmatch(gap) is not None)
 
 
 def _is_cue_here(text: str, start: int, end: int, flag: int) -> bool:

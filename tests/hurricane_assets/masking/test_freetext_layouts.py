@@ -1,4 +1,4 @@
-"""Layouts that leaked through the free-text redaction: names with particles, ids written with other
+"""Layouts that leaked through the free-text redaction: names with particles or initials, ids written with other
 separators, ordinal and year-first birth dates, national numbers without the trunk zero, obfuscated emails.
 Each input must come out of `detect` and of the support.tickets redaction with no letter or digit of
 its labelled value left."""
@@ -21,6 +21,11 @@ CASES = [
     ("Cordialement, Charles de Gaulle", "Charles de Gaulle"),
     ("Karl-Heinz zu Guttenberg", "Karl-Heinz zu Guttenberg"),
     ("regards, seán ó súilleabháin", "seán ó súilleabháin"),
+    # An initial between the words: "BAUER" stood in a demo's preprod tickets after "HANS-H." was masked.
+    ("Hallo zusammen mein Name ist HANS-H. BAUER. Ich bin umgezogen", "HANS-H. BAUER"),
+    ("Viele Grüße, HANS H. BAUER", "HANS H. BAUER"),
+    ("hallo, mein name ist hans-h. bauer. danke", "hans-h. bauer"),
+    ("Regards, Anna M.-L. Smith", "Anna M.-L. Smith"),
     ("111 222 333", "111 222 333"),
     ("111.222.333", "111.222.333"),
     ("111-22-2333", "111-22-2333"),
@@ -70,6 +75,15 @@ def test_the_redacted_text_holds_nothing_of_the_value(text, value, tickets_redac
     assert value not in out
     kept = [w for w in value.replace("-", " ").replace(".", " ").replace("/", " ").split() if len(w) > 3]
     assert not [w for w in kept if w.lower() in out.lower()], out
+
+
+@pytest.mark.parametrize(("text", "name", "word"), [
+    ("Hallo, ik ben R. Moravec", "R. Moravec", "ben"),
+    ("mein Mann M. Jockel hat angerufen", "M. Jockel", "Mann"),
+])
+def test_a_common_word_before_an_initial_is_not_joined_to_the_name(text, name, word):
+    spans = [text[f.start:f.end] for f in detect(text)]
+    assert name in spans and not any(word in span for span in spans), spans
 
 
 def test_ordinary_numbers_and_words_stay():
