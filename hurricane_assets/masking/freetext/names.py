@@ -28,6 +28,7 @@ from hurricane_assets.masking.freetext.gazetteer import (
     STRONG_CUES,
     TITLES,
     WEAK_CUES,
+    listed_name_words,
     lower_same_length,
     name_words,
     word_frequency,
@@ -161,6 +162,14 @@ def scan(text: str) -> tuple[list[tuple[int, int]], int]:
             if at in cue_ends and (back == 0 or _CUE_GAP.fullmatch(text, at, first)):
                 cue = cue_ends[at]
                 break
+        if cue is None:
+            # A listed first name too common to be a name word stands between a strong cue and the run:
+            # "me llamo Che Hernández", "saludos, che quiroga", "this is Will Smith".
+            given = _word_ending_before(_WORD_BEFORE, " ", text, first)
+            if given and given.group(1).lower() in listed_name_words() and (
+                    caseless or given.group(1)[:1].isupper() == text[first].isupper()) and (
+                    _strong_cue_before(text, cue_ends, given.start())):
+                cue, first = True, given.start()
         capitalised = not caseless and all(text[s].isupper() and not text[s:e].isupper() or e - s == 1
                                            for s, e, _ in run)
         least_zipf = min(z for _, _, z in run)
@@ -201,7 +210,9 @@ def scan(text: str) -> tuple[list[tuple[int, int]], int]:
         if flag & NAME and end - start <= 2 and (text[end:end + 1].isdigit() or text[max(0, start - 2):start - 1].isdigit()
                                                  or text[end:end + 1] == "-" and text[end + 1:end + 2].isdigit()):
             flag &= ~NAME  # "AB" in "NINO AB123456C" or "AB-12-34-56-C" is a code, not a name
-        if flag & NAME and not (flag & STRONG and not run and _is_cue_here(text, start, end, flag)):
+        # A name word that ends a strong cue ("ik ben", "u spreekt met") is the cue when a name follows it.
+        if flag & NAME and not ((flag & STRONG or cue_ends.get(end)) and not run
+                                and _is_cue_here(text, start, end, flag)):
             if run:
                 gap = text[run[-1][1]:start]
                 if gap in _JOIN or (pending >= 0 and _only_particles(text, run[-1][1], start)) or (
