@@ -201,6 +201,9 @@ def scan(text: str) -> tuple[list[tuple[int, int]], int]:
                 if before and frequency.get(before.group(1).lower(), 0.0) == 0.0 and (
                         caseless or before.group(1)[:1].isupper() == text[start].isupper()):
                     start = before.start()  # "Oluwaseun Adeyemi": a first name in no list
+            given = _GIVEN_AFTER.match(text, end) if not caseless else None
+            if given and given.group(1).lower() in listed_name_words():
+                end = given.end()  # "Peral, Che": a listed first name after the surname, however common
             spans.append((start, end))
         run, run_start = [], -1
 

@@ -33,6 +33,9 @@ CASES = [
     ("me llamo Che Hernández. ¿Por qué me cobraron?", "Che Hernández"),
     ("intenté 3 veces. saludos,\nche quiroga", "che quiroga"),
     ("Hi, this is Will Smith. I moved house", "Will Smith"),
+    # A first name after "Surname, " once the run already held a comma ("Best, Williams"), or too common a word.
+    ("Thanks for your help. Case 40483 - postcode IM4P 7AL\nBest, Williams, Simon", "Williams, Simon"),
+    ("les escribe Peral, Che. La aplicación se cierra", "Peral, Che"),
     ("111 222 333", "111 222 333"),
     ("111.222.333", "111.222.333"),
     ("111-22-2333", "111-22-2333"),
