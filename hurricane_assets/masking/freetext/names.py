@@ -155,6 +155,8 @@ def scan(text: str) -> tuple[list[tuple[int, int]], int]:
             initial = _INITIALS.search(text, max(0, run_start - 6), run_start)
         elif run_start > 1 and text[run_start - 1] in "'’":
             initial = _ELIDED.search(text, run_start - 2, run_start)
+            if initial and text.find(".", max(0, initial.start() - 3), initial.start()) >= 0:  # "L. O'Neill"
+                initial = _INITIALS.search(text, max(0, initial.start() - 6), initial.start()) or initial
         first = initial.start() if initial else run_start
         cue = None
         for back in range(5):  # a cue ending at most 4 characters (spaces, punctuation) before the run
@@ -201,10 +203,7 @@ def scan(text: str) -> tuple[list[tuple[int, int]], int]:
                 if before and frequency.get(before.group(1).lower(), 0.0) == 0.0 and (
                         caseless or before.group(1)[:1].isupper() == text[start].isupper()):
                     start = before.start()  # "Oluwaseun Adeyemi": a first name in no list
-            given = _GIVEN_AFTER.match(text, end) if not caseless else None
-            if given and given.group(1).lower() in listed_name_words():
-                end = given.end()  # "Peral, Che": a listed first name after the surname, however common
-            spans.append((start, end))
+            spans.append((start, _given_name_after(text, end, caseless, unlisted=False)))
         run, run_start = [], -1
 
     for start, end, flag, zipf in hits:
@@ -214,7 +213,7 @@ def scan(text: str) -> tuple[list[tuple[int, int]], int]:
                                                  or text[end:end + 1] == "-" and text[end + 1:end + 2].isdigit()):
             flag &= ~NAME  # "AB" in "NINO AB123456C" or "AB-12-34-56-C" is a code, not a name
         # A name word that ends a strong cue ("ik ben", "u spreekt met") is the cue when a name follows it.
-        if flag & NAME and not ((flag & STRONG or cue_ends.get(end)) and not run
+        if flag & NAME and not ((flag & STRONG and not run or cue_ends.get(end))
                                 and _is_cue_here(text, start, end, flag)):
             if run:
                 gap = text[run[-1][1]:start]
@@ -308,6 +307,19 @@ def _initials_between(text: str, last: tuple, start: int, gap: str, caseless: bo
             and _INITIALS_BETWEEN.fullmatch(gap) is not None)
 
 
+def _given_name_after(text: str, end: int, caseless: bool, unlisted: bool) -> int:
+    """The end of ", Given" after a surname that ends at `end` in cased text, else `end`: a listed first
+    name however common ("Peral, Che", "Best, Williams, Simon"), or with `unlisted` (after a surname in
+    no list) a word in no lexicon too ("Sijadu, Thando")."""
+    given = None if caseless else _GIVEN_AFTER.match(text, end)
+    if given is None:
+        return end
+    word = given.group(1).lower()
+    if word in listed_name_words() or (unlisted and word_frequency().get(word, 0.0) == 0.0):
+        return given.end()
+    return end
+
+
 def _is_cue_here(text: str, start: int, end: int, flag: int) -> bool:
     """A word that is both a cue and a name ("Best", "Don") counts as the cue when a name follows it."""
     return bool(re.match(r"[\s,:;.]{1,4}[^\W\d_]", text[end:end + 6]))
@@ -362,7 +374,10 @@ def _unlisted_names(text: str, cue_ends: dict[int, bool], found: list[tuple[int,
             zipf = frequency.get(lower, 0.0)
             if lower in TITLES or (taken and w[:1].isupper() != taken[0][:1].isupper()):
                 break  # a title is a cue of its own; a name's words share their case
-            if zipf == 0.0 or (strong and w[:1].isupper() and zipf < COMMON_ZIPF and not upper):
+            # after a strong cue a capitalised word that is not very common, or a listed name after the first
+            # word ("my husband Ruhiu John")
+            if zipf == 0.0 or (strong and w[:1].isupper() and not upper and (
+                    zipf < COMMON_ZIPF or (taken and lower in name_words()))):
                 taken.append(w)
             else:
                 break
@@ -370,9 +385,7 @@ def _unlisted_names(text: str, cue_ends: dict[int, bool], found: list[tuple[int,
         if taken and (len(taken) >= 2 or (taken[0][:1].isupper() and not upper) or
                       (caseless and strong)):
             end = m.start(1) + len(" ".join(taken))
-            given = _GIVEN_AFTER.match(text, end) if not caseless else None
-            if given and given.group(1).lower() in name_words():
-                end = given.end()  # "Akɔmaa, Paula": a listed first name after a surname in no list
+            end = _given_name_after(text, end, caseless, unlisted=True)
             out.append((m.start(1), _particle_surname(text, end, caseless, taken[-1][:1].isupper())))
     if caseless and " " in text:
         # Two words in no lexicon, neither a cue nor a hint word ("kujoe twumasi referred them", seed 7 kept

@@ -36,6 +36,12 @@ CASES = [
     # A first name after "Surname, " once the run already held a comma ("Best, Williams"), or too common a word.
     ("Thanks for your help. Case 40483 - postcode IM4P 7AL\nBest, Williams, Simon", "Williams, Simon"),
     ("les escribe Peral, Che. La aplicación se cierra", "Peral, Che"),
+    # Misses of the 10k recall corpus: a cue after a greeting that is a name word, an initial before an
+    # elided name, a first name in no list after a surname in no list, a listed surname after an unlisted name.
+    ("Beste, ik ben Thomas Room. Waarom zijn er kosten", "Thomas Room"),
+    ("Follow up with L. O'Neill after the promo", "L. O'Neill"),
+    ("Ich habe schon mit Sijadu, Thando gesprochen. Danke", "Sijadu, Thando"),
+    ("My husband Ruhiu John has the same problem.", "Ruhiu John"),
     ("111 222 333", "111 222 333"),
     ("111.222.333", "111.222.333"),
     ("111-22-2333", "111-22-2333"),
