@@ -375,9 +375,9 @@ def _unlisted_names(text: str, cue_ends: dict[int, bool], found: list[tuple[int,
             if lower in TITLES or (taken and w[:1].isupper() != taken[0][:1].isupper()):
                 break  # a title is a cue of its own; a name's words share their case
             # after a strong cue a capitalised word that is not very common, or a listed name after the first
-            # word ("my husband Ruhiu John")
-            if zipf == 0.0 or (strong and w[:1].isupper() and not upper and (
-                    zipf < COMMON_ZIPF or (taken and lower in name_words()))):
+            # word, in the first word's case ("my husband Ruhiu John", "mon mari hanja mohamed")
+            if zipf == 0.0 or (strong and taken and lower in name_words()) or (
+                    strong and w[:1].isupper() and not upper and zipf < COMMON_ZIPF):
                 taken.append(w)
             else:
                 break

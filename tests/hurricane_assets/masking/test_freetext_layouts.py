@@ -42,6 +42,8 @@ CASES = [
     ("Follow up with L. O'Neill after the promo", "L. O'Neill"),
     ("Ich habe schon mit Sijadu, Thando gesprochen. Danke", "Sijadu, Thando"),
     ("My husband Ruhiu John has the same problem.", "Ruhiu John"),
+    ("Mijn man ruhiu john heeft hetzelfde probleem.", "ruhiu john"),
+    ("Bonjour. Mon mari hanja mohamed a le même problème.", "hanja mohamed"),
     ("111 222 333", "111 222 333"),
     ("111.222.333", "111.222.333"),
     ("111-22-2333", "111-22-2333"),
