@@ -16,7 +16,7 @@ import operator
 import re
 from typing import NamedTuple
 
-from hurricane_assets.masking.freetext.gazetteer import lower_same_length
+from hurricane_assets.masking.freetext.gazetteer import WORD_SPLIT, lower_same_length, name_words
 from hurricane_assets.masking.freetext.names import scan
 from hurricane_assets.masking.freetext.patterns import SHAPE_HINTS, SHAPES, Shape, clues, find_emails
 
@@ -78,6 +78,8 @@ def _town_after(text: str, start: int) -> tuple[int, int] | None:
     return (start, end) if end > start else None
 
 
+# The name opening a detail list: an initial and one or two words, then ", " (see _name_before_details)
+_DETAILS_NAME = re.compile(r"((?:[^\W\d_]\. ?)?[^\W\d_][\w'’-]*(?: [^\W\d_][\w'’-]*)?), ")
 _LISTED_NUMBER = re.compile(r"[,;] ?(?:[A-Z]-)?(\d{4,5})(?![\w.,]\d|\w)|,? (?:[A-Z]-)?(\d{5})(?= [A-ZÀ-Ö])")
 MAX_DIGITS = 99
 _SCANNING = [s for s in SHAPES if s.anchor is None]
@@ -168,7 +170,24 @@ def detect(text: str, *, names: bool = True) -> list[Finding]:
         towns = _towns(text, merged)
         if towns:
             merged = merge(merged + towns)
+        if names and merged and merged[0].entity == "LOCATION":
+            named = _name_before_details(text, merged[0].start)
+            if named:
+                merged = merge([named] + merged)
     return merged
+
+
+def _name_before_details(text: str, start: int) -> Finding | None:
+    """A detail list opening the text, "Amy, PL45 8NZ, asked for …", "t. brown, po07 5zu, …": the listed
+    name words before the postcode at `start` are a name, whatever their case (alone, neither a cue nor a
+    capital vouches for them)."""
+    m = _DETAILS_NAME.fullmatch(text, 0, start)
+    if m is None:
+        return None
+    words = [w for w in WORD_SPLIT.split(m.group(1).lower()) if len(w) > 1]
+    if words and all(w in name_words() for w in words):
+        return Finding(0, m.end(1), "PERSON", "name")
+    return None
 
 
 def _listed_postcodes(text: str, findings: list[Finding]) -> list[Finding]:

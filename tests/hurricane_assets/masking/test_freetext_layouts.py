@@ -44,6 +44,9 @@ CASES = [
     ("My husband Ruhiu John has the same problem.", "Ruhiu John"),
     ("Mijn man ruhiu john heeft hetzelfde probleem.", "ruhiu john"),
     ("Bonjour. Mon mari hanja mohamed a le même problème.", "hanja mohamed"),
+    # A detail list opening a note: the name before the postcode ("shirley, de6 5bl" stood in a demo's dev copy).
+    ("Amy, PL45 8NZ, asked for paper statements.", "Amy"),
+    ("t. brown, po07 5zu, asked for paper statements.", "t. brown"),
     ("111 222 333", "111 222 333"),
     ("111.222.333", "111.222.333"),
     ("111-22-2333", "111-22-2333"),
@@ -103,6 +106,11 @@ def test_the_redacted_text_holds_nothing_of_the_value(text, value, tickets_redac
 def test_a_common_word_before_an_initial_is_not_joined_to_the_name(text, name, word):
     spans = [text[f.start:f.end] for f in detect(text)]
     assert name in spans and not any(word in span for span in spans), spans
+
+
+def test_a_word_before_a_postcode_that_is_no_listed_name_stays():
+    text = "Delivery, PL45 8NZ, asked for paper statements."
+    assert [text[f.start:f.end] for f in detect(text)] == ["PL45 8NZ"]
 
 
 def test_ordinary_numbers_and_words_stay():
