@@ -59,7 +59,9 @@ def _town_after(text: str, start: int) -> tuple[int, int] | None:
     taken, i = 1, 0
     while i + 1 < len(words):
         here, after = words[i].group().lower(), words[i + 1].group()
-        if here in _TOWN_PREFIXES or (i == 0 and here in _TOWN_ARTICLES):
+        # a prefix, an article opening the town, or one ending a hyphenated word ("Payet-sur-Da Silva")
+        if here in _TOWN_PREFIXES or (i == 0 and here in _TOWN_ARTICLES) or (
+                "-" in here and here.rsplit("-", 1)[1] in _TOWN_ARTICLES):
             taken, i = i + 2, i + 1
         elif after.lower() in _TOWN_CONNECTORS:
             j = i + 1  # connectors may come in a row ("ob der", "aan den") before the town's next word

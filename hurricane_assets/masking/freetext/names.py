@@ -214,7 +214,8 @@ def scan(text: str) -> tuple[list[tuple[int, int]], int]:
             flag &= ~NAME  # "AB" in "NINO AB123456C" or "AB-12-34-56-C" is a code, not a name
         # A name word that ends a strong cue ("ik ben", "u spreekt met") is the cue when a name follows it.
         if flag & NAME and not ((flag & STRONG and not run or cue_ends.get(end))
-                                and _is_cue_here(text, start, end, flag)):
+                                and _is_cue_here(text, start, end, flag)
+                                and not _named_after_cue(text, start, cue_ends)):
             if run:
                 gap = text[run[-1][1]:start]
                 if gap in _JOIN or (pending >= 0 and _only_particles(text, run[-1][1], start)) or (
@@ -318,6 +319,15 @@ def _given_name_after(text: str, end: int, caseless: bool, unlisted: bool) -> in
     if word in listed_name_words() or (unlisted and word_frequency().get(word, 0.0) == 0.0):
         return given.end()
     return end
+
+
+def _named_after_cue(text: str, start: int, cue_ends: dict[int, bool]) -> bool:
+    """A word that is both a cue and a name is the name right after a strong cue, initials between
+    allowed ("me llamo J. Mari Atienza": "mari" is the French cue "husband" too)."""
+    initial = None
+    if text.find(".", max(0, start - 3), start) >= 0:
+        initial = _INITIALS.search(text, max(0, start - 6), start)
+    return _strong_cue_before(text, cue_ends, initial.start() if initial else start)
 
 
 def _is_cue_here(text: str, start: int, end: int, flag: int) -> bool:

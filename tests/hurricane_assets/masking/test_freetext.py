@@ -96,6 +96,7 @@ def test_each_kind_of_identifier_is_found(text, value, entity):
     # A town named after a surname with a particle: "Santos" stood below prod as a common word alone.
     ("j'habite au 192, chemin de Marchand, 66997 Dos Santos - Vous pouvez", "Dos Santos", "Vous"),
     ("nouvelle adresse : 156, rue de marchal, 68255 dos santos mon numéro est", "dos santos", "numéro"),
+    ("j'habite au 118, boulevard Menard, 15829 Payet-sur-Da Silva\nnuméro de carte", "Payet-sur-Da Silva", "numéro"),
 ])
 def test_the_town_of_an_address_is_removed_with_its_postcode(text, town, kept):
     """Masked bodies kept the town next to the redacted postcode ("…, <LOCATION> Kulmbach"): a quasi-identifier

@@ -47,6 +47,8 @@ CASES = [
     # A detail list opening a note: the name before the postcode ("shirley, de6 5bl" stood in a demo's dev copy).
     ("Amy, PL45 8NZ, asked for paper statements.", "Amy"),
     ("t. brown, po07 5zu, asked for paper statements.", "t. brown"),
+    # A name that is also a cue ("mari", French "husband") right after a strong cue (seed 5's dev copy kept "Mari").
+    ("Hola, me llamo J. Mari Atienza. No puedo iniciar sesión", "J. Mari Atienza"),
     ("111 222 333", "111 222 333"),
     ("111.222.333", "111.222.333"),
     ("111-22-2333", "111-22-2333"),
