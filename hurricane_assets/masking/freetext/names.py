@@ -50,7 +50,8 @@ COMMON_ZIPF = 5.0  # at least 100 per million words: "mark", "king", "may"
 SINGLE_ZIPF = 4.0
 INITIALS_JOIN_ZIPF = 5.5  # "jan", "john" (5.2-5.4) join over an initial; "mann", "ben" (5.7-6.3) do not
 WEAK_CUE_ZIPF = 6.0  # a lone capitalised word rarer than this is taken for a name without a cue
-# What follows a name: "Jane here", "Luca (luca@…)", "Amy, PL45 8NZ" is a detail list, not evidence.
+# What follows a name: "Jane here", "Luca (luca@…)"; "Amy, PL45 8NZ" is a detail list, not evidence here
+# (detector._name_before_details takes one that opens a text).
 _AFTER_NAME = re.compile(r",? (?:here|hier|ici|aquí|writing|schreibt)\b| \([\w.+-]+ ?(?:@|\(at\)|\[at\]| at )",
                          re.IGNORECASE)
 _SUFFIX = re.compile(r" (?:II|III|IV|Jr\.?|Sr\.?|Jnr|Snr)(?!\w)", re.IGNORECASE)
@@ -152,11 +153,11 @@ def scan(text: str) -> tuple[list[tuple[int, int]], int]:
             return
         initial = None
         if text.find(".", max(0, run_start - 3), run_start) >= 0:
-            initial = _INITIALS.search(text, max(0, run_start - 6), run_start)
+            initial = _initials_before(text, run_start)
         elif run_start > 1 and text[run_start - 1] in "'’":
             initial = _ELIDED.search(text, run_start - 2, run_start)
-            if initial and text.find(".", max(0, initial.start() - 3), initial.start()) >= 0:  # "L. O'Neill"
-                initial = _INITIALS.search(text, max(0, initial.start() - 6), initial.start()) or initial
+            if initial:  # "L. O'Neill"
+                initial = _initials_before(text, initial.start()) or initial
         first = initial.start() if initial else run_start
         cue = None
         for back in range(5):  # a cue ending at most 4 characters (spaces, punctuation) before the run
@@ -324,10 +325,15 @@ def _given_name_after(text: str, end: int, caseless: bool, unlisted: bool) -> in
 def _named_after_cue(text: str, start: int, cue_ends: dict[int, bool]) -> bool:
     """A word that is both a cue and a name is the name right after a strong cue, initials between
     allowed ("me llamo J. Mari Atienza": "mari" is the French cue "husband" too)."""
-    initial = None
-    if text.find(".", max(0, start - 3), start) >= 0:
-        initial = _INITIALS.search(text, max(0, start - 6), start)
+    initial = _initials_before(text, start)
     return _strong_cue_before(text, cue_ends, initial.start() if initial else start)
+
+
+def _initials_before(text: str, end: int) -> re.Match | None:
+    """One or two initials ending at `end` ("J. ", "H.-"); the regex runs only where a dot is near."""
+    if text.find(".", max(0, end - 3), end) < 0:
+        return None
+    return _INITIALS.search(text, max(0, end - 6), end)
 
 
 def _is_cue_here(text: str, start: int, end: int, flag: int) -> bool:
